@@ -1,0 +1,180 @@
+//! `countshift aggregate`.
+
+use clap::{Args, ValueEnum};
+use countshift::data::read::read_input;
+use countshift::data::{AggregateSpec, Catalogue, ExposureSelector, Frequency, ModelSelector, Period, aggregate};
+use regex::Regex;
+
+use super::{UsageError, emit};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Freq {
+    Day,
+    Month,
+    Quarter,
+    Year,
+}
+
+#[derive(Debug, Args)]
+pub struct AggregateArgs {
+    /// The event log (CSV; `-` for standard input).
+    #[arg(value_name = "LOG")]
+    log: String,
+    /// Count rows whose model label is exactly NAME (repeatable).
+    #[arg(long = "model", value_name = "NAME", conflicts_with = "model_regex")]
+    models: Vec<String>,
+    /// Count rows whose model label matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    model_regex: Option<String>,
+    /// Column holding the count.
+    #[arg(long, default_value = "launched")]
+    count_column: String,
+    /// Column holding the time; its date decides the period.
+    #[arg(long, default_value = "time_start")]
+    time_column: String,
+    /// Column holding the model label.
+    #[arg(long, default_value = "model")]
+    model_column: String,
+    /// Output frequency.
+    #[arg(long, value_enum, default_value_t = Freq::Month)]
+    frequency: Freq,
+    /// First period to write (default: first period of the log).
+    #[arg(long, value_name = "PERIOD")]
+    from: Option<String>,
+    /// Last period to write (default: last period of the log).
+    #[arg(long, value_name = "PERIOD")]
+    to: Option<String>,
+    /// Exposure: rows whose label is exactly NAME (repeatable).
+    #[arg(
+        long = "exposure-model",
+        value_name = "NAME",
+        conflicts_with = "exposure_model_regex"
+    )]
+    exposure_models: Vec<String>,
+    /// Exposure: rows whose label matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    exposure_model_regex: Option<String>,
+    /// Exposure: rows whose catalogue category matches this regular expression
+    /// (needs --catalogue); combined with the exposure model selection by "or".
+    #[arg(long, value_name = "REGEX", requires = "catalogue")]
+    exposure_category: Option<String>,
+    /// Model catalogue CSV with `model` and `category` columns.
+    #[arg(long, value_name = "FILE")]
+    catalogue: Option<String>,
+    /// Write the series here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<String>,
+}
+
+fn regex(option: &str, text: &str) -> anyhow::Result<Regex> {
+    Regex::new(text).map_err(|e| UsageError(format!("{option} `{text}` is not a valid regular expression: {e}")).into())
+}
+
+fn period(option: &str, text: &str, frequency: Frequency) -> anyhow::Result<Period> {
+    Period::parse_in(text, frequency).map_err(|e| UsageError(format!("{option} `{text}` {e}")).into())
+}
+
+impl AggregateArgs {
+    fn spec(&self) -> anyhow::Result<AggregateSpec> {
+        let frequency = match self.frequency {
+            Freq::Day => Frequency::Daily,
+            Freq::Month => Frequency::Monthly,
+            Freq::Quarter => Frequency::Quarterly,
+            Freq::Year => Frequency::Yearly,
+        };
+        let select = match (&self.model_regex, self.models.is_empty()) {
+            (Some(re), _) => ModelSelector::Regex(regex("--model-regex", re)?),
+            (None, false) => ModelSelector::Names(self.models.clone()),
+            (None, true) => {
+                return Err(
+                    UsageError("say which rows to count with --model NAME or --model-regex REGEX".into()).into(),
+                );
+            }
+        };
+        let exposure_models = match (&self.exposure_model_regex, self.exposure_models.is_empty()) {
+            (Some(re), _) => Some(ModelSelector::Regex(regex("--exposure-model-regex", re)?)),
+            (None, false) => Some(ModelSelector::Names(self.exposure_models.clone())),
+            (None, true) => None,
+        };
+        let category = self
+            .exposure_category
+            .as_deref()
+            .map(|c| regex("--exposure-category", c))
+            .transpose()?;
+        let catalogue = match &self.catalogue {
+            Some(path) => {
+                let (bytes, name) = read_input(path)?;
+                Catalogue::from_csv(&bytes, &name)?
+            }
+            None => Catalogue::default(),
+        };
+        let exposure = (exposure_models.is_some() || category.is_some()).then_some(ExposureSelector {
+            models: exposure_models,
+            category,
+            catalogue,
+        });
+        Ok(AggregateSpec {
+            select,
+            model_column: self.model_column.clone(),
+            count_column: self.count_column.clone(),
+            time_column: self.time_column.clone(),
+            frequency,
+            from: self
+                .from
+                .as_deref()
+                .map(|p| period("--from", p, frequency))
+                .transpose()?,
+            to: self.to.as_deref().map(|p| period("--to", p, frequency)).transpose()?,
+            exposure,
+        })
+    }
+}
+
+pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
+    let spec = args.spec()?;
+    let (bytes, name) = read_input(&args.log)?;
+    let agg = aggregate(&bytes, &name, &spec)?;
+    let a = &agg.account;
+    let mut summary = format!(
+        "{name}: read {} rows; counted {} in the series{}; {} not selected",
+        a.read,
+        a.used,
+        if spec.exposure.is_some() {
+            format!(", {} in the exposure", a.used_in_exposure)
+        } else {
+            String::new()
+        },
+        a.not_selected
+    );
+    let skipped: usize = a.skipped.values().sum();
+    summary += &format!("; skipped {skipped}");
+    if skipped > 0 {
+        let reasons: Vec<String> = a.skipped.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        summary += &format!(" ({})", reasons.join(", "));
+    }
+    summary.push('\n');
+    let labels: Vec<String> = a.labels_used.iter().map(|(l, n)| format!("{l} ({n})")).collect();
+    summary += &format!("labels counted: {}\n", labels.join(", "));
+    if !a.uncatalogued.is_empty() {
+        let labels: Vec<String> = a.uncatalogued.iter().map(|(l, n)| format!("{l} ({n})")).collect();
+        summary += &format!(
+            "labels not in the catalogue (in the exposure only if --exposure-model selects them): {}\n",
+            labels.join(", ")
+        );
+    }
+    summary += &format!(
+        "wrote {} periods, {}..{}, total {}\n",
+        agg.periods.len(),
+        agg.periods[0],
+        agg.periods[agg.periods.len() - 1],
+        agg.counts.iter().sum::<f64>()
+    );
+    eprint!("{summary}");
+    let csv = agg.to_csv();
+    match &args.out {
+        Some(path) => std::fs::write(path, csv)
+            .map_err(|e| anyhow::anyhow!("{path}: {e}; check that the folder exists and is writable"))?,
+        None => emit(&csv)?,
+    }
+    Ok(())
+}

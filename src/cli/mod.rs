@@ -1,0 +1,91 @@
+//! Command-line arguments (clap) and their translation into library calls.
+
+mod aggregate;
+mod datasets;
+mod inspect;
+
+use std::io::Write;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use countshift::data::{DEFAULT_DATASET, Series, load_dataset, read_series_path};
+
+/// A usage problem found after parsing (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Trend and change-point models for count time series.
+///
+/// With no subcommand, countshift reports on the embedded default data
+/// (KN-23 launches in 2024 as reported).
+#[derive(Debug, Parser)]
+#[command(name = "countshift", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show what was understood from a series file.
+    Inspect(inspect::InspectArgs),
+    /// Turn an event log into a series file.
+    Aggregate(aggregate::AggregateArgs),
+    /// List the embedded datasets.
+    Datasets(datasets::DatasetsArgs),
+}
+
+/// Where the series comes from.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Series CSV file (`-` for standard input); the embedded default when absent.
+    #[arg(long, value_name = "FILE", conflicts_with = "dataset")]
+    data: Option<String>,
+    /// An embedded dataset (see `countshift datasets`).
+    #[arg(long, value_name = "NAME")]
+    dataset: Option<String>,
+}
+
+impl DataArgs {
+    fn load(&self) -> anyhow::Result<Series> {
+        Ok(match (&self.data, &self.dataset) {
+            (Some(path), _) => read_series_path(path)?,
+            (None, Some(name)) => load_dataset(name)?,
+            (None, None) => load_dataset(DEFAULT_DATASET)?,
+        })
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for people.
+    Table,
+    /// One JSON object for programs.
+    Json,
+    /// CSV rows.
+    Csv,
+}
+
+/// Writes `text` to standard output.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Pretty JSON of a view, with a final newline.
+fn json<T: serde::Serialize>(view: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(view)? + "\n")
+}
+
+/// Runs one invocation.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => inspect::run(&inspect::InspectArgs::default()),
+        Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Aggregate(args)) => aggregate::run(&args),
+        Some(Command::Datasets(args)) => datasets::run(&args),
+    }
+}

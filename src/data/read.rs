@@ -1,0 +1,729 @@
+//! Reading and validating series files (DESIGN §1.1).
+//!
+//! Every row is either an observation or reported in [`Series::notes`]; every
+//! problem is an [`InputError`] naming file, line, column and value.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use ndarray::{Array1, Array2};
+
+use super::period::{Frequency, Period, RawPeriod};
+use super::series::{Observation, Response, Series};
+use crate::error::{Error, InputError, Location, Result};
+
+/// The largest count that an `f64` holds exactly.
+const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+/// A series index longer than this is surely a typo (a stray year 9999).
+const MAX_PERIODS: i64 = 100_000_000;
+
+/// Reads a series file; `-` reads standard input.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read, [`Error::Input`] when it breaks
+/// a rule of DESIGN §1.1.
+pub fn read_series_path(path: &str) -> Result<Series> {
+    let (bytes, name) = read_input(path)?;
+    read_series(&bytes, &name)
+}
+
+/// Reads the bytes of `path` (`-` for standard input) and the name to report.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read.
+pub fn read_input(path: &str) -> Result<(Vec<u8>, String)> {
+    if path == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).map_err(|source| Error::Io {
+            path: "<stdin>".into(),
+            source,
+        })?;
+        Ok((bytes, "<stdin>".into()))
+    } else {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.into(),
+            source,
+        })?;
+        Ok((bytes, path.to_owned()))
+    }
+}
+
+/// Where each role sits in the header.
+struct Columns {
+    period: Option<usize>,
+    start: Option<usize>,
+    end: Option<usize>,
+    response: (usize, Response),
+    exposure: Option<usize>,
+    covariates: Vec<(usize, String)>,
+}
+
+/// One CSV row, parsed but not yet placed on the index.
+struct RawRow {
+    line: u64,
+    start: RawPeriod,
+    end: RawPeriod,
+    /// Column that gave the start period, for messages.
+    period_column: &'static str,
+    y: f64,
+    exposure: Option<f64>,
+    covariates: Vec<f64>,
+}
+
+/// A row placed on the index: inclusive span `a..=b`.
+struct Row {
+    line: u64,
+    a: usize,
+    b: usize,
+    y: f64,
+    exposure: Option<f64>,
+    covariates: Vec<f64>,
+}
+
+/// Reads a series from CSV bytes; `source` names it in messages.
+///
+/// # Errors
+/// [`Error::Input`] when the bytes break a rule of DESIGN §1.1.
+pub fn read_series(bytes: &[u8], source: &str) -> Result<Series> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let fail = |loc: Location, msg: String| Error::Input(InputError::new(loc, msg));
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(fail(
+            Location::file(source),
+            "the file is empty; give a CSV with a header such as `period,count`".into(),
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
+    let header = reader.headers().map_err(|e| csv_error(source, e))?.clone();
+    let columns = classify_header(&header, source)?;
+
+    let mut raw_rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(source, e)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        raw_rows.push(parse_row(&record, line, &columns, &header, source)?);
+    }
+    if raw_rows.is_empty() {
+        return Err(fail(
+            Location::file(source),
+            "the file has a header but no rows; add at least one observation".into(),
+        ));
+    }
+
+    let frequency = settle_frequency(&raw_rows, source)?;
+    let integers_are_years = frequency == Frequency::Yearly;
+    let placed: Vec<(Period, Period)> = raw_rows
+        .iter()
+        .map(|r| (r.start.resolve(integers_are_years), r.end.resolve(integers_are_years)))
+        .collect();
+    let first = placed.iter().map(|p| p.0).min().expect("rows is non-empty");
+    let last = placed.iter().map(|p| p.1).max().expect("rows is non-empty");
+    for (raw, (start, end)) in raw_rows.iter().zip(&placed) {
+        if end < start {
+            return Err(fail(
+                Location::cell(source, raw.line, "end"),
+                format!("the run ends at {end}, before its start {start}; swap `start` and `end`"),
+            ));
+        }
+    }
+    let span = last.steps_since(first);
+    if span >= MAX_PERIODS {
+        return Err(fail(
+            Location::file(source),
+            format!(
+                "the periods run from {first} to {last}, {} periods; at most {MAX_PERIODS} are supported, so check for a mistyped period",
+                span + 1
+            ),
+        ));
+    }
+    let n_periods = span as usize + 1;
+    let rows: Vec<Row> = raw_rows
+        .into_iter()
+        .zip(placed)
+        .map(|(r, (s, e))| Row {
+            line: r.line,
+            a: s.steps_since(first) as usize,
+            b: e.steps_since(first) as usize,
+            y: r.y,
+            exposure: r.exposure,
+            covariates: r.covariates,
+        })
+        .collect();
+    let index_period = |i: usize| first.offset(i as i64);
+    build_series(rows, &columns, source, frequency, first, n_periods, &index_period)
+}
+
+fn csv_error(source: &str, e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line());
+    let loc = Location {
+        file: source.to_owned(),
+        line,
+        column: None,
+    };
+    let msg = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "the text is not valid UTF-8; save the file as UTF-8".to_owned(),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("the row has {len} fields but the header has {expected_len}; make every row as long as the header")
+        }
+        _ => format!("{e}; fix the CSV syntax"),
+    };
+    Error::Input(InputError::new(loc, msg))
+}
+
+fn classify_header(header: &csv::StringRecord, source: &str) -> Result<Columns> {
+    let loc = || Location::line(source, 1);
+    let fail = |msg: String| Error::Input(InputError::new(loc(), msg));
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        if name.is_empty() {
+            return Err(fail(format!(
+                "column {} has no name; name every column in the header",
+                i + 1
+            )));
+        }
+        if seen.insert(name, i).is_some() {
+            return Err(fail(format!("the column `{name}` appears twice; rename or remove one")));
+        }
+    }
+    let find = |n: &str| seen.get(n).copied();
+    let (period, start, end) = (find("period"), find("start"), find("end"));
+    match (period, start, end) {
+        (None, None, None) => {
+            return Err(fail(
+                "the header has no `period` column (nor `start` and `end`); add one, e.g. `period,count`".into(),
+            ));
+        }
+        (_, Some(_), None) => return Err(fail("the header has `start` but no `end`; runs need both".into())),
+        (_, None, Some(_)) => return Err(fail("the header has `end` but no `start`; runs need both".into())),
+        _ => {}
+    }
+    let response = match (find("count"), find("value")) {
+        (Some(i), None) => (i, Response::Count),
+        (None, Some(i)) => (i, Response::Value),
+        (Some(_), Some(_)) => {
+            return Err(fail(
+                "the header has both `count` and `value`; keep one response column".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(fail("the header has no `count` column; name the column of counts `count` (or `value` for a real-valued series)".into()));
+        }
+    };
+    let exposure = find("exposure");
+    let reserved = ["period", "start", "end", "count", "value", "exposure"];
+    let covariates = header
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !reserved.contains(n))
+        .map(|(i, n)| (i, n.to_owned()))
+        .collect();
+    Ok(Columns {
+        period,
+        start,
+        end,
+        response,
+        exposure,
+        covariates,
+    })
+}
+
+fn parse_row(
+    record: &csv::StringRecord,
+    line: u64,
+    columns: &Columns,
+    header: &csv::StringRecord,
+    source: &str,
+) -> Result<RawRow> {
+    let cell = |i: usize| record.get(i).unwrap_or("");
+    let fail = |column: &str, msg: String| Error::Input(InputError::new(Location::cell(source, line, column), msg));
+    let period_text = columns.period.map(cell).filter(|s| !s.is_empty());
+    let start_text = columns.start.map(cell).filter(|s| !s.is_empty());
+    let end_text = columns.end.map(cell).filter(|s| !s.is_empty());
+    let read_period =
+        |column: &str, text: &str| RawPeriod::parse(text).map_err(|e| fail(column, format!("`{text}` {e}")));
+    let (start, end, period_column) = match (period_text, start_text, end_text) {
+        (Some(p), None, None) => {
+            let p = read_period("period", p)?;
+            (p, p, "period")
+        }
+        (None, Some(s), Some(e)) => (read_period("start", s)?, read_period("end", e)?, "start"),
+        (Some(_), _, _) => {
+            return Err(fail(
+                "period",
+                "the row gives both `period` and `start`/`end`; give one or the other".into(),
+            ));
+        }
+        (None, Some(_), None) => {
+            return Err(fail(
+                "end",
+                "the row has a `start` but no `end`; give both or use `period`".into(),
+            ));
+        }
+        (None, None, Some(_)) => {
+            return Err(fail(
+                "start",
+                "the row has an `end` but no `start`; give both or use `period`".into(),
+            ));
+        }
+        (None, None, None) => {
+            let column = if columns.period.is_some() { "period" } else { "start" };
+            return Err(fail(
+                column,
+                "the row has no period; fill in `period` (or `start` and `end`)".into(),
+            ));
+        }
+    };
+    let (yi, response) = columns.response;
+    let y_name = &header[yi];
+    let y = match response {
+        Response::Count => parse_count(cell(yi)).map_err(|m| fail(y_name, m))?,
+        Response::Value => parse_finite(cell(yi)).map_err(|m| fail(y_name, m))?,
+    };
+    let exposure = match columns.exposure.map(cell) {
+        None | Some("") => None,
+        Some(text) => Some(parse_exposure(text).map_err(|m| fail("exposure", m))?),
+    };
+    let covariates = columns
+        .covariates
+        .iter()
+        .map(|(i, name)| parse_finite(cell(*i)).map_err(|m| fail(name, format!("{m} (covariates must be numeric)"))))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RawRow {
+        line,
+        start,
+        end,
+        period_column,
+        y,
+        exposure,
+        covariates,
+    })
+}
+
+/// A count: a non-negative whole number (`10.0` is 10).
+pub(crate) fn parse_count(text: &str) -> Result<f64, String> {
+    if text.is_empty() {
+        return Err(
+            "the count is blank; give a non-negative integer (0 if nothing happened, or drop the row if unknown)"
+                .into(),
+        );
+    }
+    if let Ok(n) = text.parse::<u64>() {
+        return if (n as f64) <= MAX_COUNT {
+            Ok(n as f64)
+        } else {
+            Err(format!(
+                "the count `{text}` is too large; counts above 2^53 are not supported"
+            ))
+        };
+    }
+    match text.parse::<f64>() {
+        Ok(v) if !v.is_finite() => Err(format!(
+            "the count `{text}` is not a number; give a non-negative integer"
+        )),
+        Ok(v) if v < 0.0 => Err(format!(
+            "the count `{text}` is negative; counts must be non-negative integers"
+        )),
+        Ok(v) if v.fract() != 0.0 => Err(format!(
+            "the count `{text}` is fractional; counts must be whole numbers"
+        )),
+        Ok(v) if v > MAX_COUNT => Err(format!(
+            "the count `{text}` is too large; counts above 2^53 are not supported"
+        )),
+        Ok(v) => Ok(v),
+        Err(_) if text.starts_with('-') && text[1..].bytes().all(|b| b.is_ascii_digit()) => Err(format!(
+            "the count `{text}` is negative; counts must be non-negative integers"
+        )),
+        Err(_) => Err(format!(
+            "the count `{text}` is not a number; give a non-negative integer"
+        )),
+    }
+}
+
+fn parse_finite(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        _ if text.is_empty() => Err("the cell is blank; give a number".into()),
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(format!("`{text}` is not a finite number; give a finite number")),
+        Err(_) => Err(format!("`{text}` is not a number; give a number")),
+    }
+}
+
+fn parse_exposure(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) if v.is_finite() => Err(format!(
+            "the exposure `{text}` is not positive; exposure is a positive denominator"
+        )),
+        _ => Err(format!(
+            "the exposure `{text}` is not a finite number; give a positive number"
+        )),
+    }
+}
+
+/// One frequency per file; plain integers are years when all have four digits.
+fn settle_frequency(rows: &[RawRow], source: &str) -> Result<Frequency> {
+    let mut dated: Option<(Frequency, u64)> = None;
+    let mut integer_line: Option<u64> = None;
+    let mut all_years = true;
+    for row in rows {
+        for (p, column) in [(row.start, row.period_column), (row.end, "end")] {
+            match p.frequency_if_dated() {
+                Some(f) => match dated {
+                    None => dated = Some((f, row.line)),
+                    Some((g, first_line)) if g != f => {
+                        return Err(Error::Input(InputError::new(
+                            Location::cell(source, row.line, column),
+                            format!("this period is {f} but line {first_line} is {g}; use one frequency per file"),
+                        )));
+                    }
+                    Some(_) => {}
+                },
+                None => {
+                    integer_line.get_or_insert(row.line);
+                    if let RawPeriod::Integer { four_digit_year, .. } = p {
+                        all_years &= four_digit_year;
+                    }
+                }
+            }
+        }
+    }
+    match (dated, integer_line) {
+        (Some((f, first_line)), Some(line)) => Err(Error::Input(InputError::new(
+            Location::line(source, line),
+            format!("this period is a plain integer but line {first_line} is {f}; use one frequency per file"),
+        ))),
+        (Some((f, _)), None) => Ok(f),
+        (None, _) if all_years => Ok(Frequency::Yearly),
+        (None, _) => Ok(Frequency::Index),
+    }
+}
+
+/// Places rows on the index, subtracts nested rows from the runs that contain
+/// them, and spreads run exposure over the periods that no nested row prices.
+fn build_series(
+    rows: Vec<Row>,
+    columns: &Columns,
+    source: &str,
+    frequency: Frequency,
+    first: Period,
+    n_periods: usize,
+    period: &dyn Fn(usize) -> Period,
+) -> Result<Series> {
+    let fail = |line: u64, msg: String| Error::Input(InputError::new(Location::line(source, line), msg));
+    let describe = |r: &Row| {
+        if r.a == r.b {
+            period(r.a).to_string()
+        } else {
+            format!("{}..{}", period(r.a), period(r.b))
+        }
+    };
+
+    // Containment forest: sort by start, longest first; a stack of open runs.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (rows[i].a, std::cmp::Reverse(rows[i].b), rows[i].line));
+    let mut parent: Vec<Option<usize>> = vec![None; rows.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    for &i in &order {
+        let r = &rows[i];
+        while stack.last().is_some_and(|&top| rows[top].b < r.a) {
+            stack.pop();
+        }
+        if let Some(&top) = stack.last() {
+            let t = &rows[top];
+            let (first_line, second_line) = (t.line.min(r.line), t.line.max(r.line));
+            if t.a == r.a && t.b == r.b {
+                return Err(fail(
+                    second_line,
+                    format!(
+                        "this row covers {} again, as line {first_line} does; keep one of the two rows",
+                        describe(r)
+                    ),
+                ));
+            }
+            if r.b > t.b {
+                return Err(fail(
+                    r.line,
+                    format!(
+                        "this row ({}) partly overlaps line {} ({}); a run may contain other rows entirely but not overlap them",
+                        describe(r),
+                        t.line,
+                        describe(t)
+                    ),
+                ));
+            }
+            parent[i] = Some(top);
+            children[top].push(i);
+        }
+        stack.push(i);
+    }
+
+    // Each row keeps the periods its children do not cover, and its count less theirs.
+    let n_cov = columns.covariates.len();
+    let mut own_periods: Vec<Vec<usize>> = Vec::with_capacity(rows.len());
+    let mut own_y: Vec<f64> = Vec::with_capacity(rows.len());
+    let mut notes = Vec::new();
+    let is_count = columns.response.1 == Response::Count;
+    for (i, r) in rows.iter().enumerate() {
+        let mut periods = Vec::with_capacity(1);
+        let mut next = r.a;
+        for &c in &children[i] {
+            periods.extend(next..rows[c].a);
+            next = rows[c].b + 1;
+        }
+        periods.extend(next..=r.b);
+        let nested: f64 = children[i].iter().map(|&c| rows[c].y).sum();
+        let y = r.y - nested;
+        if children[i].is_empty() {
+            own_periods.push(periods);
+            own_y.push(y);
+            continue;
+        }
+        let lines: Vec<String> = children[i].iter().map(|&c| rows[c].line.to_string()).collect();
+        if is_count && y < 0.0 {
+            return Err(fail(
+                r.line,
+                format!(
+                    "the run {} has count {} but the rows it contains (lines {}) add up to {nested}; fix the total or the nested rows",
+                    describe(r),
+                    r.y,
+                    lines.join(", ")
+                ),
+            ));
+        }
+        if periods.is_empty() {
+            if (y.abs()) > 1e-9 * r.y.abs().max(1.0) {
+                return Err(fail(
+                    r.line,
+                    format!(
+                        "every period of the run {} is given by nested rows (lines {}), whose total {nested} differs from the run's {}; fix one",
+                        describe(r),
+                        lines.join(", "),
+                        r.y
+                    ),
+                ));
+            }
+            notes.push(format!(
+                "line {}: the run {} is fully given by lines {} and agrees with them; it adds no observation",
+                r.line,
+                describe(r),
+                lines.join(", ")
+            ));
+        }
+        own_periods.push(periods);
+        own_y.push(y);
+    }
+
+    let period_exposure = match columns.exposure {
+        None => None,
+        Some(_) => Some(spread_exposure(
+            &rows,
+            &parent,
+            &own_periods,
+            n_periods,
+            source,
+            &describe,
+        )?),
+    };
+    let mut covariates = Array2::from_elem((n_periods, n_cov), f64::NAN);
+    for (i, r) in rows.iter().enumerate() {
+        for &t in &own_periods[i] {
+            for (k, &v) in r.covariates.iter().enumerate() {
+                covariates[[t, k]] = v;
+            }
+        }
+    }
+
+    let mut observations: Vec<Observation> = rows
+        .iter()
+        .zip(own_periods)
+        .zip(own_y)
+        .filter(|((_, periods), _)| !periods.is_empty())
+        .map(|((r, periods), y)| {
+            let exposure = period_exposure.as_ref().map(|e| periods.iter().map(|&t| e[t]).sum());
+            Observation {
+                periods,
+                y,
+                exposure,
+                line: r.line,
+            }
+        })
+        .collect();
+    observations.sort_by_key(|o| o.periods[0]);
+    Ok(Series {
+        source: source.to_owned(),
+        frequency,
+        first,
+        n_periods,
+        response: columns.response.1,
+        observations,
+        period_exposure,
+        covariate_names: columns.covariates.iter().map(|(_, n)| n.clone()).collect(),
+        covariates,
+        notes,
+    })
+}
+
+/// Per-period exposure: each row that states exposure owns the periods below
+/// it that no nested row with exposure claims, and spreads what remains of its
+/// total (after nested rows' exposure) evenly over them.
+fn spread_exposure(
+    rows: &[Row],
+    parent: &[Option<usize>],
+    own_periods: &[Vec<usize>],
+    n_periods: usize,
+    source: &str,
+    describe: &dyn Fn(&Row) -> String,
+) -> Result<Array1<f64>> {
+    let fail = |line: u64, msg: String| Error::Input(InputError::new(Location::cell(source, line, "exposure"), msg));
+    // Nearest ancestor (or self) that states exposure; parents come first in
+    // containment order, so resolve by walking up (depth is small in practice).
+    let owner_of = |mut i: usize| -> Option<usize> {
+        loop {
+            if rows[i].exposure.is_some() {
+                return Some(i);
+            }
+            i = parent[i]?;
+        }
+    };
+    let mut claimed = vec![0.0; rows.len()];
+    let mut owned_count = vec![0usize; rows.len()];
+    let mut owner_of_row = vec![0usize; rows.len()];
+    for (i, r) in rows.iter().enumerate() {
+        let owner = owner_of(i).ok_or_else(|| {
+            fail(
+                r.line,
+                "the exposure is blank and no run containing this row gives one; fill it in".into(),
+            )
+        })?;
+        owner_of_row[i] = owner;
+        owned_count[owner] += own_periods[i].len();
+        if owner == i
+            && let Some(above) = parent[i].and_then(owner_of)
+        {
+            claimed[above] += r.exposure.unwrap_or(0.0);
+        }
+    }
+    let mut per_period = vec![0.0; rows.len()];
+    for (i, r) in rows.iter().enumerate() {
+        let Some(total) = r.exposure else { continue };
+        let left = total - claimed[i];
+        if owned_count[i] > 0 && left <= 0.0 {
+            return Err(fail(
+                r.line,
+                format!(
+                    "the run {} has exposure {total} but the rows it contains already have {}; leave nested exposure blank or fix the total",
+                    describe(r),
+                    claimed[i]
+                ),
+            ));
+        }
+        per_period[i] = if owned_count[i] > 0 {
+            left / owned_count[i] as f64
+        } else {
+            0.0
+        };
+    }
+    let mut exposure = Array1::from_elem(n_periods, f64::NAN);
+    for (i, periods) in own_periods.iter().enumerate() {
+        for &t in periods {
+            exposure[t] = per_period[owner_of_row[i]];
+        }
+    }
+    Ok(exposure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Series> {
+        read_series(text.as_bytes(), "t.csv")
+    }
+
+    fn message(text: &str) -> String {
+        read(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn nested_rows_are_subtracted_from_the_run_that_holds_them() {
+        let s =
+            read("start,end,count\n2024-01,2024-06,8\n2024-07,2024-12,74\n2024-08,2024-08,24\n2024-09,2024-09,24\n")
+                .unwrap();
+        let got: Vec<(Vec<usize>, f64)> = s.observations.iter().map(|o| (o.periods.clone(), o.y)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (vec![0, 1, 2, 3, 4, 5], 8.0),
+                (vec![6, 9, 10, 11], 26.0),
+                (vec![7], 24.0),
+                (vec![8], 24.0)
+            ]
+        );
+        assert_eq!(s.n_periods, 12);
+        assert!(s.missing_periods().is_empty());
+    }
+
+    #[test]
+    fn run_exposure_is_spread_evenly_unless_nested_rows_give_their_own() {
+        let s = read("start,end,count,exposure\n2024-01,2024-06,6,600\n2024-02,2024-02,1,40\n").unwrap();
+        let e = s.period_exposure.as_ref().unwrap();
+        assert_eq!(e[1], 40.0);
+        assert!((e[0] - 112.0).abs() < 1e-12);
+        assert!((s.observations[0].exposure.unwrap() - 560.0).abs() < 1e-9);
+        let s = read("start,end,count,exposure\n2024-01,2024-06,6,600\n2024-02,2024-02,1,\n").unwrap();
+        assert_eq!(s.observations[1].exposure, Some(100.0));
+    }
+
+    #[test]
+    fn missing_periods_are_counted_not_zero() {
+        let s = read("period,count\n2024-01,3\n2024-04,5\n").unwrap();
+        assert_eq!(s.n_periods, 4);
+        assert_eq!(s.missing_periods().len(), 2);
+        assert_eq!(s.n_obs(), 2);
+    }
+
+    #[test]
+    fn four_digit_integers_are_years_others_are_an_index() {
+        assert_eq!(
+            read("period,count\n1851,4\n1852,5\n").unwrap().frequency,
+            Frequency::Yearly
+        );
+        assert_eq!(read("period,count\n1,4\n2,5\n").unwrap().frequency, Frequency::Index);
+    }
+
+    #[test]
+    fn counts_accept_float_text_of_whole_numbers_only() {
+        assert_eq!(parse_count("10.0"), Ok(10.0));
+        assert_eq!(parse_count("0"), Ok(0.0));
+        for bad in ["10.5", "-1", "NaN", "inf", "", "abc", "1e300", "-0.5"] {
+            assert!(parse_count(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        assert_eq!(
+            message("period,count\n2024-01,3\n2024-02,-1\n"),
+            "t.csv, line 3, column `count`: the count `-1` is negative; counts must be non-negative integers"
+        );
+        assert!(message("start,end,count\n2024-01,2024-06,8\n2024-04,2024-09,3\n").contains("partly overlaps line 2"));
+        assert!(message("start,end,count\n2024-01,2024-06,8\n2024-02,2024-02,9\n").contains("add up to 9"));
+        assert!(
+            message("period,count\n2024-01,1\n2024-01,2\n")
+                .contains("line 3: this row covers 2024-01 again, as line 2")
+        );
+        assert!(message("period,count\n2024-01,1\n2024-Q1,2\n").contains("use one frequency per file"));
+    }
+
+    #[test]
+    fn bom_crlf_and_quotes_are_accepted() {
+        let s = read("\u{feff}period,count\r\n\"2024-01\",\"3\"\r\n2024-02,4\r\n").unwrap();
+        assert_eq!(s.total(), 7.0);
+    }
+}

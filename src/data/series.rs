@@ -1,0 +1,118 @@
+//! A count (or real-valued) series as the models see it: a regular index of
+//! periods and a list of observations, each a count over a set of periods.
+
+use ndarray::{Array1, Array2};
+use serde::Serialize;
+
+use super::period::{Frequency, Period};
+
+/// What the response column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    /// Non-negative integer counts (`count` column).
+    Count,
+    /// Real values (`value` column), for the Gaussian family only.
+    Value,
+}
+
+/// One observation: a total over a set of periods of the index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Indices into the series' periods (0 = `first`), ascending; several for
+    /// a run row, possibly non-contiguous after nested rows were subtracted.
+    pub periods: Vec<usize>,
+    /// The count (integer-valued) or value.
+    pub y: f64,
+    /// Sum of the per-period exposures, when the file has exposure.
+    pub exposure: Option<f64>,
+    /// The CSV line of the row it came from.
+    pub line: u64,
+}
+
+/// A validated series.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Where it came from (file name, `<stdin>`, `embedded dataset NAME`).
+    pub source: String,
+    /// The frequency of every period.
+    pub frequency: Frequency,
+    /// The earliest period.
+    pub first: Period,
+    /// Number of periods from `first` to the latest, inclusive.
+    pub n_periods: usize,
+    /// What the response is.
+    pub response: Response,
+    /// The observations, in order of their first period.
+    pub observations: Vec<Observation>,
+    /// Per-period exposure (length `n_periods`), when the file has exposure;
+    /// periods that no observation covers hold NaN and are never read.
+    pub period_exposure: Option<Array1<f64>>,
+    /// Covariate column names, in file order.
+    pub covariate_names: Vec<String>,
+    /// Per-period covariates (`n_periods` × covariates); uncovered periods hold
+    /// NaN and are never read.
+    pub covariates: Array2<f64>,
+    /// Rows that carried information but became no observation (a run whose
+    /// periods are all given by nested rows and whose total agrees with theirs).
+    pub notes: Vec<String>,
+}
+
+impl Series {
+    /// The latest period.
+    pub fn last(&self) -> Period {
+        self.first.offset(self.n_periods as i64 - 1)
+    }
+
+    /// The period at index `i`.
+    pub fn period(&self, i: usize) -> Period {
+        self.first.offset(i as i64)
+    }
+
+    /// The index of `p`, if it lies within the series.
+    pub fn index_of(&self, p: Period) -> Option<usize> {
+        let k = p.steps_since(self.first);
+        (p.frequency() == self.frequency && (0..self.n_periods as i64).contains(&k)).then_some(k as usize)
+    }
+
+    /// Which periods are covered by some observation.
+    pub fn covered(&self) -> Vec<bool> {
+        let mut covered = vec![false; self.n_periods];
+        for obs in &self.observations {
+            for &t in &obs.periods {
+                covered[t] = true;
+            }
+        }
+        covered
+    }
+
+    /// Periods of the index that no observation covers (missing, not zero).
+    pub fn missing_periods(&self) -> Vec<Period> {
+        self.covered()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !**c)
+            .map(|(i, _)| self.period(i))
+            .collect()
+    }
+
+    /// Number of observations.
+    pub fn n_obs(&self) -> usize {
+        self.observations.len()
+    }
+
+    /// True when every observation is a single period.
+    pub fn is_simple(&self) -> bool {
+        self.observations.iter().all(|o| o.periods.len() == 1)
+    }
+
+    /// Sum of the response over all observations.
+    pub fn total(&self) -> f64 {
+        self.observations.iter().map(|o| o.y).sum()
+    }
+
+    /// Has an exposure column.
+    pub fn has_exposure(&self) -> bool {
+        self.period_exposure.is_some()
+    }
+}

@@ -1,0 +1,29 @@
+//! # countshift
+//!
+//! Trend and change-point models for count time series: fit Poisson, negative
+//! binomial and Gaussian trend models with exposure offsets and period-total
+//! observations, test and date shifts in the rate, and forecast with
+//! prediction intervals — every number with an honest interval.
+//!
+//! The library never prints and never exits; the `countshift` binary is a
+//! thin layer over it. Data come in as [`data::Series`], read by
+//! [`data::read_series`] from the CSV format of the design (one row per period
+//! or per run of periods).
+//!
+//! ```
+//! use countshift::data::read_series;
+//!
+//! let csv = "start,end,count\n2024-01,2024-06,8\n2024-07,2024-12,74\n2024-08,2024-08,24\n";
+//! let series = read_series(csv.as_bytes(), "example.csv").unwrap();
+//! // Jul-Dec less August: one observation over five months.
+//! assert_eq!(series.observations[1].periods.len(), 5);
+//! assert_eq!(series.observations[1].y, 50.0);
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod data;
+pub mod error;
+pub mod report;
+
+pub use error::{Error, Result};

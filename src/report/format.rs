@@ -1,0 +1,103 @@
+//! Number and period formatting for tables.
+
+use crate::data::{Period, Series};
+
+/// A number to three significant figures (`9.25`, `20.2`, `0.00731`), the way
+/// tables show estimates; large numbers keep their integer digits.
+pub fn sig3(x: f64) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "n/a".into()
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let decimals = (2 - magnitude).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// A whole number if `x` is one, else three significant figures.
+pub fn count(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        sig3(x)
+    }
+}
+
+/// A set of period indices as ranges: `2024-07, 2024-10..2024-12`.
+pub fn period_set(series: &Series, periods: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < periods.len() {
+        let mut j = i;
+        while j + 1 < periods.len() && periods[j + 1] == periods[j] + 1 {
+            j += 1;
+        }
+        let (a, b): (Period, Period) = (series.period(periods[i]), series.period(periods[j]));
+        parts.push(if i == j { a.to_string() } else { format!("{a}..{b}") });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+/// Left-aligned first column, right-aligned others, two spaces between.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let n = header.len();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (k, cell) in row.iter().enumerate().take(n) {
+            widths[k] = widths[k].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (k, cell) in cells.iter().enumerate() {
+            let pad = widths[k] - cell.chars().count();
+            if k > 0 {
+                out.push_str("  ");
+            }
+            if k == 0 {
+                out.push_str(cell);
+                if k + 1 < n {
+                    out.push_str(&" ".repeat(pad));
+                }
+            } else {
+                out.push_str(&" ".repeat(pad));
+                out.push_str(cell);
+            }
+        }
+        out.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_significant_figures() {
+        assert_eq!(sig3(9.25), "9.25");
+        assert_eq!(sig3(20.219), "20.2");
+        assert_eq!(sig3(4.6123), "4.61");
+        assert_eq!(sig3(0.0073), "0.0073");
+        assert_eq!(sig3(1234.6), "1235");
+        assert_eq!(sig3(-0.5), "-0.5");
+    }
+}

@@ -1,0 +1,245 @@
+//! The bad-input catalogue: every malformed input is one clear sentence on
+//! standard error naming the file, line and column, exit code 2, no panic.
+
+mod common;
+use common::{countshift, temp_file};
+
+/// (name, file contents, expected fragment of the error line)
+const SERIES_CASES: &[(&str, &[u8], &str)] = &[
+    ("empty", b"", "the file is empty"),
+    ("header_only", b"period,count\n", "the file has a header but no rows"),
+    (
+        "no_count",
+        b"period,n\n2024-01,3\n",
+        "line 1: the header has no `count` column",
+    ),
+    (
+        "neither_period_nor_run",
+        b"month,count\n2024-01,3\n",
+        "the header has no `period` column",
+    ),
+    (
+        "start_without_end",
+        b"start,count\n2024-01,3\n",
+        "has `start` but no `end`",
+    ),
+    (
+        "both_period_and_run",
+        b"period,start,end,count\n2024-01,2024-01,2024-02,3\n",
+        "line 2, column `period`: the row gives both",
+    ),
+    (
+        "neither_in_row",
+        b"period,start,end,count\n,,,3\n",
+        "line 2, column `period`: the row has no period",
+    ),
+    (
+        "month_13",
+        b"period,count\n2024-13,3\n",
+        "line 2, column `period`: `2024-13` has month 13",
+    ),
+    (
+        "month_one_digit",
+        b"period,count\n2024-1,3\n",
+        "line 2, column `period`: `2024-1` is not a period",
+    ),
+    ("two_digit_year", b"period,count\n24-01,3\n", "`24-01` is not a period"),
+    ("quarter_5", b"period,count\n2024-Q5,3\n", "`2024-Q5` has quarter Q5"),
+    (
+        "feb_30",
+        b"period,count\n2024-02-30,3\n",
+        "`2024-02-30` is not a calendar date",
+    ),
+    (
+        "mixed_frequencies",
+        b"period,count\n2024-01,3\n2024-Q2,4\n",
+        "line 3, column `period`: this period is quarterly but line 2 is monthly",
+    ),
+    (
+        "mixed_with_integer",
+        b"period,count\n2024-01,3\n7,4\n",
+        "line 3: this period is a plain integer but line 2 is monthly",
+    ),
+    (
+        "negative_count",
+        b"period,count\n2024-01,-3\n",
+        "line 2, column `count`: the count `-3` is negative",
+    ),
+    (
+        "fractional_count",
+        b"period,count\n2024-01,10.5\n",
+        "the count `10.5` is fractional",
+    ),
+    (
+        "nan_count",
+        b"period,count\n2024-01,NaN\n",
+        "the count `NaN` is not a number",
+    ),
+    (
+        "inf_count",
+        b"period,count\n2024-01,inf\n",
+        "the count `inf` is not a number",
+    ),
+    (
+        "blank_count",
+        b"period,count\n2024-01,\n",
+        "line 2, column `count`: the count is blank",
+    ),
+    (
+        "overflowing_count",
+        b"period,count\n2024-01,99999999999999999999999\n",
+        "is too large",
+    ),
+    (
+        "zero_exposure",
+        b"period,count,exposure\n2024-01,3,0\n",
+        "line 2, column `exposure`: the exposure `0` is not positive",
+    ),
+    (
+        "negative_exposure",
+        b"period,count,exposure\n2024-01,3,-2\n",
+        "the exposure `-2` is not positive",
+    ),
+    (
+        "infinite_exposure",
+        b"period,count,exposure\n2024-01,3,inf\n",
+        "the exposure `inf` is not a finite number",
+    ),
+    (
+        "blank_exposure",
+        b"period,count,exposure\n2024-01,3,\n",
+        "the exposure is blank and no run containing this row gives one",
+    ),
+    (
+        "text_covariate",
+        b"period,count,temp\n2024-01,3,warm\n",
+        "line 2, column `temp`: `warm` is not a number",
+    ),
+    (
+        "duplicate_period",
+        b"period,count\n2024-01,3\n2024-01,4\n",
+        "line 3: this row covers 2024-01 again, as line 2 does",
+    ),
+    (
+        "partial_overlap",
+        b"start,end,count\n2024-01,2024-06,8\n2024-04,2024-09,3\n",
+        "line 3: this row (2024-04..2024-09) partly overlaps line 2",
+    ),
+    (
+        "negative_subtraction",
+        b"start,end,count\n2024-01,2024-06,8\n2024-02,2024-02,9\n",
+        "line 2: the run 2024-01..2024-06 has count 8 but the rows it contains (lines 3) add up to 9",
+    ),
+    (
+        "end_before_start",
+        b"start,end,count\n2024-06,2024-01,8\n",
+        "line 2, column `end`: the run ends at 2024-01, before its start 2024-06",
+    ),
+    (
+        "ragged_row",
+        b"period,count\n2024-01,3,7\n",
+        "line 2: the row has 3 fields but the header has 2",
+    ),
+    (
+        "invalid_utf8",
+        b"period,count\n2024-01,3\n\xff\xfe,4\n",
+        "line 3: the text is not valid UTF-8",
+    ),
+    (
+        "duplicate_column",
+        b"period,count,count\n2024-01,3,4\n",
+        "the column `count` appears twice",
+    ),
+    (
+        "count_and_value",
+        b"period,count,value\n2024-01,3,4\n",
+        "has both `count` and `value`",
+    ),
+    (
+        "huge_span",
+        b"period,count\n1,3\n999999999999,4\n",
+        "at most 100000000 are supported",
+    ),
+];
+
+#[test]
+fn every_malformed_series_file_is_one_clear_error_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes, expected) in SERIES_CASES {
+        let path = temp_file(&dir, &format!("{name}.csv"), bytes);
+        let run = countshift(&["inspect", "--data", &path]);
+        assert_eq!(run.code, 2, "{name}: exit code, stderr: {}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "{name}: expected `{expected}` in: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("{name}.csv")),
+            "{name}: the file is named: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{name}: one line: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn missing_file_and_directory_are_bad_input() {
+    let run = countshift(&["inspect", "--data", "no/such/file.csv"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no/such/file.csv"), "{}", run.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let run = countshift(&["inspect", "--data", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("directory"), "{}", run.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["inspect", "--no-such-option"][..],
+        &["no-such-command"],
+        &["inspect", "--dataset", "nope"],
+        &["inspect", "--format", "xml"],
+        &["aggregate", "log.csv"],
+    ] {
+        let run = countshift(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+    }
+    let run = countshift(&["inspect", "--dataset", "nope"]);
+    assert!(
+        run.stderr.contains("the datasets are kn23_2024_reported"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn aggregate_selections_that_match_nothing_name_the_closest_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = temp_file(
+        &dir,
+        "log.csv",
+        b"time_start,model,launched\n2024-02-15 3:30,Iskander-M/KN-23,4.0\n2024-03-01,Shahed-136/131,20.0\n",
+    );
+    let run = countshift(&["aggregate", &log, "--model", "KN23"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("`KN23` is not a model label") && run.stderr.contains("`Iskander-M/KN-23`"),
+        "{}",
+        run.stderr
+    );
+    let run = countshift(&["aggregate", &log, "--model-regex", "Zircon"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("matches no model label"), "{}", run.stderr);
+    let run = countshift(&["aggregate", &log, "--model-regex", "(unclosed"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("not a valid regular expression"), "{}", run.stderr);
+    let run = countshift(&["aggregate", &log, "--model-regex", "KN", "--count-column", "fired"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("there is no column `fired`"), "{}", run.stderr);
+    let run = countshift(&["aggregate", &log, "--model-regex", "KN", "--from", "2024-1"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--from `2024-1`"), "{}", run.stderr);
+}
