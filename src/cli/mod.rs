@@ -30,7 +30,7 @@ enum Command {
     /// Show what was understood from a series file.
     Inspect(inspect::InspectArgs),
     /// Turn an event log into a series file.
-    Aggregate(aggregate::AggregateArgs),
+    Aggregate(Box<aggregate::AggregateArgs>),
     /// List the embedded datasets.
     Datasets(datasets::DatasetsArgs),
 }
