@@ -24,6 +24,8 @@
 
 pub mod data;
 pub mod error;
+pub mod inference;
+pub mod model;
 pub mod report;
 
 pub use error::{Error, Result};

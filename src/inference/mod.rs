@@ -1,0 +1,309 @@
+//! Inference on a fitted model: standard errors (model-based, sandwich, HAC),
+//! Wald and profile-likelihood intervals, likelihood-ratio tests.
+
+pub mod profile;
+pub mod root;
+
+use nalgebra::DMatrix;
+use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
+
+use crate::error::{Error, Result};
+use crate::model::fit::{Fit, pseudo_inverse};
+use crate::model::{Family, family::negbin_theta_derivatives};
+
+/// A confidence level in (0, 1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Level(f64);
+
+impl Level {
+    /// A level; must lie strictly between 0 and 1.
+    ///
+    /// # Errors
+    /// [`Error::Spec`] naming the value.
+    pub fn new(level: f64) -> Result<Level> {
+        if level > 0.0 && level < 1.0 {
+            Ok(Level(level))
+        } else {
+            Err(Error::Spec(format!(
+                "--level {level} is not between 0 and 1; write e.g. --level 0.95"
+            )))
+        }
+    }
+
+    /// The level as a number.
+    pub fn value(self) -> f64 {
+        self.0
+    }
+
+    /// Two-sided normal quantile, 1.96 at 0.95.
+    pub fn z(self) -> f64 {
+        Normal::standard().inverse_cdf(0.5 + self.0 / 2.0)
+    }
+}
+
+impl Default for Level {
+    fn default() -> Level {
+        Level(0.95)
+    }
+}
+
+/// An interval; an unbounded end is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    /// Point estimate (`None` when it lies at infinity).
+    pub estimate: Option<f64>,
+    /// Lower end.
+    pub low: Option<f64>,
+    /// Upper end.
+    pub high: Option<f64>,
+    /// Confidence level.
+    pub level: f64,
+    /// How it was computed.
+    pub method: IntervalMethod,
+}
+
+impl Interval {
+    /// The same interval through a monotone increasing map (e.g. `exp`).
+    pub fn map(self, f: impl Fn(f64) -> f64) -> Interval {
+        Interval {
+            estimate: self.estimate.map(&f),
+            low: self.low.map(&f),
+            high: self.high.map(&f),
+            ..self
+        }
+    }
+}
+
+/// Interval methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalMethod {
+    /// Estimate ± z × standard error.
+    Wald,
+    /// Inverting the likelihood-ratio test (profile likelihood).
+    Profile,
+    /// Exact conditional (binomial) interval.
+    ExactConditional,
+}
+
+/// Which covariance the standard errors use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CovarianceKind {
+    /// Inverse expected information (Gaussian: times RSS/(n - p), as R `glm`).
+    #[default]
+    Model,
+    /// Sandwich HC0 (`sandwich::vcovHC(type = "HC0")`).
+    Robust,
+    /// Newey–West with Bartlett weights and lag `floor(4 (n/100)^(2/9))`, no
+    /// prewhitening (`sandwich::NeweyWest(lag = L, prewhite = FALSE, adjust = FALSE)`).
+    Hac,
+}
+
+/// A test result.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TestResult {
+    /// The statistic.
+    pub statistic: f64,
+    /// Its p-value.
+    pub p_value: f64,
+    /// Degrees of freedom.
+    pub df: f64,
+    /// How the p-value was computed.
+    pub method: &'static str,
+}
+
+/// The Newey–West lag rule used for HAC errors.
+pub fn hac_lag(n: usize) -> usize {
+    (4.0 * (n as f64 / 100.0).powf(2.0 / 9.0)).floor() as usize
+}
+
+impl Fit {
+    /// Number of estimated parameters: coefficients, plus theta (NB) or the
+    /// variance (Gaussian), as R `logLik` counts them for AIC.
+    pub fn n_params(&self) -> usize {
+        self.beta.len() + usize::from(self.theta.is_some() || self.sigma2.is_some())
+    }
+
+    /// Akaike information criterion, `-2 l + 2 k`.
+    pub fn aic(&self) -> f64 {
+        -2.0 * self.loglik + 2.0 * self.n_params() as f64
+    }
+
+    /// Bayesian information criterion, `-2 l + k log n`.
+    pub fn bic(&self) -> f64 {
+        -2.0 * self.loglik + self.n_params() as f64 * (self.n_obs as f64).ln()
+    }
+
+    fn phi(&self) -> f64 {
+        self.theta.unwrap_or(1.0)
+    }
+
+    /// Deviance (NB at the estimated theta; Gaussian: weighted RSS).
+    pub fn deviance(&self) -> f64 {
+        let f = self.spec.family;
+        self.problem
+            .obs
+            .iter()
+            .zip(&self.fitted)
+            .map(|(o, &m)| f.deviance(o.y, m, o.k, self.phi()))
+            .sum()
+    }
+
+    /// Pearson chi-square over residual degrees of freedom.
+    pub fn pearson_dispersion(&self) -> f64 {
+        let f = self.spec.family;
+        let chi2: f64 = self
+            .problem
+            .obs
+            .iter()
+            .zip(&self.fitted)
+            .map(|(o, &m)| {
+                let v = f.variance(m, o.k, self.phi());
+                if v > 0.0 { (o.y - m).powi(2) / v } else { 0.0 }
+            })
+            .sum();
+        let df = self.n_obs as f64 - self.beta.len() as f64;
+        if df > 0.0 { chi2 / df } else { f64::NAN }
+    }
+
+    /// Residual degrees of freedom.
+    pub fn df_residual(&self) -> usize {
+        self.n_obs.saturating_sub(self.beta.len())
+    }
+
+    /// Covariance of the coefficients.
+    ///
+    /// # Errors
+    /// [`Error::Spec`] when the Gaussian model has no residual degrees of freedom.
+    pub fn covariance(&self, kind: CovarianceKind) -> Result<DMatrix<f64>> {
+        let bread = pseudo_inverse(&self.information);
+        let scale = match self.spec.family {
+            Family::Gaussian => {
+                let df = self.df_residual();
+                if df == 0 {
+                    return Err(Error::Spec(
+                        "the Gaussian model has as many coefficients as observations, so no standard errors; use fewer terms".into(),
+                    ));
+                }
+                self.deviance() / df as f64
+            }
+            _ => 1.0,
+        };
+        match kind {
+            CovarianceKind::Model => Ok(bread * scale),
+            CovarianceKind::Robust => Ok(&bread * self.meat(0) * &bread),
+            CovarianceKind::Hac => Ok(&bread * self.meat(hac_lag(self.n_obs)) * &bread),
+        }
+    }
+
+    /// Per-observation score contributions `(y - M) g / V`, in time order.
+    fn scores(&self) -> Vec<Vec<f64>> {
+        let p = self.beta.len();
+        let mut g = vec![0.0; p];
+        self.problem
+            .obs
+            .iter()
+            .map(|o| {
+                let m = self.problem.mean_and_gradient(o, &self.beta, &mut g);
+                let v = self.spec.family.variance(m, o.k, self.phi());
+                let r = if v > 0.0 { (o.y - m) / v } else { 0.0 };
+                g.iter().map(|gj| r * gj).collect()
+            })
+            .collect()
+    }
+
+    /// Bartlett-weighted sum of score cross-products up to `lag`.
+    fn meat(&self, lag: usize) -> DMatrix<f64> {
+        let s = self.scores();
+        let p = self.beta.len();
+        let mut meat = DMatrix::zeros(p, p);
+        for l in 0..=lag.min(s.len().saturating_sub(1)) {
+            let w = 1.0 - l as f64 / (lag as f64 + 1.0);
+            for i in l..s.len() {
+                for a in 0..p {
+                    for b in 0..p {
+                        meat[(a, b)] += if l == 0 {
+                            s[i][a] * s[i][b]
+                        } else {
+                            w * (s[i][a] * s[i - l][b] + s[i - l][a] * s[i][b])
+                        };
+                    }
+                }
+            }
+        }
+        meat
+    }
+
+    /// Standard errors (`None` for a coefficient at infinity).
+    ///
+    /// # Errors
+    /// As [`Fit::covariance`].
+    pub fn std_errors(&self, kind: CovarianceKind) -> Result<Vec<Option<f64>>> {
+        let cov = self.covariance(kind)?;
+        Ok((0..self.beta.len())
+            .map(|j| {
+                if self.bounds[j].is_some() {
+                    None
+                } else {
+                    Some(cov[(j, j)].max(0.0).sqrt())
+                }
+            })
+            .collect())
+    }
+
+    /// Standard error of NB theta, as `MASS::glm.nb` (`SE.theta`).
+    pub fn theta_std_error(&self) -> Option<f64> {
+        let theta = self.theta?;
+        let d2: f64 = self
+            .problem
+            .obs
+            .iter()
+            .zip(&self.fitted)
+            .map(|(o, &m)| negbin_theta_derivatives(o.y, m, o.k, theta).1)
+            .sum();
+        (d2 < 0.0).then(|| (-1.0 / d2).sqrt())
+    }
+
+    /// Wald interval for coefficient `j`.
+    ///
+    /// # Errors
+    /// As [`Fit::covariance`].
+    pub fn wald_interval(&self, j: usize, level: Level, kind: CovarianceKind) -> Result<Interval> {
+        let se = self.std_errors(kind)?[j];
+        let estimate = self.bounds[j].is_none().then_some(self.beta[j]);
+        let (low, high) = match (estimate, se) {
+            (Some(b), Some(se)) => (Some(b - level.z() * se), Some(b + level.z() * se)),
+            _ => (None, None),
+        };
+        Ok(Interval {
+            estimate,
+            low,
+            high,
+            level: level.value(),
+            method: IntervalMethod::Wald,
+        })
+    }
+}
+
+/// Likelihood-ratio test of `reduced` nested in `full`.
+pub fn lr_test(full: &Fit, reduced: &Fit) -> TestResult {
+    let statistic = (2.0 * (full.loglik - reduced.loglik)).max(0.0);
+    let df = (full.n_params() - reduced.n_params()) as f64;
+    let p_value = ChiSquared::new(df.max(1.0))
+        .map(|c| c.sf(statistic))
+        .unwrap_or(f64::NAN);
+    TestResult {
+        statistic,
+        p_value,
+        df,
+        method: "likelihood ratio, chi-square reference",
+    }
+}
+
+/// Two-sided normal p-value of a z statistic.
+pub fn normal_p_value(z: f64) -> f64 {
+    2.0 * Normal::standard().sf(z.abs())
+}

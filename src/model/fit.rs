@@ -1,0 +1,662 @@
+//! Maximum likelihood on observations that are totals over sets of periods.
+//!
+//! Model: per period `t`, `mu_t = exp(x_t' beta + offset_t)` (log link) or
+//! `mu_t = x_t' beta` (identity); an observation over periods `P_i` has mean
+//! `M_i = sum_{t in P_i} mu_t`. Fisher scoring on this general likelihood:
+//! score `sum_i (y_i - M_i) g_i / V_i` and expected information
+//! `sum_i g_i g_i' / V_i` with `g_i = dM_i/dbeta` and `V_i` the family's
+//! variance of the observation (for single-period rows this is the textbook
+//! GLM IRLS). Step-halving keeps every step uphill; convergence is declared
+//! when the Newton decrement `score' I^-1 score` falls below `1e-16 (1 + |l|)`.
+//! NB theta is updated by Newton steps in `log theta` between beta steps, as
+//! `MASS::glm.nb` alternates.
+
+use std::sync::Arc;
+
+use nalgebra::{DMatrix, DVector};
+use ndarray::{Array1, Array2};
+use serde::Serialize;
+
+use super::family::{Family, negbin_theta_derivatives};
+use super::terms::{Design, Term};
+use crate::data::{Response, Series};
+use crate::error::{Error, Result};
+
+/// What to estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSpec {
+    /// The distribution.
+    pub family: Family,
+    /// The terms, intercept included when wanted.
+    pub terms: Vec<Term>,
+    /// Use `log(exposure)` as offset when the series has exposure.
+    pub use_offset: bool,
+}
+
+/// One observation as the fitter sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct ObsData {
+    pub periods: Vec<usize>,
+    pub y: f64,
+    pub k: f64,
+}
+
+/// The numeric problem: design, offset and observations.
+#[derive(Debug, Clone)]
+pub(crate) struct Problem {
+    pub family: Family,
+    pub x: Array2<f64>,
+    pub offset: Array1<f64>,
+    pub obs: Arc<Vec<ObsData>>,
+}
+
+/// Where a coefficient's maximum likelihood estimate lies at infinity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// The likelihood increases without limit as the coefficient goes to +inf.
+    PlusInfinity,
+    /// ... to -inf.
+    MinusInfinity,
+}
+
+/// A fitted model. Derived quantities (standard errors, intervals, AIC, ...)
+/// are methods; see also [`crate::inference`].
+#[derive(Debug, Clone)]
+pub struct Fit {
+    /// The spec that was fitted.
+    pub spec: ModelSpec,
+    /// Coefficient names.
+    pub names: Vec<String>,
+    /// Estimates (for unbounded coefficients: the last iterate, not reported).
+    pub beta: Vec<f64>,
+    /// Maximised log-likelihood (the supremum at a boundary).
+    pub loglik: f64,
+    /// NB2 dispersion.
+    pub theta: Option<f64>,
+    /// Gaussian variance, maximum likelihood (RSS/n).
+    pub sigma2: Option<f64>,
+    /// Converged to the tolerance.
+    pub converged: bool,
+    /// Fisher-scoring iterations (beta steps).
+    pub iterations: usize,
+    /// Per coefficient: `Some` when its estimate lies at infinity.
+    pub bounds: Vec<Option<Bound>>,
+    /// Fitted mean of each observation.
+    pub fitted: Vec<f64>,
+    /// Observations used.
+    pub n_obs: usize,
+    /// Periods of the index not observed.
+    pub n_missing: usize,
+    /// Notes on the fit (a boundary, a fallback).
+    pub notes: Vec<String>,
+    /// Expected information at the estimate (theta fixed; Gaussian at unit variance).
+    pub(crate) information: DMatrix<f64>,
+    pub(crate) problem: Problem,
+}
+
+/// Fits `spec` to `series`.
+///
+/// # Errors
+/// [`Error::Spec`] for a model that does not suit the data (a count family
+/// on real values, collinear terms, no observations), [`Error::Numerical`]
+/// if the fit fails in a way the data did not announce.
+pub fn fit(spec: &ModelSpec, series: &Series) -> Result<Fit> {
+    let problem = Problem::new(spec, series)?;
+    check_rank(&problem, &design_names(spec, series)?)?;
+    let names = design_names(spec, series)?;
+    let raw = fit_problem(&problem, None, None)?;
+    let n_missing = series.missing_periods().len();
+    Ok(finish(spec.clone(), names, problem, raw, n_missing))
+}
+
+fn design_names(spec: &ModelSpec, series: &Series) -> Result<Vec<String>> {
+    Ok(Design::build(&spec.terms, series, 0)?.names)
+}
+
+impl Problem {
+    pub(crate) fn new(spec: &ModelSpec, series: &Series) -> Result<Problem> {
+        if spec.family.log_link() && series.response == Response::Value {
+            return Err(Error::Spec(format!(
+                "the {} family needs counts, but {} has a `value` column; use --family gaussian",
+                spec.family.name(),
+                series.source
+            )));
+        }
+        if series.observations.is_empty() {
+            return Err(Error::Spec(format!("{} has no observations to fit", series.source)));
+        }
+        let design = Design::build(&spec.terms, series, series.n_periods)?;
+        let offset = match (&series.period_exposure, spec.use_offset && spec.family.log_link()) {
+            (Some(e), true) => e.mapv(|v| if v.is_nan() { 0.0 } else { v.ln() }),
+            _ => Array1::zeros(series.n_periods),
+        };
+        let obs = series
+            .observations
+            .iter()
+            .map(|o| ObsData {
+                periods: o.periods.clone(),
+                y: o.y,
+                k: o.periods.len() as f64,
+            })
+            .collect();
+        Ok(Problem {
+            family: spec.family,
+            x: design.x,
+            offset,
+            obs: Arc::new(obs),
+        })
+    }
+
+    pub(crate) fn p(&self) -> usize {
+        self.x.ncols()
+    }
+
+    /// Per-observation mean and its gradient, written into `g` (len p).
+    pub(crate) fn mean_and_gradient(&self, o: &ObsData, beta: &[f64], g: &mut [f64]) -> f64 {
+        g.iter_mut().for_each(|v| *v = 0.0);
+        let mut m = 0.0;
+        for &t in &o.periods {
+            let row = self.x.row(t);
+            let eta: f64 = row.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>() + self.offset[t];
+            let (mu, w) = if self.family.log_link() {
+                let mu = eta.exp();
+                (mu, mu)
+            } else {
+                (eta, 1.0)
+            };
+            m += mu;
+            for (gj, xj) in g.iter_mut().zip(row.iter()) {
+                *gj += w * xj;
+            }
+        }
+        m
+    }
+
+    fn mean(&self, o: &ObsData, beta: &[f64]) -> f64 {
+        o.periods
+            .iter()
+            .map(|&t| {
+                let eta: f64 = self.x.row(t).iter().zip(beta).map(|(a, b)| a * b).sum::<f64>() + self.offset[t];
+                if self.family.log_link() { eta.exp() } else { eta }
+            })
+            .sum()
+    }
+
+    pub(crate) fn means(&self, beta: &[f64]) -> Vec<f64> {
+        self.obs.iter().map(|o| self.mean(o, beta)).collect()
+    }
+
+    /// Log-likelihood at `beta` with dispersion `phi` (theta or sigma^2).
+    fn loglik(&self, beta: &[f64], phi: f64) -> f64 {
+        self.obs
+            .iter()
+            .map(|o| self.family.loglik(o.y, self.mean(o, beta), o.k, phi))
+            .sum()
+    }
+
+    /// Score, expected information and log-likelihood at `beta`.
+    fn score_information(&self, beta: &[f64], theta: f64) -> (DVector<f64>, DMatrix<f64>) {
+        let p = self.p();
+        let mut score = DVector::zeros(p);
+        let mut info = DMatrix::zeros(p, p);
+        let mut g = vec![0.0; p];
+        for o in self.obs.iter() {
+            let m = self.mean_and_gradient(o, beta, &mut g);
+            let v = self.family.variance(m, o.k, theta);
+            if v <= 0.0 || !v.is_finite() {
+                continue;
+            }
+            let r = (o.y - m) / v;
+            for a in 0..p {
+                score[a] += r * g[a];
+                let ga = g[a] / v;
+                for b in a..p {
+                    info[(a, b)] += ga * g[b];
+                }
+            }
+        }
+        for a in 0..p {
+            for b in 0..a {
+                info[(a, b)] = info[(b, a)];
+            }
+        }
+        (score, info)
+    }
+
+    /// Starting values: a constant column at the overall log-rate.
+    fn initial_beta(&self) -> Vec<f64> {
+        let mut beta = vec![0.0; self.p()];
+        let constant = (0..self.p()).find(|&j| self.x.column(j).iter().all(|&v| v == 1.0));
+        if let Some(j) = constant {
+            let total_y: f64 = self.obs.iter().map(|o| o.y).sum();
+            if self.family.log_link() {
+                let base: f64 = self
+                    .obs
+                    .iter()
+                    .flat_map(|o| o.periods.iter())
+                    .map(|&t| self.offset[t].exp())
+                    .sum();
+                beta[j] = ((total_y + 0.1) / base).ln();
+            } else {
+                let k: f64 = self.obs.iter().map(|o| o.k).sum();
+                beta[j] = total_y / k;
+            }
+        }
+        beta
+    }
+}
+
+/// The outcome of the numeric fit.
+#[derive(Debug, Clone)]
+pub(crate) struct RawFit {
+    pub beta: Vec<f64>,
+    pub loglik: f64,
+    pub theta: Option<f64>,
+    pub sigma2: Option<f64>,
+    pub converged: bool,
+    pub iterations: usize,
+    pub notes: Vec<String>,
+}
+
+const MAX_ITERATIONS: usize = 200;
+/// Largest theta before NB is treated as Poisson (no over-dispersion).
+pub(crate) const THETA_MAX: f64 = 1e8;
+
+/// Longest step of a log-link coefficient in one scoring iteration.
+const MAX_LOG_STEP: f64 = 8.0;
+/// Newton decrement, relative to `1 + |l|`, below which scoring stops.
+const DECREMENT_TOL: f64 = 1e-16;
+
+/// Fisher scoring for beta at fixed theta, stopping when the Newton decrement
+/// falls below `tol (1 + |l|)`; returns (beta, converged, iterations).
+fn scoring(problem: &Problem, mut beta: Vec<f64>, theta: f64, max_iter: usize, tol: f64) -> (Vec<f64>, bool, usize) {
+    let phi = if problem.family == Family::Gaussian { 1.0 } else { theta };
+    let mut ll = problem.loglik(&beta, phi);
+    for iter in 1..=max_iter {
+        let (score, info) = problem.score_information(&beta, theta);
+        let Some(mut step) = solve(&info, &score) else {
+            return (beta, false, iter);
+        };
+        // Trust region on the log scale: far from the optimum (a profile refit
+        // started at the wrong end) Newton steps for tiny means explode.
+        let longest = step.amax();
+        if problem.family.log_link() && longest > MAX_LOG_STEP {
+            step *= MAX_LOG_STEP / longest;
+        }
+        let decrement = score.dot(&step);
+        if !decrement.is_finite() {
+            return (beta, false, iter);
+        }
+        if decrement < tol * (1.0 + ll.abs()) {
+            return (beta, true, iter);
+        }
+        let mut scale = 1.0;
+        let mut accepted = false;
+        for _ in 0..40 {
+            let candidate: Vec<f64> = beta.iter().zip(step.iter()).map(|(b, s)| b + scale * s).collect();
+            let ll_new = problem.loglik(&candidate, phi);
+            if ll_new.is_finite() && ll_new >= ll - 1e-13 * (1.0 + ll.abs()) {
+                beta = candidate;
+                ll = ll_new;
+                accepted = true;
+                break;
+            }
+            scale *= 0.5;
+        }
+        if !accepted {
+            // No uphill step left: converged to rounding if the decrement is tiny.
+            return (beta, decrement < 1e-8 * (1.0 + ll.abs()), iter);
+        }
+    }
+    (beta, false, max_iter)
+}
+
+/// Solves `info * step = score` by Cholesky; a singular system (the
+/// boundary) falls back to the pseudo-inverse.
+fn solve(info: &DMatrix<f64>, score: &DVector<f64>) -> Option<DVector<f64>> {
+    if let Some(chol) = info.clone().cholesky() {
+        let step = chol.solve(score);
+        if step.iter().all(|v| v.is_finite()) {
+            return Some(step);
+        }
+    }
+    let svd = info.clone().svd(true, true);
+    let tol = svd.singular_values.max() * 1e-13;
+    svd.solve(score, tol).ok()
+}
+
+/// Pseudo-inverse of a symmetric positive semi-definite matrix.
+pub(crate) fn pseudo_inverse(m: &DMatrix<f64>) -> DMatrix<f64> {
+    if let Some(chol) = m.clone().cholesky() {
+        let inv = chol.inverse();
+        if inv.iter().all(|v| v.is_finite()) {
+            return inv;
+        }
+    }
+    let svd = m.clone().svd(true, true);
+    let tol = svd.singular_values.max() * 1e-12;
+    svd.pseudo_inverse(tol)
+        .unwrap_or_else(|_| DMatrix::zeros(m.nrows(), m.ncols()))
+}
+
+/// Maximum likelihood for `problem`, optionally warm-started.
+pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start: Option<f64>) -> Result<RawFit> {
+    let beta0 = start.map_or_else(|| problem.initial_beta(), <[f64]>::to_vec);
+    let mut notes = Vec::new();
+    match problem.family {
+        Family::Poisson => {
+            let (beta, converged, iterations) = scoring(problem, beta0, 1.0, MAX_ITERATIONS, DECREMENT_TOL);
+            let loglik = problem.loglik(&beta, 1.0);
+            Ok(RawFit {
+                beta,
+                loglik,
+                theta: None,
+                sigma2: None,
+                converged,
+                iterations,
+                notes,
+            })
+        }
+        Family::Gaussian => {
+            let (beta, converged, iterations) = scoring(problem, beta0, 1.0, MAX_ITERATIONS, DECREMENT_TOL);
+            let n = problem.obs.len() as f64;
+            let means = problem.means(&beta);
+            let rss: f64 = problem
+                .obs
+                .iter()
+                .zip(&means)
+                .map(|(o, m)| (o.y - m) * (o.y - m) / o.k)
+                .sum();
+            let sigma2 = rss / n;
+            if sigma2 <= 0.0 {
+                return Err(Error::Spec(
+                    "the Gaussian model fits every observation exactly (zero residual variance), so its likelihood is unbounded; use fewer terms or more data".into(),
+                ));
+            }
+            let loglik = problem.loglik(&beta, sigma2);
+            Ok(RawFit {
+                beta,
+                loglik,
+                theta: None,
+                sigma2: Some(sigma2),
+                converged,
+                iterations,
+                notes,
+            })
+        }
+        Family::Negbin => {
+            let (mut beta, mut converged, mut iterations) = match theta_start {
+                Some(_) => (beta0, true, 0),
+                None => {
+                    let pois = Problem {
+                        family: Family::Poisson,
+                        ..problem.clone()
+                    };
+                    scoring(&pois, beta0, 1.0, MAX_ITERATIONS, DECREMENT_TOL)
+                }
+            };
+            let mut theta = theta_start.unwrap_or_else(|| moment_theta(problem, &beta));
+            let mut ll = problem.loglik(&beta, theta);
+            for _ in 0..100 {
+                let (b, c, it) = scoring(problem, beta, theta, MAX_ITERATIONS, DECREMENT_TOL);
+                beta = b;
+                converged = c;
+                iterations += it;
+                theta = theta_ml(problem, &beta, theta);
+                let ll_new = problem.loglik(&beta, theta);
+                let done = (ll_new - ll).abs() < 1e-13 * (1.0 + ll.abs());
+                ll = ll_new;
+                if done || theta >= THETA_MAX {
+                    break;
+                }
+            }
+            if theta >= THETA_MAX {
+                notes.push(format!(
+                    "theta reached {THETA_MAX:e}: the counts show no over-dispersion, so the negative binomial reduces to the Poisson model"
+                ));
+            }
+            Ok(RawFit {
+                beta,
+                loglik: ll,
+                theta: Some(theta),
+                sigma2: None,
+                converged,
+                iterations,
+                notes,
+            })
+        }
+    }
+}
+
+/// The starting theta of `MASS::theta.ml`: n / sum((y/mu - 1)^2).
+fn moment_theta(problem: &Problem, beta: &[f64]) -> f64 {
+    let means = problem.means(beta);
+    let s: f64 = problem
+        .obs
+        .iter()
+        .zip(&means)
+        .map(|(o, m)| (o.y / m - 1.0).powi(2))
+        .filter(|v| v.is_finite())
+        .sum();
+    let theta = problem.obs.len() as f64 / s;
+    if theta.is_finite() && theta > 0.0 {
+        theta.clamp(1e-3, THETA_MAX)
+    } else {
+        1.0
+    }
+}
+
+/// Maximises the NB log-likelihood in theta at fixed beta (Newton in log theta).
+fn theta_ml(problem: &Problem, beta: &[f64], start: f64) -> f64 {
+    let means = problem.means(beta);
+    let ll = |th: f64| -> f64 {
+        problem
+            .obs
+            .iter()
+            .zip(&means)
+            .map(|(o, &m)| Family::Negbin.loglik(o.y, m, o.k, th))
+            .sum()
+    };
+    let mut log_theta = start.ln();
+    let mut current = ll(start);
+    for _ in 0..100 {
+        let theta = log_theta.exp();
+        let (d1, d2) = problem
+            .obs
+            .iter()
+            .zip(&means)
+            .map(|(o, &m)| negbin_theta_derivatives(o.y, m, o.k, theta))
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        // Chain rule to log theta.
+        let g = d1 * theta;
+        let h = d2 * theta * theta + d1 * theta;
+        let mut step = if h < 0.0 { -g / h } else { g.signum() };
+        step = step.clamp(-3.0, 3.0);
+        let mut accepted = false;
+        for _ in 0..40 {
+            let cand = (log_theta + step).min(THETA_MAX.ln());
+            let v = ll(cand.exp());
+            if v.is_finite() && v >= current - 1e-14 * (1.0 + current.abs()) {
+                accepted = (cand - log_theta).abs() > 0.0;
+                log_theta = cand;
+                current = v;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !accepted || step.abs() < 1e-12 || log_theta >= THETA_MAX.ln() {
+            break;
+        }
+    }
+    log_theta.exp().min(THETA_MAX)
+}
+
+/// Assembles the fit, detecting estimates at infinity.
+pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw: RawFit, n_missing: usize) -> Fit {
+    let theta = raw.theta.unwrap_or(1.0);
+    let mut beta = raw.beta;
+    let mut notes = raw.notes;
+    let mut fitted = problem.means(&beta);
+    let mean_y = problem.obs.iter().map(|o| o.y).sum::<f64>() / problem.obs.len() as f64;
+    let mut at_zero: Vec<bool> = problem
+        .obs
+        .iter()
+        .zip(&fitted)
+        .map(|(o, &m)| problem.family.log_link() && o.y == 0.0 && m < 1e-8 * (1.0 + mean_y))
+        .collect();
+    let mut bounds = vec![None; beta.len()];
+    let iterations = raw.iterations;
+    let kept_problem = |mask: &[bool]| {
+        let kept: Vec<ObsData> = problem
+            .obs
+            .iter()
+            .zip(mask)
+            .filter(|(_, z)| !**z)
+            .map(|(o, _)| o.clone())
+            .collect();
+        Problem {
+            obs: Arc::new(kept),
+            ..problem.clone()
+        }
+    };
+    let mut information = problem.score_information(&beta, theta).1;
+    if at_zero.iter().any(|&z| z) {
+        // Directions the other observations do not see: the null space of
+        // their information. Along them the zero-fitted means go to 0.
+        let info = kept_problem(&at_zero).score_information(&beta, theta).1;
+        let directions = null_directions(&info);
+        for d in &directions {
+            // Orient d so that the zero-fitted observations' means decrease.
+            let push: f64 = problem
+                .obs
+                .iter()
+                .zip(&at_zero)
+                .filter(|(_, z)| **z)
+                .flat_map(|(o, _)| o.periods.iter())
+                .map(|&t| problem.x.row(t).iter().zip(d.iter()).map(|(a, b)| a * b).sum::<f64>())
+                .sum();
+            let sign = if push <= 0.0 { 1.0 } else { -1.0 };
+            for (j, dj) in d.iter().enumerate() {
+                if dj.abs() > 1e-6 && bounds[j].is_none() {
+                    bounds[j] = Some(if sign * dj > 0.0 {
+                        Bound::PlusInfinity
+                    } else {
+                        Bound::MinusInfinity
+                    });
+                }
+            }
+        }
+        if directions.is_empty() {
+            at_zero.iter_mut().for_each(|z| *z = false);
+        } else {
+            information = info;
+            let zero_obs = at_zero.iter().filter(|&&z| z).count();
+            let unbounded: Vec<&str> = names
+                .iter()
+                .zip(&bounds)
+                .filter(|(_, b)| b.is_some())
+                .map(|(n, _)| n.as_str())
+                .collect();
+            notes.push(format!(
+                "{zero_obs} observations with zero counts are fitted with mean 0; the estimates of {} lie at infinity and are reported as bounds with one-sided profile intervals",
+                unbounded.join(", ")
+            ));
+        }
+    }
+    Fit {
+        spec,
+        names,
+        beta,
+        loglik: raw.loglik,
+        theta: raw.theta,
+        sigma2: raw.sigma2,
+        converged: raw.converged,
+        iterations,
+        bounds,
+        fitted,
+        n_obs: problem.obs.len(),
+        n_missing,
+        notes,
+        information,
+        problem,
+    }
+}
+
+/// Unit null vectors of a positive semi-definite matrix, on the scale of its
+/// diagonal (a coordinate with zero diagonal is a null direction itself).
+fn null_directions(info: &DMatrix<f64>) -> Vec<DVector<f64>> {
+    let p = info.nrows();
+    let scale: Vec<f64> = (0..p).map(|j| info[(j, j)].max(0.0).sqrt()).collect();
+    let mut out = Vec::new();
+    let live: Vec<usize> = (0..p).filter(|&j| scale[j] > 0.0).collect();
+    for j in (0..p).filter(|&j| scale[j] == 0.0) {
+        let mut d = DVector::zeros(p);
+        d[j] = 1.0;
+        out.push(d);
+    }
+    let m = DMatrix::from_fn(live.len(), live.len(), |a, b| {
+        info[(live[a], live[b])] / (scale[live[a]] * scale[live[b]])
+    });
+    let eig = m.symmetric_eigen();
+    for (k, &lambda) in eig.eigenvalues.iter().enumerate() {
+        if lambda < 1e-9 {
+            let mut d = DVector::zeros(p);
+            for (a, &j) in live.iter().enumerate() {
+                d[j] = eig.eigenvectors[(a, k)] / scale[j];
+            }
+            let norm = d.norm();
+            out.push(d / norm);
+        }
+    }
+    out
+}
+
+/// Rejects designs whose columns are linearly dependent on the observed
+/// periods, naming the terms involved.
+fn check_rank(problem: &Problem, names: &[String]) -> Result<()> {
+    let p = problem.p();
+    // Observation-level design: each observation's columns summed over its periods.
+    let mut gram = DMatrix::<f64>::zeros(p, p);
+    let mut g = vec![0.0; p];
+    for o in problem.obs.iter() {
+        g.iter_mut().for_each(|v| *v = 0.0);
+        for &t in &o.periods {
+            for (gj, xj) in g.iter_mut().zip(problem.x.row(t).iter()) {
+                *gj += xj;
+            }
+        }
+        for a in 0..p {
+            for b in 0..p {
+                gram[(a, b)] += g[a] * g[b];
+            }
+        }
+    }
+    for j in 0..p {
+        if gram[(j, j)] == 0.0 {
+            return Err(Error::Spec(format!(
+                "the term `{}` is zero on every observed period; remove it",
+                names[j]
+            )));
+        }
+    }
+    for j in 1..p {
+        let block = gram.view((0, 0), (j, j)).into_owned();
+        let rhs = gram.view((0, j), (j, 1)).into_owned();
+        let Some(chol) = block.cholesky() else { continue };
+        let c = chol.solve(&rhs);
+        let explained = (rhs.transpose() * &c)[(0, 0)];
+        if gram[(j, j)] - explained <= 1e-10 * gram[(j, j)] {
+            let involved: Vec<String> = (0..j)
+                .filter(|&i| c[(i, 0)].abs() > 1e-8)
+                .map(|i| format!("`{}`", names[i]))
+                .collect();
+            return Err(Error::Spec(format!(
+                "the term `{}` is collinear with {} on the observed periods; remove one of them",
+                names[j],
+                involved.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}

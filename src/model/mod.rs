@@ -1,0 +1,10 @@
+//! Models: families, terms, and maximum-likelihood fitting on observations
+//! that are totals over sets of periods.
+
+pub mod family;
+pub mod fit;
+pub mod terms;
+
+pub use family::Family;
+pub use fit::{Bound, Fit, ModelSpec, fit};
+pub use terms::{Design, Term, parse_terms};
