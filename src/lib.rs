@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod changepoint;
 pub mod data;
 pub mod error;
 pub mod inference;

@@ -3,6 +3,8 @@
 mod aggregate;
 mod datasets;
 mod inspect;
+mod model;
+mod test;
 
 use std::io::Write;
 
@@ -33,10 +35,14 @@ enum Command {
     Aggregate(Box<aggregate::AggregateArgs>),
     /// List the embedded datasets.
     Datasets(datasets::DatasetsArgs),
+    /// Fit a trend model (Poisson, negative binomial, Gaussian).
+    Fit(Box<model::FitArgs>),
+    /// Test for a step in the rate at a known date.
+    Test(Box<test::TestArgs>),
 }
 
 /// Where the series comes from.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// Series CSV file (`-` for standard input); the embedded default when absent.
     #[arg(long, value_name = "FILE", conflicts_with = "dataset")]
@@ -83,9 +89,11 @@ fn json<T: serde::Serialize>(view: &T) -> anyhow::Result<String> {
 /// Runs one invocation.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => inspect::run(&inspect::InspectArgs::default()),
+        None => test::main_job(),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Aggregate(args)) => aggregate::run(&args),
         Some(Command::Datasets(args)) => datasets::run(&args),
+        Some(Command::Fit(args)) => model::run_fit(&args),
+        Some(Command::Test(args)) => test::run(&args),
     }
 }

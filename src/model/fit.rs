@@ -90,6 +90,9 @@ pub struct Fit {
     pub n_missing: usize,
     /// Notes on the fit (a boundary, a fallback).
     pub notes: Vec<String>,
+    /// Directions in coefficient space along which the likelihood rises to
+    /// its supremum (empty unless an estimate lies at infinity).
+    pub(crate) directions: Vec<DVector<f64>>,
     /// Expected information at the estimate (theta fixed; Gaussian at unit variance).
     pub(crate) information: DMatrix<f64>,
     pub(crate) problem: Problem,
@@ -495,9 +498,9 @@ fn theta_ml(problem: &Problem, beta: &[f64], start: f64) -> f64 {
 /// Assembles the fit, detecting estimates at infinity.
 pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw: RawFit, n_missing: usize) -> Fit {
     let theta = raw.theta.unwrap_or(1.0);
-    let mut beta = raw.beta;
+    let beta = raw.beta;
     let mut notes = raw.notes;
-    let mut fitted = problem.means(&beta);
+    let fitted = problem.means(&beta);
     let mean_y = problem.obs.iter().map(|o| o.y).sum::<f64>() / problem.obs.len() as f64;
     let mut at_zero: Vec<bool> = problem
         .obs
@@ -521,12 +524,13 @@ pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw:
         }
     };
     let mut information = problem.score_information(&beta, theta).1;
+    let mut unbounded_directions = Vec::new();
     if at_zero.iter().any(|&z| z) {
         // Directions the other observations do not see: the null space of
         // their information. Along them the zero-fitted means go to 0.
         let info = kept_problem(&at_zero).score_information(&beta, theta).1;
-        let directions = null_directions(&info);
-        for d in &directions {
+        let mut directions = null_directions(&info);
+        for d in directions.iter_mut() {
             // Orient d so that the zero-fitted observations' means decrease.
             let push: f64 = problem
                 .obs
@@ -551,6 +555,7 @@ pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw:
             at_zero.iter_mut().for_each(|z| *z = false);
         } else {
             information = info;
+            unbounded_directions = directions;
             let zero_obs = at_zero.iter().filter(|&&z| z).count();
             let unbounded: Vec<&str> = names
                 .iter()
@@ -578,8 +583,23 @@ pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw:
         n_obs: problem.obs.len(),
         n_missing,
         notes,
+        directions: unbounded_directions,
         information,
         problem,
+    }
+}
+
+impl Fit {
+    /// Whether the combination `c' beta` lies at infinity, and on which side.
+    pub fn bound_of(&self, c: &[f64]) -> Option<Bound> {
+        self.directions.iter().find_map(|d| {
+            let s: f64 = c.iter().zip(d.iter()).map(|(a, b)| a * b).sum();
+            (s.abs() > 1e-6).then_some(if s > 0.0 {
+                Bound::PlusInfinity
+            } else {
+                Bound::MinusInfinity
+            })
+        })
     }
 }
 
@@ -659,4 +679,11 @@ fn check_rank(problem: &Problem, names: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+impl Fit {
+    /// Whether a `log(exposure)` offset entered the model.
+    pub fn offset_used(&self) -> bool {
+        self.problem.offset.iter().any(|&v| v != 0.0)
+    }
 }

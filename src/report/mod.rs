@@ -8,8 +8,11 @@
 //! end. The per-command fields are those of DESIGN §5; each view type's
 //! fields are documented where it is defined.
 
+pub mod fit;
 pub mod format;
 pub mod inspect;
+pub mod interval;
+pub mod test;
 
 /// The version of the JSON wire format.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,163 @@
+//! The test at a known date: the model with `step@P` against the same model
+//! without it (P is the first period of the new regime).
+//!
+//! Reports the likelihood-ratio statistic with its two-sided p-value and the
+//! one-sided p-value for an increase (from the signed root
+//! `r = sign(b) sqrt(LR)`, `p = 1 - Phi(r)`), the rate ratio `exp(b)` with its
+//! profile-likelihood interval, the rates before and after (per period, at the
+//! first period of each regime), and, when the model is two rates and nothing
+//! else, the exact conditional interval: given the total `n`, the count after
+//! is Binomial(`n`, `p`) with `p = E_a RR / (E_b + E_a RR)`, and the
+//! Clopper–Pearson interval for `p` maps to one for `RR`.
+
+use statrs::distribution::{Beta, ContinuousCDF, Normal};
+
+use crate::data::{Period, Series};
+use crate::error::{Error, Result};
+use crate::inference::{Interval, IntervalMethod, Level, TestResult, lr_test};
+use crate::model::{Bound, Family, Fit, ModelSpec, Term, fit};
+
+/// The outcome of a known-date test.
+#[derive(Debug, Clone)]
+pub struct StepTest {
+    /// First period of the new regime.
+    pub at: Period,
+    /// The model with the step.
+    pub full: Fit,
+    /// The model without it.
+    pub reduced: Fit,
+    /// Likelihood-ratio test, two-sided.
+    pub lr: TestResult,
+    /// One-sided p-value for an increase.
+    pub p_value_increase: f64,
+    /// `exp(step)` with its profile interval.
+    pub rate_ratio: Interval,
+    /// Exact conditional interval, for the two-rate model.
+    pub rate_ratio_exact: Option<Interval>,
+    /// Rate per period at the period before `at`, profile interval.
+    pub rate_before: Interval,
+    /// Rate per period at `at`, profile interval.
+    pub rate_after: Interval,
+}
+
+/// Tests for a step at `at` in the model `base` (which must not contain it).
+///
+/// # Errors
+/// [`Error::Spec`] when `at` is not inside the series or the family has no
+/// log link; fitting errors otherwise.
+pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level) -> Result<StepTest> {
+    if !base.family.log_link() {
+        return Err(Error::Spec(
+            "the known-date test reports rate ratios, so it needs --family poisson or negbin".into(),
+        ));
+    }
+    let step = Term::Step(at);
+    let reduced_spec = ModelSpec {
+        terms: base.terms.iter().filter(|t| **t != step).cloned().collect(),
+        ..base.clone()
+    };
+    let mut full_spec = reduced_spec.clone();
+    full_spec.terms.push(step.clone());
+    let full = fit(&full_spec, series)?;
+    let reduced = fit(&reduced_spec, series)?;
+    let lr = lr_test(&full, &reduced);
+    let j = full.beta.len() - 1;
+    let rate_ratio = full.profile_interval(j, level)?.map(f64::exp);
+    let direction = match full.bounds[j] {
+        Some(Bound::PlusInfinity) => 1.0,
+        Some(Bound::MinusInfinity) => -1.0,
+        None => full.beta[j].signum(),
+    };
+    let signed_root = direction * lr.statistic.sqrt();
+    let p_value_increase = Normal::standard().sf(signed_root);
+
+    let at_index = series.index_of(at).expect("the step was built inside the series");
+    let row = |t: usize| -> Vec<f64> { full.design_row(t) };
+    let rate_at = |t: usize| -> Result<Interval> {
+        let c = row(t);
+        let bound = full.bound_of(&c);
+        Ok(full.profile_interval_of(&c, level, bound, None)?.map(f64::exp))
+    };
+    let rate_before = rate_at(at_index - 1)?;
+    let rate_after = rate_at(at_index)?;
+    let two_rates = reduced_spec.terms == [Term::Intercept] && series.n_obs() >= 2;
+    let rate_ratio_exact = if two_rates {
+        exact_rate_ratio(&full, at_index, level)
+    } else {
+        None
+    };
+    Ok(StepTest {
+        at,
+        full,
+        reduced,
+        lr,
+        p_value_increase,
+        rate_ratio,
+        rate_ratio_exact,
+        rate_before,
+        rate_after,
+    })
+}
+
+/// Clopper–Pearson interval for the rate ratio of the two-rate model.
+fn exact_rate_ratio(full: &Fit, at_index: usize, level: Level) -> Option<Interval> {
+    let (mut n_before, mut n_after, mut e_before, mut e_after) = (0.0, 0.0, 0.0, 0.0);
+    for o in full.problem_observations() {
+        let exposure: f64 = o.periods.iter().map(|&t| full.offset_at(t).exp()).sum();
+        if o.periods.iter().all(|&t| t < at_index) {
+            n_before += o.y;
+            e_before += exposure;
+        } else if o.periods.iter().all(|&t| t >= at_index) {
+            n_after += o.y;
+            e_after += exposure;
+        } else {
+            return None;
+        }
+    }
+    let n = n_before + n_after;
+    if n == 0.0 {
+        return None;
+    }
+    let alpha = 1.0 - level.value();
+    let p_low = if n_after == 0.0 {
+        0.0
+    } else {
+        Beta::new(n_after, n - n_after + 1.0).ok()?.inverse_cdf(alpha / 2.0)
+    };
+    let p_high = if n_after == n {
+        1.0
+    } else {
+        Beta::new(n_after + 1.0, n - n_after)
+            .ok()?
+            .inverse_cdf(1.0 - alpha / 2.0)
+    };
+    let to_rr = |p: f64| p / (1.0 - p) * e_before / e_after;
+    let finite = |v: f64| v.is_finite().then_some(v);
+    Some(Interval {
+        estimate: (n_before > 0.0).then(|| n_after / n_before * e_before / e_after),
+        low: finite(to_rr(p_low)),
+        high: finite(to_rr(p_high)),
+        level: level.value(),
+        method: IntervalMethod::ExactConditional,
+    })
+}
+
+impl Fit {
+    /// The design row of period `t` (for rates at a period).
+    pub fn design_row(&self, t: usize) -> Vec<f64> {
+        self.problem.x.row(t).to_vec()
+    }
+
+    fn offset_at(&self, t: usize) -> f64 {
+        self.problem.offset[t]
+    }
+
+    fn problem_observations(&self) -> impl Iterator<Item = &crate::model::fit::ObsData> {
+        self.problem.obs.iter()
+    }
+
+    /// The family of the fit.
+    pub fn family(&self) -> Family {
+        self.spec.family
+    }
+}

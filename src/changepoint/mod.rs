@@ -1,0 +1,5 @@
+//! Change points. So far: the test at a known date.
+
+pub mod known;
+
+pub use known::{StepTest, step_test};

@@ -1,0 +1,88 @@
+//! `countshift test --at P`, and the main job built on it.
+
+use clap::Args;
+use countshift::changepoint::step_test;
+use countshift::data::{DEFAULT_DATASET, Period, Series, dataset};
+use countshift::report::test::TestView;
+
+use super::model::ModelArgs;
+use super::{DataArgs, Format, UsageError, emit, json};
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// First period of the new regime (default: the dataset's known date).
+    #[arg(long, value_name = "PERIOD")]
+    at: Option<String>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+fn known_date(data: &DataArgs) -> Option<&'static str> {
+    if data.data.is_some() {
+        return None;
+    }
+    dataset(data.dataset.as_deref().unwrap_or(DEFAULT_DATASET))
+        .ok()?
+        .known_break
+}
+
+fn view(series: &Series, model: &ModelArgs, at: &str) -> anyhow::Result<TestView> {
+    let at = Period::parse_in(at, series.frequency).map_err(|e| UsageError(format!("--at `{at}` {e}")))?;
+    let spec = model.spec(series)?;
+    let result = step_test(series, &spec, at, model.level()?)?;
+    Ok(TestView::new(&result, series))
+}
+
+pub fn run(args: &TestArgs) -> anyhow::Result<()> {
+    let series = args.data.load()?;
+    let at = args
+        .at
+        .as_deref()
+        .or_else(|| known_date(&args.data))
+        .ok_or_else(|| UsageError("say where the new regime starts with --at PERIOD (e.g. --at 2024-07)".into()))?;
+    let v = view(&series, &args.model, at)?;
+    match args.format {
+        Format::Json => emit(&json(&v)?),
+        Format::Table | Format::Csv => emit(&v.table()),
+    }
+}
+
+/// The main job: on the embedded reported figures, did the KN-23 launch rate
+/// jump at the treaty (2024-07), by how much, and did the share change too?
+pub fn main_job() -> anyhow::Result<()> {
+    let data = DataArgs {
+        data: None,
+        dataset: None,
+    };
+    let series = data.load()?;
+    let at = known_date(&data).expect("the default dataset has a known date");
+    let volume = ModelArgs {
+        family: super::model::FamilyArg::Poisson,
+        terms: String::new(),
+        no_offset: true,
+        level: 0.95,
+    };
+    let share = ModelArgs {
+        no_offset: false,
+        ..volume.clone()
+    };
+    let mut out = format!(
+        "countshift: {} ({} to {}, total {})\n\n",
+        series.source,
+        series.first,
+        series.last(),
+        series.total()
+    );
+    out += "Did the launch rate jump at the treaty? (two rates, step at the first month of the new regime)\n";
+    out += &view(&series, &volume, at)?.table();
+    if series.has_exposure() {
+        out += "\nDid the share of all missiles change, not only the volume? (offset log(exposure))\n";
+        out += &view(&series, &share, at)?.table();
+    }
+    emit(&out)
+}

@@ -1,0 +1,81 @@
+//! The JSON form of an interval: `estimate`, `ci_low`, `ci_high`, `ci_method`,
+//! `level`; an unbounded end is `null` and `ci_open` names it (`"low"`,
+//! `"high"` or `"both"`); an estimate at infinity is `null` with
+//! `estimate_bound` `"+infinity"` or `"-infinity"` (a rate of 0 is a number).
+
+use serde::Serialize;
+
+use super::format::sig3;
+use crate::inference::{Interval, IntervalMethod};
+
+/// An interval as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntervalView {
+    /// Point estimate, `null` at infinity.
+    pub estimate: Option<f64>,
+    /// Which infinity the estimate lies at, when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_bound: Option<&'static str>,
+    /// Lower end, `null` when unbounded.
+    pub ci_low: Option<f64>,
+    /// Upper end, `null` when unbounded.
+    pub ci_high: Option<f64>,
+    /// Which end is open, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci_open: Option<&'static str>,
+    /// How the interval was computed.
+    pub ci_method: IntervalMethod,
+    /// Confidence level.
+    pub level: f64,
+}
+
+impl IntervalView {
+    /// From an interval; `rate_scale` says that an unbounded low end of a
+    /// positive quantity is 0, not open (for `exp` of a coefficient).
+    pub fn new(i: &Interval, rate_scale: bool) -> IntervalView {
+        let zero_floor = |v: Option<f64>| if rate_scale { Some(v.unwrap_or(0.0)) } else { v };
+        let low = zero_floor(i.low.filter(|v| v.is_finite()));
+        let high = i.high.filter(|v| v.is_finite());
+        let estimate = i.estimate.filter(|v| v.is_finite());
+        let ci_open = match (low, high) {
+            (None, None) => Some("both"),
+            (None, Some(_)) => Some("low"),
+            (Some(_), None) => Some("high"),
+            _ => None,
+        };
+        // An estimate at infinity: on the rate scale a lower bound of 0 is reached.
+        let (estimate, estimate_bound) = match estimate {
+            Some(v) => (Some(v), None),
+            None if rate_scale && i.low.is_none() => (Some(0.0), None),
+            None if i.low.is_none() => (None, Some("-infinity")),
+            None => (None, Some("+infinity")),
+        };
+        IntervalView {
+            estimate,
+            estimate_bound,
+            ci_low: low,
+            ci_high: high,
+            ci_open,
+            ci_method: i.method,
+            level: i.level,
+        }
+    }
+
+    /// `9.25 [4.75, 20.8]`, with `>`/`<` and `inf` for open ends.
+    pub fn text(&self) -> String {
+        let est = match (self.estimate, self.estimate_bound) {
+            (Some(v), _) => sig3(v),
+            (None, Some(b)) => {
+                if b.starts_with('+') {
+                    "inf".into()
+                } else {
+                    "-inf".into()
+                }
+            }
+            (None, None) => "n/a".into(),
+        };
+        let low = self.ci_low.map_or("-inf".into(), sig3);
+        let high = self.ci_high.map_or("inf".into(), sig3);
+        format!("{est} [{low}, {high}]")
+    }
+}

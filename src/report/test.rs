@@ -1,0 +1,138 @@
+//! The `test` view (known-date step test).
+//!
+//! JSON fields: `schema_version`, `at`, `family`, `offset`, `unit`,
+//! `rate_ratio` (interval, profile), `rate_ratio_exact` (exact conditional,
+//! for the two-rate model), `lr_statistic`, `df`, `p_value`,
+//! `p_value_increase`, `rate_before`, `rate_after` (intervals, per period and
+//! per unit exposure when `offset`), `n_obs`, `n_missing`, `notes`.
+
+use serde::Serialize;
+
+use super::SCHEMA_VERSION;
+use super::fit::p_text;
+use super::format::sig3;
+use super::interval::IntervalView;
+use crate::changepoint::StepTest;
+use crate::data::Series;
+
+/// What `test` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestView {
+    /// Always 1.
+    pub schema_version: u32,
+    /// First period of the new regime.
+    pub at: String,
+    /// Family.
+    pub family: &'static str,
+    /// Whether rates are per unit exposure (a share).
+    pub offset: bool,
+    /// The period unit.
+    pub unit: &'static str,
+    /// Rate ratio, profile interval.
+    pub rate_ratio: IntervalView,
+    /// Exact conditional interval, two-rate model only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_ratio_exact: Option<IntervalView>,
+    /// LR statistic.
+    pub lr_statistic: f64,
+    /// Its degrees of freedom.
+    pub df: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// One-sided p-value for an increase.
+    pub p_value_increase: f64,
+    /// Rate in the last period before the break.
+    pub rate_before: IntervalView,
+    /// Rate in the first period after it.
+    pub rate_after: IntervalView,
+    /// Observations.
+    pub n_obs: usize,
+    /// Missing periods.
+    pub n_missing: usize,
+    /// Notes from the fits.
+    pub notes: Vec<String>,
+}
+
+impl TestView {
+    /// Builds the view.
+    pub fn new(t: &StepTest, series: &Series) -> TestView {
+        TestView {
+            schema_version: SCHEMA_VERSION,
+            at: t.at.to_string(),
+            family: t.full.spec.family.name(),
+            offset: t.full.offset_used(),
+            unit: series.frequency.unit(),
+            rate_ratio: IntervalView::new(&t.rate_ratio, true),
+            rate_ratio_exact: t.rate_ratio_exact.as_ref().map(|i| IntervalView::new(i, true)),
+            lr_statistic: t.lr.statistic,
+            df: t.lr.df,
+            p_value: t.lr.p_value,
+            p_value_increase: t.p_value_increase,
+            rate_before: IntervalView::new(&t.rate_before, true),
+            rate_after: IntervalView::new(&t.rate_after, true),
+            n_obs: t.full.n_obs,
+            n_missing: t.full.n_missing,
+            notes: t.full.notes.clone(),
+        }
+    }
+
+    /// Lines for people, ending in a verdict.
+    pub fn table(&self) -> String {
+        let pct = format!("{:.0}%", self.rate_ratio.level * 100.0);
+        let what = if self.offset {
+            "share (count per unit exposure)"
+        } else {
+            "count"
+        };
+        let per = if self.offset {
+            format!("per unit exposure per {}", self.unit)
+        } else {
+            format!("per {}", self.unit)
+        };
+        let mut out = format!("{} model, step at {} ({what})\n", self.family, self.at);
+        out += &format!("  rate before  {} {per}\n", self.rate_before.text());
+        out += &format!("  rate after   {} {per}\n", self.rate_after.text());
+        out += &format!(
+            "  rate ratio   {}  ({pct} profile-likelihood interval)\n",
+            self.rate_ratio.text()
+        );
+        if let Some(exact) = &self.rate_ratio_exact {
+            out += &format!("               {}  ({pct} exact conditional interval)\n", exact.text());
+        }
+        out += &format!(
+            "  LR test      {} on {} df, p = {} (two-sided), p = {} (increase)\n",
+            sig3(self.lr_statistic),
+            self.df,
+            p_text(self.p_value),
+            p_text(self.p_value_increase)
+        );
+        for note in &self.notes {
+            out += &format!("  note: {note}\n");
+        }
+        out += &format!("  verdict: {}\n", self.verdict());
+        out
+    }
+
+    fn verdict(&self) -> String {
+        let subject = if self.offset { "the share" } else { "the rate" };
+        let rr = self.rate_ratio.text();
+        if self.p_value < 0.05 {
+            let dir = if self.rate_ratio.ci_low.is_some_and(|l| l > 1.0) {
+                "jumped"
+            } else {
+                "changed"
+            };
+            format!(
+                "{subject} {dir} at {} by a factor {rr} (p = {})",
+                self.at,
+                p_text(self.p_value)
+            )
+        } else {
+            format!(
+                "no clear change in {subject} at {} (rate ratio {rr}, p = {})",
+                self.at,
+                p_text(self.p_value)
+            )
+        }
+    }
+}
