@@ -96,6 +96,9 @@ pub enum Error {
     /// A request (model terms, options) that cannot be carried out as stated.
     #[error("{0}")]
     Spec(String),
+    /// An error raised by linfa's dataset checks.
+    #[error("linfa: {0}")]
+    Linfa(#[from] linfa::error::Error),
     /// A numerical failure that the input did not announce; a bug or an
     /// extreme case worth reporting.
     #[error("{0}")]

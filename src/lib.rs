@@ -28,5 +28,6 @@ pub mod error;
 pub mod inference;
 pub mod model;
 pub mod report;
+pub mod simulate;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@ mod aggregate;
 mod datasets;
 mod inspect;
 mod model;
+mod simulate;
 mod test;
 
 use std::io::Write;
@@ -39,6 +40,8 @@ enum Command {
     Fit(Box<model::FitArgs>),
     /// Test for a step in the rate at a known date.
     Test(Box<test::TestArgs>),
+    /// Draw a series from a model spec (seeded).
+    Simulate(Box<simulate::SimulateArgs>),
 }
 
 /// Where the series comes from.
@@ -95,5 +98,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Datasets(args)) => datasets::run(&args),
         Some(Command::Fit(args)) => model::run_fit(&args),
         Some(Command::Test(args)) => test::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
     }
 }

@@ -232,6 +232,23 @@ impl Period {
         }
     }
 
+    /// Reads a period of any frequency; a plain four-digit number is a year,
+    /// any other integer an index.
+    ///
+    /// # Errors
+    /// [`PeriodError`] when the text is no period.
+    pub fn parse(text: &str) -> Result<Period, PeriodError> {
+        let raw = RawPeriod::parse(text)?;
+        let year = matches!(
+            raw,
+            RawPeriod::Integer {
+                four_digit_year: true,
+                ..
+            }
+        );
+        Ok(raw.resolve(year))
+    }
+
     /// Reads `text` as a period of `frequency`.
     ///
     /// # Errors

@@ -59,6 +59,30 @@ pub struct Series {
 }
 
 impl Series {
+    /// A template of `n` periods from `first`, one empty observation each and no
+    /// exposure or covariates: the index for simulating or forecasting.
+    pub fn template(first: Period, n: usize) -> Series {
+        Series {
+            source: "template".into(),
+            frequency: first.frequency(),
+            first,
+            n_periods: n,
+            response: Response::Count,
+            observations: (0..n)
+                .map(|t| Observation {
+                    periods: vec![t],
+                    y: 0.0,
+                    exposure: None,
+                    line: 0,
+                })
+                .collect(),
+            period_exposure: None,
+            covariate_names: Vec::new(),
+            covariates: Array2::zeros((n, 0)),
+            notes: Vec::new(),
+        }
+    }
+
     /// The latest period.
     pub fn last(&self) -> Period {
         self.first.offset(self.n_periods as i64 - 1)

@@ -105,11 +105,11 @@ pub(crate) fn negbin_theta_derivatives(y: f64, m: f64, k: f64, theta: f64) -> (f
     (k * d1, k * k * d2)
 }
 
-/// The trigamma function psi'(x) for x > 0: recurrence up to x >= 6, then the
+/// The trigamma function psi'(x) for x > 0: recurrence up to x >= 10, then the
 /// asymptotic series (absolute error below 1e-13). statrs has digamma only.
 pub(crate) fn trigamma(mut x: f64) -> f64 {
     let mut acc = 0.0;
-    while x < 6.0 {
+    while x < 10.0 {
         acc += 1.0 / (x * x);
         x += 1.0;
     }

@@ -292,6 +292,12 @@ fn scoring(problem: &Problem, mut beta: Vec<f64>, theta: f64, max_iter: usize, t
             return (beta, false, iter);
         }
         if decrement < tol * (1.0 + ll.abs()) {
+            // The last Newton step is tiny and squares the remaining error.
+            let polished: Vec<f64> = beta.iter().zip(step.iter()).map(|(b, s)| b + s).collect();
+            let ll_new = problem.loglik(&polished, phi);
+            if ll_new.is_finite() && ll_new >= ll - 1e-13 * (1.0 + ll.abs()) {
+                beta = polished;
+            }
             return (beta, true, iter);
         }
         let mut scale = 1.0;
@@ -372,7 +378,8 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
                 .map(|(o, m)| (o.y - m) * (o.y - m) / o.k)
                 .sum();
             let sigma2 = rss / n;
-            if sigma2 <= 0.0 {
+            let scale: f64 = problem.obs.iter().map(|o| o.y * o.y / o.k).sum::<f64>() / n;
+            if sigma2 <= 1e-24 * scale || sigma2 <= f64::MIN_POSITIVE {
                 return Err(Error::Spec(
                     "the Gaussian model fits every observation exactly (zero residual variance), so its likelihood is unbounded; use fewer terms or more data".into(),
                 ));
@@ -414,6 +421,12 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
                     break;
                 }
             }
+            // Beta at the final theta.
+            let (b, c, it) = scoring(problem, beta, theta, MAX_ITERATIONS, DECREMENT_TOL);
+            beta = b;
+            converged = c;
+            iterations += it;
+            ll = problem.loglik(&beta, theta);
             if theta >= THETA_MAX {
                 notes.push(format!(
                     "theta reached {THETA_MAX:e}: the counts show no over-dispersion, so the negative binomial reduces to the Poisson model"

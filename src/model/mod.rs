@@ -3,6 +3,7 @@
 
 pub mod family;
 pub mod fit;
+pub mod linfa;
 pub mod terms;
 
 pub use family::Family;

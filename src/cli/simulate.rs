@@ -1,0 +1,132 @@
+//! `countshift simulate`: draw a series from a model spec.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+use countshift::data::{Period, Series, load_dataset, read_series_path};
+use countshift::model::parse_terms;
+use countshift::simulate::{SimulationSpec, draw, period_means};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::model::{FamilyArg, ModelArgs};
+use super::{UsageError, emit};
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Coefficients in design order (`0.3,2.2`) or by name (`intercept=0.3,step@2024-07=2.2`).
+    #[arg(long = "coef", value_name = "VALUES", allow_hyphen_values = true)]
+    coefficients: String,
+    /// NB2 dispersion theta (negbin).
+    #[arg(long)]
+    theta: Option<f64>,
+    /// Standard deviation (gaussian).
+    #[arg(long)]
+    sigma: Option<f64>,
+    /// First period, when no template file is given.
+    #[arg(long, value_name = "PERIOD", default_value = "2020-01")]
+    start: String,
+    /// Number of periods, when no template file is given.
+    #[arg(long, default_value_t = 48)]
+    periods: usize,
+    /// Template series: its periods, exposure and covariates are reused.
+    #[arg(long, value_name = "FILE", conflicts_with = "dataset")]
+    data: Option<String>,
+    /// Embedded dataset as template.
+    #[arg(long, value_name = "NAME")]
+    dataset: Option<String>,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<String>,
+}
+
+fn coefficients(text: &str, names: &[String]) -> anyhow::Result<Vec<f64>> {
+    let number = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| UsageError(format!("--coef: `{s}` is not a number")))
+    };
+    if !text.contains('=') {
+        return Ok(text.split(',').map(number).collect::<Result<_, _>>()?);
+    }
+    let mut values = vec![None; names.len()];
+    for part in text.split(',') {
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--coef: `{part}` is not NAME=VALUE")))?;
+        let j = names.iter().position(|n| n == name.trim()).ok_or_else(|| {
+            UsageError(format!(
+                "--coef: no coefficient `{name}`; the coefficients are {}",
+                names.join(", ")
+            ))
+        })?;
+        values[j] = Some(number(value)?);
+    }
+    values
+        .iter()
+        .zip(names)
+        .map(|(v, n)| v.ok_or_else(|| UsageError(format!("--coef: give a value for `{n}`")).into()))
+        .collect()
+}
+
+pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
+    let template: Series = match (&args.data, &args.dataset) {
+        (Some(path), _) => read_series_path(path)?,
+        (None, Some(name)) => load_dataset(name)?,
+        (None, None) => {
+            let first = Period::parse(&args.start).map_err(|e| UsageError(format!("--start `{}` {e}", args.start)))?;
+            if args.periods == 0 {
+                return Err(UsageError("--periods must be at least 1".into()).into());
+            }
+            Series::template(first, args.periods)
+        }
+    };
+    let terms = parse_terms(&args.model.terms, &template)?;
+    let names = countshift::model::Design::build(&terms, &template, 0)?.names;
+    let spec = SimulationSpec {
+        family: args.model.spec(&template)?.family,
+        terms,
+        coefficients: coefficients(&args.coefficients, &names)?,
+        theta: args.theta,
+        sigma: args.sigma,
+        use_offset: !args.model.no_offset,
+    };
+    let means = period_means(&spec, &template)?;
+    let covered = template.covered();
+    let periods: Vec<usize> = (0..template.n_periods).filter(|&t| covered[t]).collect();
+    let wanted: Vec<f64> = periods.iter().map(|&t| means[t]).collect();
+    let values = draw(&spec, &wanted, &mut ChaCha8Rng::seed_from_u64(args.seed))?;
+    let gaussian = matches!(args.model.family, FamilyArg::Gaussian);
+    let mut out = String::from(if gaussian { "period,value" } else { "period,count" });
+    if template.has_exposure() {
+        out += ",exposure";
+    }
+    for name in &template.covariate_names {
+        out += &format!(",{name}");
+    }
+    out.push('\n');
+    for (&t, v) in periods.iter().zip(&values) {
+        let _ = write!(out, "{},{v}", template.period(t));
+        if let Some(e) = &template.period_exposure {
+            let _ = write!(out, ",{}", e[t]);
+        }
+        for k in 0..template.covariate_names.len() {
+            let _ = write!(out, ",{}", template.covariates[[t, k]]);
+        }
+        out.push('\n');
+    }
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, out).map_err(|e| anyhow::anyhow!("{path}: {e}; check that the folder exists"))?
+        }
+        None => emit(&out)?,
+    }
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Library-level properties of the model core.
+
+use countshift::data::{load_dataset, read_series};
+use countshift::model::linfa::GlmParams;
+use countshift::model::{Family, ModelSpec, fit, parse_terms};
+use linfa::prelude::*;
+use ndarray::{Array1, Array2};
+
+fn fit_csv(csv: &str, family: Family, terms: &str, offset: bool) -> countshift::model::Fit {
+    let series = read_series(csv.as_bytes(), "t.csv").unwrap();
+    let spec = ModelSpec {
+        family,
+        terms: parse_terms(terms, &series).unwrap(),
+        use_offset: offset,
+    };
+    fit(&spec, &series).unwrap()
+}
+
+#[test]
+fn linfa_fit_equals_the_series_fit() {
+    let series = load_dataset("kn23_monthly").unwrap();
+    let spec = ModelSpec {
+        family: Family::Poisson,
+        terms: parse_terms("trend", &series).unwrap(),
+        use_offset: false,
+    };
+    let direct = fit(&spec, &series).unwrap();
+    let n = series.n_obs();
+    let x = Array2::from_shape_fn((n, 1), |(i, _)| i as f64);
+    let y = Array1::from_iter(series.observations.iter().map(|o| o.y));
+    let model = GlmParams::new(Family::Poisson)
+        .fit(&Dataset::new(x.clone(), y))
+        .unwrap();
+    for (a, b) in model.coefficients().iter().zip(&direct.beta) {
+        assert!((a - b).abs() < 1e-10, "{a} vs {b}");
+    }
+    let predicted = model.predict(&x);
+    for (p, m) in predicted.iter().zip(&direct.fitted) {
+        assert!((p - m).abs() < 1e-8 * m.max(1.0));
+    }
+}
+
+#[test]
+fn a_flat_rate_split_from_a_run_into_its_periods_gives_the_same_rate() {
+    let run = fit_csv(
+        "start,end,count\n2024-01,2024-06,30\n2024-07,2024-07,4\n",
+        Family::Poisson,
+        "",
+        false,
+    );
+    let split = fit_csv(
+        "period,count\n2024-01,5\n2024-02,5\n2024-03,5\n2024-04,5\n2024-05,5\n2024-06,5\n2024-07,4\n",
+        Family::Poisson,
+        "",
+        false,
+    );
+    assert!((run.beta[0] - split.beta[0]).abs() < 1e-12);
+    assert!((run.beta[0] - (34.0f64 / 7.0).ln()).abs() < 1e-12);
+}
+
+#[test]
+fn scaling_exposure_shifts_only_the_intercept() {
+    let base = "period,count,exposure\n2024-01,3,10\n2024-02,15,12\n2024-03,1,9\n2024-04,29,15\n2024-05,4,11\n2024-06,40,14\n2024-07,7,10\n2024-08,55,13\n";
+    let scaled: String = base
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return format!("{l}\n");
+            }
+            let mut f: Vec<String> = l.split(',').map(str::to_owned).collect();
+            f[2] = (f[2].parse::<f64>().unwrap() * 1000.0).to_string();
+            format!("{}\n", f.join(","))
+        })
+        .collect();
+    for family in [Family::Poisson, Family::Negbin] {
+        let a = fit_csv(base, family, "trend", true);
+        let b = fit_csv(&scaled, family, "trend", true);
+        assert!(a.theta.is_none_or(|t| t < 1e3), "over-dispersed: theta finite");
+        assert!((a.beta[0] - 1000f64.ln() - b.beta[0]).abs() < 1e-8, "{family:?}");
+        assert!((a.beta[1] - b.beta[1]).abs() < 1e-8);
+        assert!((a.loglik - b.loglik).abs() < 1e-8);
+    }
+}
+
+#[test]
+fn under_dispersed_counts_send_theta_to_its_cap_with_a_note() {
+    let f = fit_csv(
+        "period,count\n2024-01,5\n2024-02,5\n2024-03,6\n2024-04,5\n2024-05,4\n2024-06,5\n",
+        Family::Negbin,
+        "",
+        false,
+    );
+    assert!(f.theta.unwrap() >= 1e7);
+    assert!(f.notes.iter().any(|n| n.contains("no over-dispersion")));
+    let p = fit_csv(
+        "period,count\n2024-01,5\n2024-02,5\n2024-03,6\n2024-04,5\n2024-05,4\n2024-06,5\n",
+        Family::Poisson,
+        "",
+        false,
+    );
+    assert!((f.beta[0] - p.beta[0]).abs() < 1e-6);
+}
+
+#[test]
+fn a_perfect_gaussian_fit_is_a_clear_error() {
+    let series = read_series(b"period,value\n1,1\n2,2\n3,3\n", "t.csv").unwrap();
+    let spec = ModelSpec {
+        family: Family::Gaussian,
+        terms: parse_terms("trend", &series).unwrap(),
+        use_offset: false,
+    };
+    let err = fit(&spec, &series).unwrap_err();
+    assert!(
+        err.is_bad_input() && err.to_string().contains("fits every observation exactly"),
+        "{err}"
+    );
+}
