@@ -396,7 +396,7 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
             })
         }
         Family::Negbin => {
-            let (mut beta, mut converged, mut iterations) = match theta_start {
+            let (mut beta, _, mut iterations) = match theta_start {
                 Some(_) => (beta0, true, 0),
                 None => {
                     let pois = Problem {
@@ -408,23 +408,24 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
             };
             let mut theta = theta_start.unwrap_or_else(|| moment_theta(problem, &beta));
             let mut ll = problem.loglik(&beta, theta);
+            let mut alternation_done = false;
             for _ in 0..100 {
-                let (b, c, it) = scoring(problem, beta, theta, MAX_ITERATIONS, DECREMENT_TOL);
+                let (b, _, it) = scoring(problem, beta, theta, MAX_ITERATIONS, DECREMENT_TOL);
                 beta = b;
-                converged = c;
                 iterations += it;
                 theta = theta_ml(problem, &beta, theta);
                 let ll_new = problem.loglik(&beta, theta);
                 let done = (ll_new - ll).abs() < 1e-13 * (1.0 + ll.abs());
                 ll = ll_new;
                 if done || theta >= THETA_MAX {
+                    alternation_done = true;
                     break;
                 }
             }
             // Beta at the final theta.
             let (b, c, it) = scoring(problem, beta, theta, MAX_ITERATIONS, DECREMENT_TOL);
             beta = b;
-            converged = c;
+            let converged = c && alternation_done;
             iterations += it;
             ll = problem.loglik(&beta, theta);
             if theta >= THETA_MAX {
