@@ -198,14 +198,23 @@ impl Problem {
             .sum()
     }
 
-    /// Score, expected information and log-likelihood at `beta`.
+    /// Score and expected information at `beta` (theta fixed).
     fn score_information(&self, beta: &[f64], theta: f64) -> (DVector<f64>, DMatrix<f64>) {
+        let (_, score, info) = self.evaluate(beta, theta);
+        (score, info)
+    }
+
+    /// One pass over the observations: the log-likelihood kernel (terms that
+    /// vary with beta only), the score and the expected information.
+    fn evaluate(&self, beta: &[f64], theta: f64) -> (f64, DVector<f64>, DMatrix<f64>) {
         let p = self.p();
+        let mut kernel = 0.0;
         let mut score = DVector::zeros(p);
         let mut info = DMatrix::zeros(p, p);
         let mut g = vec![0.0; p];
         for o in self.obs.iter() {
             let m = self.mean_and_gradient(o, beta, &mut g);
+            kernel += self.family.kernel(o.y, m, o.k, theta);
             let v = self.family.variance(m, o.k, theta);
             if v <= 0.0 || !v.is_finite() {
                 continue;
@@ -224,7 +233,7 @@ impl Problem {
                 info[(a, b)] = info[(b, a)];
             }
         }
-        (score, info)
+        (kernel, score, info)
     }
 
     /// Starting values: a constant column at the overall log-rate.
@@ -274,10 +283,9 @@ const DECREMENT_TOL: f64 = 1e-16;
 /// Fisher scoring for beta at fixed theta, stopping when the Newton decrement
 /// falls below `tol (1 + |l|)`; returns (beta, converged, iterations).
 fn scoring(problem: &Problem, mut beta: Vec<f64>, theta: f64, max_iter: usize, tol: f64) -> (Vec<f64>, bool, usize) {
-    let phi = if problem.family == Family::Gaussian { 1.0 } else { theta };
-    let mut ll = problem.loglik(&beta, phi);
+    let (mut ll, mut score, mut info) = problem.evaluate(&beta, theta);
+    let uphill = |new: f64, old: f64| new.is_finite() && new >= old - 1e-13 * (1.0 + old.abs());
     for iter in 1..=max_iter {
-        let (score, info) = problem.score_information(&beta, theta);
         let Some(mut step) = solve(&info, &score) else {
             return (beta, false, iter);
         };
@@ -291,11 +299,11 @@ fn scoring(problem: &Problem, mut beta: Vec<f64>, theta: f64, max_iter: usize, t
         if !decrement.is_finite() {
             return (beta, false, iter);
         }
+        let take = |scale: f64| -> Vec<f64> { beta.iter().zip(step.iter()).map(|(b, s)| b + scale * s).collect() };
         if decrement < tol * (1.0 + ll.abs()) {
             // The last Newton step is tiny and squares the remaining error.
-            let polished: Vec<f64> = beta.iter().zip(step.iter()).map(|(b, s)| b + s).collect();
-            let ll_new = problem.loglik(&polished, phi);
-            if ll_new.is_finite() && ll_new >= ll - 1e-13 * (1.0 + ll.abs()) {
+            let polished = take(1.0);
+            if uphill(problem.evaluate(&polished, theta).0, ll) {
                 beta = polished;
             }
             return (beta, true, iter);
@@ -303,11 +311,10 @@ fn scoring(problem: &Problem, mut beta: Vec<f64>, theta: f64, max_iter: usize, t
         let mut scale = 1.0;
         let mut accepted = false;
         for _ in 0..40 {
-            let candidate: Vec<f64> = beta.iter().zip(step.iter()).map(|(b, s)| b + scale * s).collect();
-            let ll_new = problem.loglik(&candidate, phi);
-            if ll_new.is_finite() && ll_new >= ll - 1e-13 * (1.0 + ll.abs()) {
-                beta = candidate;
-                ll = ll_new;
+            let candidate = take(scale);
+            let (ll_new, score_new, info_new) = problem.evaluate(&candidate, theta);
+            if uphill(ll_new, ll) {
+                (beta, ll, score, info) = (candidate, ll_new, score_new, info_new);
                 accepted = true;
                 break;
             }
