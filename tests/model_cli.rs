@@ -206,3 +206,29 @@ fn collinear_terms_are_named() {
         run.stderr
     );
 }
+
+#[test]
+fn simulate_gives_the_same_file_for_the_same_seed() {
+    let args = [
+        "simulate",
+        "--terms",
+        "trend,step@2021-01",
+        "--coef",
+        "1,0.01,0.7",
+        "--periods",
+        "36",
+        "--seed",
+        "11",
+    ];
+    let a = countshift(&args);
+    let b = countshift(&args);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert_eq!(a.stdout, b.stdout);
+    let mut other = args.to_vec();
+    other[other.len() - 1] = "12";
+    assert_ne!(countshift(&other).stdout, a.stdout);
+    assert_eq!(a.stdout.lines().count(), 37);
+    let run = countshift(&["simulate", "--terms", "trend", "--coef", "1"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("the terms have 2 coefficients"), "{}", run.stderr);
+}

@@ -230,11 +230,15 @@ impl FitView {
             };
             return if significant(step) {
                 format!(
-                    "the level changed from {at} on, {size}; its {:.0}% interval excludes no change",
-                    self.level * 100.0
+                    "the level changed from {at} on, {size}; its {:.0}% interval excludes {} (no change)",
+                    self.level * 100.0,
+                    if log_link { 1 } else { 0 }
                 )
             } else {
-                format!("no clear change at {at}: {size}, and the interval includes no change")
+                format!(
+                    "no clear change at {at}: {size}, and the interval includes {} (no change)",
+                    if log_link { 1 } else { 0 }
+                )
             };
         }
         if let Some(trend) = find("trend") {
