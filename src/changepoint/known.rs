@@ -114,6 +114,18 @@ fn exact_rate_ratio(full: &Fit, at_index: usize, level: Level) -> Option<Interva
             return None;
         }
     }
+    exact_rate_ratio_counts(n_before, e_before, n_after, e_after, level)
+}
+
+/// Exact conditional (Clopper–Pearson) interval for the ratio of two Poisson
+/// rates, `(n_after / e_after) / (n_before / e_before)`, given the total.
+pub fn exact_rate_ratio_counts(
+    n_before: f64,
+    e_before: f64,
+    n_after: f64,
+    e_after: f64,
+    level: Level,
+) -> Option<Interval> {
     let n = n_before + n_after;
     if n == 0.0 {
         return None;

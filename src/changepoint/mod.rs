@@ -1,5 +1,12 @@
-//! Change points. So far: the test at a known date.
+//! Change points: the test at a known date, the single unknown break (profile,
+//! sup-LR with bootstrap and asymptotic p-values, break-date set, posterior),
+//! and multiple breaks by exact dynamic programming and PELT, all on one
+//! [`cost::SegmentCost`] trait where a closed form exists.
 
+pub mod cost;
 pub mod known;
+pub mod multiple;
+pub mod segment;
+pub mod single;
 
 pub use known::{StepTest, step_test};

@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod datasets;
+mod detect;
 mod inspect;
 mod model;
 mod simulate;
@@ -40,6 +41,8 @@ enum Command {
     Fit(Box<model::FitArgs>),
     /// Test for a step in the rate at a known date.
     Test(Box<test::TestArgs>),
+    /// Find breaks at unknown dates (one with p-value, or several by DP / PELT).
+    Detect(Box<detect::DetectArgs>),
     /// Draw a series from a model spec (seeded).
     Simulate(Box<simulate::SimulateArgs>),
 }
@@ -99,5 +102,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Fit(args)) => model::run_fit(&args),
         Some(Command::Test(args)) => test::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Detect(args)) => detect::run(&args),
     }
 }

@@ -29,9 +29,10 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = FamilyArg::Poisson)]
     pub family: FamilyArg,
     /// Terms, comma-separated: trend, step@PERIOD, slope@PERIOD, season, season:K,
-    /// covariate names; the intercept is implied unless `-intercept`.
-    #[arg(long, default_value = "trend", allow_hyphen_values = true)]
-    pub terms: String,
+    /// covariate names; the intercept is implied unless `-intercept`
+    /// (default: `trend` for fit and simulate, none for test and detect).
+    #[arg(long, allow_hyphen_values = true)]
+    pub terms: Option<String>,
     /// Do not use log(exposure) as an offset even if the data have exposure.
     #[arg(long)]
     pub no_offset: bool,
@@ -41,7 +42,8 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    pub fn spec(&self, series: &Series) -> anyhow::Result<ModelSpec> {
+    /// The model, with `default_terms` when `--terms` is absent.
+    pub fn spec_or(&self, series: &Series, default_terms: &str) -> anyhow::Result<ModelSpec> {
         let family = match self.family {
             FamilyArg::Poisson => Family::Poisson,
             FamilyArg::Negbin => Family::Negbin,
@@ -49,7 +51,7 @@ impl ModelArgs {
         };
         Ok(ModelSpec {
             family,
-            terms: parse_terms(&self.terms, series)?,
+            terms: parse_terms(self.terms.as_deref().unwrap_or(default_terms), series)?,
             use_offset: !self.no_offset,
         })
     }
@@ -78,7 +80,7 @@ pub struct FitArgs {
 
 pub fn run_fit(args: &FitArgs) -> anyhow::Result<()> {
     let series = args.data.load()?;
-    let spec = args.model.spec(&series)?;
+    let spec = args.model.spec_or(&series, "trend")?;
     let fitted = fit(&spec, &series)?;
     let vcov = match args.vcov {
         VcovArg::Model => CovarianceKind::Model,

@@ -88,10 +88,10 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
             Series::template(first, args.periods)
         }
     };
-    let terms = parse_terms(&args.model.terms, &template)?;
+    let terms = parse_terms(args.model.terms.as_deref().unwrap_or("trend"), &template)?;
     let names = countshift::model::Design::build(&terms, &template, 0)?.names;
     let spec = SimulationSpec {
-        family: args.model.spec(&template)?.family,
+        family: args.model.spec_or(&template, "")?.family,
         terms,
         coefficients: coefficients(&args.coefficients, &names)?,
         theta: args.theta,

@@ -33,7 +33,7 @@ fn known_date(data: &DataArgs) -> Option<&'static str> {
 
 fn view(series: &Series, model: &ModelArgs, at: &str) -> anyhow::Result<TestView> {
     let at = Period::parse_in(at, series.frequency).map_err(|e| UsageError(format!("--at `{at}` {e}")))?;
-    let spec = model.spec(series)?;
+    let spec = model.spec_or(series, "")?;
     let result = step_test(series, &spec, at, model.level()?)?;
     Ok(TestView::new(&result, series))
 }
@@ -63,7 +63,7 @@ pub fn main_job() -> anyhow::Result<()> {
     let at = known_date(&data).expect("the default dataset has a known date");
     let volume = ModelArgs {
         family: super::model::FamilyArg::Poisson,
-        terms: String::new(),
+        terms: None,
         no_offset: true,
         level: 0.95,
     };

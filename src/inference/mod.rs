@@ -86,6 +86,8 @@ pub enum IntervalMethod {
     Profile,
     /// Exact conditional (binomial) interval.
     ExactConditional,
+    /// Exact Poisson (Garwood) interval from chi-square quantiles.
+    ExactPoisson,
 }
 
 /// Which covariance the standard errors use.

@@ -8,6 +8,7 @@
 //! end. The per-command fields are those of DESIGN §5; each view type's
 //! fields are documented where it is defined.
 
+pub mod detect;
 pub mod fit;
 pub mod format;
 pub mod inspect;

@@ -1,0 +1,270 @@
+//! Segment costs: `-2 x` the maximised log-likelihood of positions `a..b`,
+//! in O(1) from prefix sums, with the terms that are the same for every
+//! segmentation dropped (they are returned by [`SegmentCost::constant`]).
+//! One trait serves the single-break scan, the dynamic programme and PELT.
+
+use statrs::function::gamma::ln_gamma;
+
+/// A cost of contiguous segments of a series of `len()` positions.
+pub trait SegmentCost: Sync {
+    /// Number of positions.
+    fn len(&self) -> usize;
+    /// True when there are no positions.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// `-2 x` maximised log-likelihood of positions `a..b` (`a < b`), up to
+    /// [`SegmentCost::constant`].
+    fn cost(&self, a: usize, b: usize) -> f64;
+    /// Free parameters of one segment.
+    fn params_per_segment(&self) -> usize;
+    /// What `-2 l` adds to the summed segment costs, for the whole series.
+    fn constant(&self) -> f64;
+    /// The scale of one unit of cost relative to `-2 l` (the noise variance
+    /// for the Gaussian mean cost, whose costs are residual sums of squares);
+    /// penalties such as BIC are multiplied by it.
+    fn penalty_scale(&self) -> f64 {
+        1.0
+    }
+    /// Name, for output.
+    fn name(&self) -> &'static str;
+}
+
+fn prefix(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut out = vec![0.0];
+    let mut acc = 0.0;
+    for v in values {
+        acc += v;
+        out.push(acc);
+    }
+    out
+}
+
+/// Poisson counts with exposure: segment rate `Y/E`, cost `-2 (Y log(Y/E) - Y)`.
+#[derive(Debug, Clone)]
+pub struct PoissonCost {
+    y: Vec<f64>,
+    e: Vec<f64>,
+    constant: f64,
+}
+
+impl PoissonCost {
+    /// Counts and optional exposures (1 each when absent).
+    pub fn new(counts: &[f64], exposure: Option<&[f64]>) -> PoissonCost {
+        let exposure_at = |t: usize| exposure.map_or(1.0, |e| e[t]);
+        let constant = -2.0
+            * counts
+                .iter()
+                .enumerate()
+                .map(|(t, &y)| if y > 0.0 { y * exposure_at(t).ln() } else { 0.0 } - ln_gamma(y + 1.0))
+                .sum::<f64>();
+        PoissonCost {
+            y: prefix(counts.iter().copied()),
+            e: prefix((0..counts.len()).map(exposure_at)),
+            constant,
+        }
+    }
+
+    /// Count and exposure of positions `a..b`.
+    pub fn totals(&self, a: usize, b: usize) -> (f64, f64) {
+        (self.y[b] - self.y[a], self.e[b] - self.e[a])
+    }
+}
+
+impl SegmentCost for PoissonCost {
+    fn len(&self) -> usize {
+        self.y.len() - 1
+    }
+    fn cost(&self, a: usize, b: usize) -> f64 {
+        let (y, e) = self.totals(a, b);
+        if y > 0.0 { -2.0 * (y * (y / e).ln() - y) } else { 0.0 }
+    }
+    fn params_per_segment(&self) -> usize {
+        1
+    }
+    fn constant(&self) -> f64 {
+        self.constant
+    }
+    fn name(&self) -> &'static str {
+        "poisson"
+    }
+}
+
+/// Gaussian mean with a variance common to all segments: cost = residual sum
+/// of squares (the `l2` cost of ruptures, the RSS of strucchange).
+#[derive(Debug, Clone)]
+pub struct GaussianMeanCost {
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+    noise: f64,
+}
+
+impl GaussianMeanCost {
+    /// Values of the series.
+    pub fn new(values: &[f64]) -> GaussianMeanCost {
+        // Noise variance from first differences (robust to mean shifts):
+        // MAD of the differences / (sqrt 2 x 0.6745), squared.
+        let mut diffs: Vec<f64> = values.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+        diffs.sort_by(f64::total_cmp);
+        let mad = if diffs.is_empty() { 0.0 } else { diffs[diffs.len() / 2] };
+        let sd = mad / (std::f64::consts::SQRT_2 * 0.674_489_750_196_081_7);
+        GaussianMeanCost {
+            s1: prefix(values.iter().copied()),
+            s2: prefix(values.iter().map(|v| v * v)),
+            noise: if sd > 0.0 { sd * sd } else { 1.0 },
+        }
+    }
+
+    /// Mean of positions `a..b`.
+    pub fn mean(&self, a: usize, b: usize) -> f64 {
+        (self.s1[b] - self.s1[a]) / (b - a) as f64
+    }
+}
+
+impl SegmentCost for GaussianMeanCost {
+    fn len(&self) -> usize {
+        self.s1.len() - 1
+    }
+    fn cost(&self, a: usize, b: usize) -> f64 {
+        let n = (b - a) as f64;
+        let s = self.s1[b] - self.s1[a];
+        (self.s2[b] - self.s2[a] - s * s / n).max(0.0)
+    }
+    fn params_per_segment(&self) -> usize {
+        1
+    }
+    fn constant(&self) -> f64 {
+        0.0
+    }
+    fn penalty_scale(&self) -> f64 {
+        self.noise
+    }
+    fn name(&self) -> &'static str {
+        "gaussian_mean"
+    }
+}
+
+/// Gaussian mean and variance per segment: cost `n log(RSS/n)` (variance
+/// floored at 1e-12 times the series variance so constant segments stay finite).
+#[derive(Debug, Clone)]
+pub struct GaussianMeanVarCost {
+    inner: GaussianMeanCost,
+    floor: f64,
+}
+
+impl GaussianMeanVarCost {
+    /// Values of the series.
+    pub fn new(values: &[f64]) -> GaussianMeanVarCost {
+        let inner = GaussianMeanCost::new(values);
+        let n = values.len().max(1);
+        let total = inner.cost(0, n) / n as f64;
+        GaussianMeanVarCost {
+            inner,
+            floor: 1e-12 * total.max(f64::MIN_POSITIVE),
+        }
+    }
+}
+
+impl SegmentCost for GaussianMeanVarCost {
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+    fn cost(&self, a: usize, b: usize) -> f64 {
+        let n = (b - a) as f64;
+        n * (self.inner.cost(a, b) / n).max(self.floor).ln()
+    }
+    fn params_per_segment(&self) -> usize {
+        2
+    }
+    fn constant(&self) -> f64 {
+        self.len() as f64 * ((2.0 * std::f64::consts::PI).ln() + 1.0)
+    }
+    fn name(&self) -> &'static str {
+        "gaussian_mean_var"
+    }
+}
+
+/// Negative binomial NB2 counts with a fixed theta: segment mean `Y/n`.
+#[derive(Debug, Clone)]
+pub struct NegbinCost {
+    y: Vec<f64>,
+    theta: f64,
+    constant: f64,
+}
+
+impl NegbinCost {
+    /// Counts and the (fixed) theta.
+    pub fn new(counts: &[f64], theta: f64) -> NegbinCost {
+        let constant = -2.0
+            * counts
+                .iter()
+                .map(|&y| ln_gamma(y + theta) - ln_gamma(theta) - ln_gamma(y + 1.0))
+                .sum::<f64>();
+        NegbinCost {
+            y: prefix(counts.iter().copied()),
+            theta,
+            constant,
+        }
+    }
+}
+
+impl SegmentCost for NegbinCost {
+    fn len(&self) -> usize {
+        self.y.len() - 1
+    }
+    fn cost(&self, a: usize, b: usize) -> f64 {
+        let n = (b - a) as f64;
+        let y = self.y[b] - self.y[a];
+        let mu = y / n;
+        let th = self.theta;
+        let count_part = if y > 0.0 { y * (mu / (th + mu)).ln() } else { 0.0 };
+        -2.0 * (th * n * (th / (th + mu)).ln() + count_part)
+    }
+    fn params_per_segment(&self) -> usize {
+        1
+    }
+    fn constant(&self) -> f64 {
+        self.constant
+    }
+    fn name(&self) -> &'static str {
+        "negbin"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Family;
+
+    #[test]
+    fn poisson_cost_plus_constant_is_minus_twice_the_loglik() {
+        let y = [3.0, 0.0, 5.0, 2.0];
+        let e = [1.5, 2.0, 2.5, 1.0];
+        let c = PoissonCost::new(&y, Some(&e));
+        let rate = 10.0 / 7.0;
+        let ll: f64 = y
+            .iter()
+            .zip(&e)
+            .map(|(&y, &e)| Family::Poisson.loglik(y, rate * e, 1.0, 1.0))
+            .sum();
+        assert!((c.cost(0, 4) + c.constant() + 2.0 * ll).abs() < 1e-12);
+    }
+
+    #[test]
+    fn negbin_cost_plus_constant_is_minus_twice_the_loglik() {
+        let y = [3.0, 0.0, 5.0, 2.0, 9.0];
+        let c = NegbinCost::new(&y, 2.5);
+        let mu = 19.0 / 5.0;
+        let ll: f64 = y.iter().map(|&y| Family::Negbin.loglik(y, mu, 1.0, 2.5)).sum();
+        assert!((c.cost(0, 5) + c.constant() + 2.0 * ll).abs() < 1e-10);
+    }
+
+    #[test]
+    fn gaussian_cost_is_the_residual_sum_of_squares() {
+        let v = [1.0, 2.0, 4.0, 7.0];
+        let c = GaussianMeanCost::new(&v);
+        assert!((c.cost(0, 4) - 21.0).abs() < 1e-12);
+        assert!((c.cost(1, 3) - 2.0).abs() < 1e-12);
+        assert!((c.mean(0, 4) - 3.5).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,292 @@
+//! Several breaks at unknown dates, for intercept-only models on one
+//! observation per period: the exact optimal segmentation for 0..K breaks
+//! with selection by BIC or MBIC, or PELT with a penalty; per segment the
+//! level with an interval.
+//!
+//! Criteria, on the `-2 l` scale, for `m` breaks and segment lengths `n_i`:
+//! - BIC: `-2 l + k log n`, `k = (m + 1) p + m (+ 1 for the Gaussian common
+//!   variance)`: every segment parameter and every break date counts, as in
+//!   strucchange.
+//! - MBIC (Zhang and Siegmund 2007): `-2 l + 3 m log n + sum_i log(n_i / n)`.
+//!
+//! PELT penalties per break: `bic` = `(p + 1) log n`, `mbic` = `3 log n`
+//! (the R changepoint package's MBIC value), or a number; for the Gaussian
+//! mean cost (residual sums of squares) the named penalties are multiplied
+//! by the noise variance estimated from first differences.
+
+use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use super::cost::{GaussianMeanCost, NegbinCost, PoissonCost, SegmentCost};
+use super::segment::{Segmentation, optimal_segmentations, pelt};
+use crate::data::{Period, Series};
+use crate::error::{Error, Result};
+use crate::inference::{Interval, IntervalMethod, Level};
+use crate::model::{Family, ModelSpec, Term, fit};
+
+/// How many breaks, and how to find them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Search {
+    /// Exact optimum for 0..=K breaks, choose by a criterion.
+    Dp {
+        /// Largest number of breaks.
+        max_breaks: usize,
+        /// Criterion.
+        select: Criterion,
+    },
+    /// PELT with a penalty per break.
+    Pelt(Penalty),
+}
+
+/// Model-selection criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Criterion {
+    /// Bayesian information criterion.
+    Bic,
+    /// Modified BIC of Zhang and Siegmund.
+    Mbic,
+}
+
+/// PELT penalty.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Penalty {
+    /// `(p + 1) log n`.
+    Bic,
+    /// `3 log n`.
+    Mbic,
+    /// A number on the cost scale.
+    Value(f64),
+}
+
+/// One row of the 0..K table.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateCount {
+    /// Number of breaks.
+    pub breaks: usize,
+    /// Their dates.
+    pub dates: Vec<Period>,
+    /// Summed segment costs.
+    pub cost: f64,
+    /// Log-likelihood.
+    pub loglik: f64,
+    /// Parameters counted by BIC.
+    pub n_params: usize,
+    /// BIC.
+    pub bic: f64,
+    /// MBIC.
+    pub mbic: f64,
+}
+
+/// One segment of the chosen segmentation.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentSummary {
+    /// Total count (or value) of the segment.
+    pub total: f64,
+    /// Total exposure (periods when there is none).
+    pub exposure: f64,
+    /// First period.
+    pub start: Period,
+    /// Last period.
+    pub end: Period,
+    /// Observations.
+    pub n: usize,
+    /// Rate (per period, per unit exposure with an offset) or mean, with interval.
+    pub level: Interval,
+}
+
+/// The outcome.
+#[derive(Debug, Clone)]
+pub struct MultipleBreaks {
+    /// The segment cost used.
+    pub cost_name: &'static str,
+    /// Rows for 0..K breaks (DP only).
+    pub table: Vec<CandidateCount>,
+    /// The chosen break dates.
+    pub breaks: Vec<Period>,
+    /// The chosen segments.
+    pub segments: Vec<SegmentSummary>,
+    /// The penalty PELT used, on the cost scale.
+    pub penalty: Option<f64>,
+    /// Theta used by the NB cost (the null fit's).
+    pub theta: Option<f64>,
+    /// Per break: exact conditional interval for the ratio of the adjacent
+    /// segment rates (Poisson only).
+    pub rate_ratios: Vec<Option<Interval>>,
+}
+
+/// Finds several breaks.
+///
+/// # Errors
+/// [`Error::Spec`] for models other than intercept-only on one observation per
+/// period, or a series too short for the segments asked.
+pub fn detect_multiple(
+    series: &Series,
+    model: &ModelSpec,
+    search: Search,
+    min_segment: usize,
+    level: Level,
+) -> Result<MultipleBreaks> {
+    if model.terms != [Term::Intercept] || !series.is_simple() {
+        return Err(Error::Spec(
+            "several breaks are searched for a level-only model on one observation per period; drop --terms and run rows, or use --max-breaks 1".into(),
+        ));
+    }
+    let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
+    let n = y.len();
+    let exposure: Option<Vec<f64>> = (model.use_offset && model.family == Family::Poisson)
+        .then(|| {
+            series
+                .observations
+                .iter()
+                .map(|o| o.exposure)
+                .collect::<Option<Vec<f64>>>()
+        })
+        .flatten();
+    let mut theta = None;
+    let cost: Box<dyn SegmentCost> = match model.family {
+        Family::Poisson => Box::new(PoissonCost::new(&y, exposure.as_deref())),
+        Family::Gaussian => Box::new(GaussianMeanCost::new(&y)),
+        Family::Negbin => {
+            let t = fit(model, series)?.theta.unwrap_or(1.0);
+            theta = Some(t);
+            Box::new(NegbinCost::new(&y, t))
+        }
+    };
+    let gaussian = model.family == Family::Gaussian;
+    let nf = n as f64;
+    let loglik = |s: &Segmentation| {
+        if gaussian {
+            -nf / 2.0 * ((2.0 * std::f64::consts::PI * s.cost.max(f64::MIN_POSITIVE) / nf).ln() + 1.0)
+        } else {
+            -(s.cost + cost.constant()) / 2.0
+        }
+    };
+    let pps = cost.params_per_segment();
+    let row = |s: &Segmentation| {
+        let m = s.breaks.len();
+        let ll = loglik(s);
+        let n_params = (m + 1) * pps + m + usize::from(gaussian);
+        let bounds = s.bounds(n);
+        let lengths: f64 = bounds.windows(2).map(|w| ((w[1] - w[0]) as f64 / nf).ln()).sum();
+        CandidateCount {
+            breaks: m,
+            dates: s
+                .breaks
+                .iter()
+                .map(|&i| series.period(series.observations[i].periods[0]))
+                .collect(),
+            cost: s.cost,
+            loglik: ll,
+            n_params,
+            bic: -2.0 * ll + n_params as f64 * nf.ln(),
+            mbic: -2.0 * ll + 3.0 * m as f64 * nf.ln() + lengths,
+        }
+    };
+    let (chosen, table, penalty) = match search {
+        Search::Dp { max_breaks, select } => {
+            let segs = optimal_segmentations(cost.as_ref(), max_breaks, min_segment)?;
+            let table: Vec<CandidateCount> = segs.iter().map(row).collect();
+            let score = |r: &CandidateCount| if select == Criterion::Bic { r.bic } else { r.mbic };
+            let best = (0..table.len())
+                .min_by(|&a, &b| score(&table[a]).total_cmp(&score(&table[b])))
+                .expect("K >= 0");
+            (segs[best].clone(), table, None)
+        }
+        Search::Pelt(p) => {
+            let value = match p {
+                Penalty::Bic => (pps + 1) as f64 * nf.ln() * cost.penalty_scale(),
+                Penalty::Mbic => 3.0 * nf.ln() * cost.penalty_scale(),
+                Penalty::Value(v) => v,
+            };
+            (pelt(cost.as_ref(), value, min_segment)?, Vec::new(), Some(value))
+        }
+    };
+    let bounds = chosen.bounds(n);
+    let rss_pooled = chosen.cost / (n - bounds.len() + 1).max(1) as f64;
+    let segments: Vec<SegmentSummary> = bounds
+        .windows(2)
+        .map(|w| {
+            let (a, b) = (w[0], w[1]);
+            let count: f64 = y[a..b].iter().sum();
+            let e: f64 = exposure.as_ref().map_or((b - a) as f64, |e| e[a..b].iter().sum());
+            let level_interval = match model.family {
+                Family::Poisson => garwood(count, e, level),
+                Family::Negbin => {
+                    let mean = count / (b - a) as f64;
+                    let t = theta.unwrap_or(1.0);
+                    let se = ((1.0 / mean + 1.0 / t) / (b - a) as f64).sqrt();
+                    let z = level.z();
+                    Interval {
+                        estimate: Some(mean),
+                        low: Some(if mean > 0.0 { mean * (-z * se).exp() } else { 0.0 }),
+                        high: (mean > 0.0).then(|| mean * (z * se).exp()),
+                        level: level.value(),
+                        method: IntervalMethod::Wald,
+                    }
+                }
+                Family::Gaussian => {
+                    let mean = count / (b - a) as f64;
+                    let half = level.z() * (rss_pooled / (b - a) as f64).sqrt();
+                    Interval {
+                        estimate: Some(mean),
+                        low: Some(mean - half),
+                        high: Some(mean + half),
+                        level: level.value(),
+                        method: IntervalMethod::Wald,
+                    }
+                }
+            };
+            SegmentSummary {
+                total: count,
+                exposure: e,
+                start: series.period(series.observations[a].periods[0]),
+                end: series.period(series.observations[b - 1].periods[0]),
+                n: b - a,
+                level: level_interval,
+            }
+        })
+        .collect();
+    let rate_ratios = segments
+        .windows(2)
+        .map(|w: &[SegmentSummary]| {
+            (model.family == Family::Poisson)
+                .then(|| {
+                    super::known::exact_rate_ratio_counts(w[0].total, w[0].exposure, w[1].total, w[1].exposure, level)
+                })
+                .flatten()
+        })
+        .collect();
+    Ok(MultipleBreaks {
+        rate_ratios,
+        cost_name: cost.name(),
+        table,
+        breaks: chosen
+            .breaks
+            .iter()
+            .map(|&i| series.period(series.observations[i].periods[0]))
+            .collect(),
+        segments,
+        penalty,
+        theta,
+    })
+}
+
+/// Exact (Garwood) interval for a Poisson rate `count / exposure`.
+pub fn garwood(count: f64, exposure: f64, level: Level) -> Interval {
+    let alpha = 1.0 - level.value();
+    let q = |df: f64, p: f64| ChiSquared::new(df).map(|c| c.inverse_cdf(p)).unwrap_or(f64::NAN);
+    let low = if count > 0.0 {
+        q(2.0 * count, alpha / 2.0) / (2.0 * exposure)
+    } else {
+        0.0
+    };
+    let high = q(2.0 * count + 2.0, 1.0 - alpha / 2.0) / (2.0 * exposure);
+    Interval {
+        estimate: Some(count / exposure),
+        low: Some(low),
+        high: high.is_finite().then_some(high),
+        level: level.value(),
+        method: IntervalMethod::ExactPoisson,
+    }
+}

@@ -1,0 +1,391 @@
+//! The `detect` view.
+//!
+//! JSON fields: `schema_version`, `family`, `offset`, `method` (`single`, `dp`
+//! or `pelt`), `min_segment`, `breaks` (array of `period`, `ci_low`, `ci_high`
+//! (ends of the date set), `set` (the periods in the set), `rate_before`,
+//! `rate_after`, `rate_ratio`), `sup_lr`, `p_value`, `p_value_method`,
+//! `p_value_asymptotic`, `set_method`, `set_cutoff`, `null_loglik`, `profile`
+//! (array of `period`, `loglik`), `posterior` (array of `period`,
+//! `probability`), `posterior_method`, `bootstrap`, `seed`; for several
+//! breaks `table` (per number of breaks: `breaks`, `dates`, `cost`, `loglik`,
+//! `n_params`, `bic`, `mbic`), `selected_by`, `penalty`, `segments` (array of
+//! `start`, `end`, `n`, `level`).
+
+use serde::Serialize;
+
+use super::SCHEMA_VERSION;
+use super::fit::p_text;
+use super::format::{sig3, table};
+use super::interval::IntervalView;
+use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
+use crate::changepoint::single::SingleBreak;
+use crate::data::{Period, Series};
+
+/// One break.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakView {
+    /// First period of the new regime.
+    pub period: Period,
+    /// Earliest date in the confidence set.
+    pub ci_low: Option<Period>,
+    /// Latest date in the confidence set.
+    pub ci_high: Option<Period>,
+    /// Every date in the set (it need not be contiguous).
+    pub set: Vec<Period>,
+    /// Level before.
+    pub rate_before: IntervalView,
+    /// Level after.
+    pub rate_after: IntervalView,
+    /// Ratio after / before (log-link families).
+    pub rate_ratio: Option<IntervalView>,
+}
+
+/// A (period, value) pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfilePoint {
+    /// Date.
+    pub period: Period,
+    /// Profile log-likelihood.
+    pub loglik: f64,
+}
+
+/// A (period, probability) pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct PosteriorPoint {
+    /// Date.
+    pub period: Period,
+    /// Posterior probability.
+    pub probability: f64,
+}
+
+/// A segment.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentView {
+    /// First period.
+    pub start: Period,
+    /// Last period.
+    pub end: Period,
+    /// Observations.
+    pub n: usize,
+    /// Level with interval.
+    pub level: IntervalView,
+}
+
+/// What `detect` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct DetectView {
+    /// Always 1.
+    pub schema_version: u32,
+    /// Family.
+    pub family: &'static str,
+    /// Offset used.
+    pub offset: bool,
+    /// `single`, `dp` or `pelt`.
+    pub method: &'static str,
+    /// Fewest observations per segment.
+    pub min_segment: usize,
+    /// The breaks found.
+    pub breaks: Vec<BreakView>,
+    /// sup-LR statistic (single break).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sup_lr: Option<f64>,
+    /// The p-value reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// How it was computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value_method: Option<String>,
+    /// The asymptotic approximation, labelled by `p_value_method` when it is the one reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value_asymptotic: Option<f64>,
+    /// How the date set was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_method: Option<&'static str>,
+    /// Its LR cut-off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_cutoff: Option<f64>,
+    /// Log-likelihood without a break.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub null_loglik: Option<f64>,
+    /// Profile log-likelihood per date.
+    pub profile: Vec<ProfilePoint>,
+    /// Posterior per date.
+    pub posterior: Vec<PosteriorPoint>,
+    /// How the posterior was computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posterior_method: Option<&'static str>,
+    /// Bootstrap replicates.
+    pub bootstrap: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Rows per number of breaks (DP).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub table: Vec<CandidateCount>,
+    /// Criterion that chose the number of breaks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_by: Option<&'static str>,
+    /// PELT penalty on the cost scale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub penalty: Option<f64>,
+    /// Segments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentView>,
+}
+
+impl DetectView {
+    /// The single-break view.
+    pub fn single(r: &SingleBreak, min_segment: usize, bootstrap: usize, seed: u64) -> DetectView {
+        let set: Vec<Period> = r.set.iter().map(|&i| r.dates[i]).collect();
+        let (p_value, p_value_method) = match (r.p_value_bootstrap, r.p_value_asymptotic) {
+            (Some(p), _) => (
+                Some(p),
+                Some(format!(
+                    "parametric bootstrap under the fitted null, {bootstrap} replicates"
+                )),
+            ),
+            (None, Some(p)) => (
+                Some(p),
+                Some(
+                    "asymptotic: Andrews (1993) sup-LR limit, James-James-Siegmund (1987) tail approximation"
+                        .to_owned(),
+                ),
+            ),
+            (None, None) => (None, None),
+        };
+        DetectView {
+            schema_version: SCHEMA_VERSION,
+            family: r.fit_at_best.spec.family.name(),
+            offset: r.fit_at_best.offset_used(),
+            method: "single",
+            min_segment,
+            breaks: vec![BreakView {
+                period: r.dates[r.best],
+                ci_low: set.first().copied(),
+                ci_high: set.last().copied(),
+                set,
+                rate_before: IntervalView::new(&r.rate_before, r.fit_at_best.spec.family.log_link()),
+                rate_after: IntervalView::new(&r.rate_after, r.fit_at_best.spec.family.log_link()),
+                rate_ratio: r.rate_ratio.as_ref().map(|i| IntervalView::new(i, true)),
+            }],
+            sup_lr: Some(r.sup_lr),
+            p_value,
+            p_value_method,
+            p_value_asymptotic: r.p_value_asymptotic,
+            set_method: Some(r.set_method),
+            set_cutoff: Some(r.set_cutoff),
+            null_loglik: Some(r.null_loglik),
+            profile: r
+                .dates
+                .iter()
+                .zip(&r.profile)
+                .map(|(&period, &loglik)| ProfilePoint { period, loglik })
+                .collect(),
+            posterior: r
+                .dates
+                .iter()
+                .zip(&r.posterior)
+                .map(|(&period, &probability)| PosteriorPoint { period, probability })
+                .collect(),
+            posterior_method: Some(r.posterior_method),
+            bootstrap,
+            seed,
+            table: Vec::new(),
+            selected_by: None,
+            penalty: None,
+            segments: Vec::new(),
+        }
+    }
+
+    /// The several-breaks view.
+    pub fn multiple(
+        r: &MultipleBreaks,
+        family: &'static str,
+        offset: bool,
+        method: &'static str,
+        selected_by: Option<&'static str>,
+        min_segment: usize,
+    ) -> DetectView {
+        let log_link = family != "gaussian";
+        let segments: Vec<SegmentView> = r
+            .segments
+            .iter()
+            .map(|s| SegmentView {
+                start: s.start,
+                end: s.end,
+                n: s.n,
+                level: IntervalView::new(&s.level, log_link),
+            })
+            .collect();
+        let breaks = r
+            .breaks
+            .iter()
+            .enumerate()
+            .map(|(i, &period)| {
+                let (before, after) = (&segments[i].level, &segments[i + 1].level);
+                let ratio = r.rate_ratios[i].as_ref().map(|iv| IntervalView::new(iv, true));
+                BreakView {
+                    period,
+                    ci_low: None,
+                    ci_high: None,
+                    set: Vec::new(),
+                    rate_before: before.clone(),
+                    rate_after: after.clone(),
+                    rate_ratio: ratio,
+                }
+            })
+            .collect();
+        DetectView {
+            schema_version: SCHEMA_VERSION,
+            family,
+            offset,
+            method,
+            min_segment,
+            breaks,
+            sup_lr: None,
+            p_value: None,
+            p_value_method: None,
+            p_value_asymptotic: None,
+            set_method: None,
+            set_cutoff: None,
+            null_loglik: None,
+            profile: Vec::new(),
+            posterior: Vec::new(),
+            posterior_method: None,
+            bootstrap: 0,
+            seed: 0,
+            table: r.table.clone(),
+            selected_by,
+            penalty: r.penalty,
+            segments,
+        }
+    }
+
+    /// Lines for people.
+    pub fn table(&self, series: &Series) -> String {
+        let unit = series.frequency.unit();
+        let per = if self.offset {
+            format!("per unit exposure per {unit}")
+        } else {
+            format!("per {unit}")
+        };
+        let mut out = format!(
+            "{} model on {}: {} ({} observations, segments of at least {})\n",
+            self.family,
+            series.source,
+            match self.method {
+                "single" => "one break at an unknown date",
+                "dp" => "several breaks, exact dynamic programme",
+                _ => "several breaks, PELT",
+            },
+            series.n_obs(),
+            self.min_segment
+        );
+        if self.method == "single" {
+            let b = &self.breaks[0];
+            let set: Vec<String> = b.set.iter().map(Period::to_string).collect();
+            out += &format!("  break        {} (first {unit} of the new regime)\n", b.period);
+            out += &format!(
+                "  {:.0}% set      {}  (LR cut-off {})\n",
+                b.rate_before.level * 100.0,
+                if set.len() > 8 {
+                    format!("{} .. {} ({} dates)", set[0], set[set.len() - 1], set.len())
+                } else {
+                    set.join(", ")
+                },
+                self.set_cutoff.map_or("-".into(), sig3)
+            );
+            let mut post: Vec<&PosteriorPoint> = self.posterior.iter().collect();
+            post.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+            let top: Vec<String> = post
+                .iter()
+                .take(3)
+                .map(|p| format!("{} {:.2}", p.period, p.probability))
+                .collect();
+            out += &format!("  posterior    {}\n", top.join(", "));
+            out += &format!(
+                "  rate before  {} {per}\n  rate after   {} {per}\n",
+                b.rate_before.text(),
+                b.rate_after.text()
+            );
+            if let Some(rr) = &b.rate_ratio {
+                out += &format!(
+                    "  rate ratio   {}  (profile interval at the estimated date)\n",
+                    rr.text()
+                );
+            }
+            out += &format!(
+                "  sup-LR       {}, p = {} ({})\n",
+                self.sup_lr.map_or("-".into(), sig3),
+                self.p_value.map_or("-".into(), p_text),
+                self.p_value_method.as_deref().unwrap_or("-")
+            );
+            if let (Some(a), true) = (self.p_value_asymptotic, self.bootstrap > 0) {
+                out += &format!(
+                    "               asymptotic p = {} (Andrews 1993 limit, James-James-Siegmund approximation)\n",
+                    p_text(a)
+                );
+            }
+            let verdict = match self.p_value {
+                Some(p) if p < 0.05 => format!(
+                    "a break is clear (p = {}): the level changed at {} (set {}..{})",
+                    p_text(p),
+                    b.period,
+                    b.ci_low.map_or("-".into(), |x| x.to_string()),
+                    b.ci_high.map_or("-".into(), |x| x.to_string())
+                ),
+                Some(p) => format!(
+                    "no clear break (p = {}); the best date would be {}",
+                    p_text(p),
+                    b.period
+                ),
+                None => format!("best date {}", b.period),
+            };
+            out += &format!("  verdict: {verdict}\n");
+            return out;
+        }
+        if !self.table.is_empty() {
+            let rows: Vec<Vec<String>> = self
+                .table
+                .iter()
+                .map(|r| {
+                    let dates: Vec<String> = r.dates.iter().map(Period::to_string).collect();
+                    vec![
+                        r.breaks.to_string(),
+                        sig3(r.loglik),
+                        sig3(r.bic),
+                        sig3(r.mbic),
+                        dates.join(" "),
+                    ]
+                })
+                .collect();
+            out += &table(&["breaks", "loglik", "BIC", "MBIC", "dates"], &rows);
+            out += &format!(
+                "chosen by {}: {} breaks\n",
+                self.selected_by.unwrap_or("-"),
+                self.breaks.len()
+            );
+        } else if let Some(p) = self.penalty {
+            out += &format!("penalty {} per break: {} breaks\n", sig3(p), self.breaks.len());
+        }
+        let rows: Vec<Vec<String>> = self
+            .segments
+            .iter()
+            .map(|s| vec![format!("{}..{}", s.start, s.end), s.n.to_string(), s.level.text()])
+            .collect();
+        let level_header = format!(
+            "level {per} [{:.0}% CI]",
+            self.segments.first().map_or(0.95, |s| s.level.level) * 100.0
+        );
+        out += &table(&["segment", "n", &level_header], &rows);
+        let dates: Vec<String> = self.breaks.iter().map(|b| b.period.to_string()).collect();
+        out += &format!(
+            "verdict: {}\n",
+            if dates.is_empty() {
+                "no break: one level fits best".to_owned()
+            } else {
+                format!("the level changed at {}", dates.join(", "))
+            }
+        );
+        out
+    }
+}
