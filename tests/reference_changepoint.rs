@@ -1,0 +1,218 @@
+//! Agreement with strucchange, ruptures and direct R computations on the cases
+//! of tests/reference/changepoint_reference.json (made by
+//! tests/reference/changepoint_reference.R and .py).
+
+use countshift::changepoint::cost::{GaussianMeanCost, PoissonCost};
+use countshift::changepoint::multiple::{Criterion, Search, detect_multiple};
+use countshift::changepoint::segment::{optimal_segmentations, pelt};
+use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use countshift::data::{Series, read_series_path};
+use countshift::inference::Level;
+use countshift::model::{Family, ModelSpec, Term};
+use serde_json::Value;
+
+const REFERENCE: &str = include_str!("reference/changepoint_reference.json");
+
+fn reference() -> Value {
+    serde_json::from_str(REFERENCE).unwrap()
+}
+
+fn series(file: &str) -> Series {
+    read_series_path(&format!("{}/tests/reference/data/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn values(s: &Series) -> Vec<f64> {
+    s.observations.iter().map(|o| o.y).collect()
+}
+
+fn close(got: f64, want: f64, rel: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= rel * want.abs().max(1e-12),
+        "{what}: got {got}, want {want}"
+    );
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+fn positions(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
+}
+
+fn intercept_only(family: Family, use_offset: bool) -> ModelSpec {
+    ModelSpec {
+        family,
+        terms: vec![Term::Intercept],
+        use_offset,
+    }
+}
+
+#[test]
+fn nile_segmentations_match_strucchange_and_ruptures() {
+    let r = reference();
+    let s = series("nile.csv");
+    let sc = &r["nile_strucchange"];
+    let cost = GaussianMeanCost::new(&values(&s));
+    let segs = optimal_segmentations(&cost, 5, 15).unwrap();
+    for (m, rss) in numbers(&sc["RSS"]).into_iter().enumerate() {
+        close(segs[m].cost, rss, 1e-9, &format!("RSS m = {m}"));
+        if m > 0 {
+            assert_eq!(
+                segs[m].breaks,
+                positions(&sc["taus"][m - 1]),
+                "strucchange breaks m = {m}"
+            );
+            let rupt = &r["nile_ruptures"]["results"][m - 1];
+            assert_eq!(segs[m].breaks, positions(&rupt["taus"]), "ruptures breaks m = {m}");
+            close(segs[m].cost, rupt["cost"].as_f64().unwrap(), 1e-9, "ruptures cost");
+        }
+    }
+    let found = detect_multiple(
+        &s,
+        &intercept_only(Family::Gaussian, false),
+        Search::Dp {
+            max_breaks: 5,
+            select: Criterion::Bic,
+        },
+        15,
+        Level::default(),
+    )
+    .unwrap();
+    for (m, bic) in numbers(&sc["BIC"]).into_iter().enumerate() {
+        close(found.table[m].bic, bic, 1e-9, &format!("BIC m = {m}"));
+    }
+    assert_eq!(found.breaks.len(), sc["bic_selected_m"].as_u64().unwrap() as usize);
+    assert_eq!(found.breaks[0].to_string(), "1899");
+    let means = numbers(&sc["m1"]["segment_means"]);
+    close(
+        found.segments[0].level.estimate.unwrap(),
+        means[0],
+        1e-12,
+        "mean before",
+    );
+    close(found.segments[1].level.estimate.unwrap(), means[1], 1e-12, "mean after");
+}
+
+fn single(
+    s: &Series,
+    offset: bool,
+    min_segment: usize,
+    prior: GammaPrior,
+) -> countshift::changepoint::single::SingleBreak {
+    let spec = DetectSpec {
+        model: intercept_only(Family::Poisson, offset),
+        min_segment,
+        bootstrap: 0,
+        seed: 1,
+        level: Level::default(),
+        prior,
+    };
+    detect_single(s, &spec).unwrap()
+}
+
+#[test]
+fn coal_single_break_profile_lr_and_posteriors_match_r() {
+    let r = &reference()["coal_poisson"];
+    let s = series("coal.csv");
+    let found = single(&s, false, 1, GammaPrior::default());
+    assert_eq!(found.dates[found.best].to_string(), "1892");
+    close(found.sup_lr, r["LR"].as_f64().unwrap(), 1e-9, "LR");
+    close(
+        found.null_loglik,
+        r["null_loglik"].as_f64().unwrap(),
+        1e-12,
+        "null loglik",
+    );
+    for (got, want) in found.profile.iter().zip(numbers(&r["profile_loglik"])) {
+        close(*got, want, 1e-12, "profile");
+    }
+    for (got, want) in found
+        .posterior
+        .iter()
+        .zip(numbers(&r["posterior_gamma_a0.5_b0"]["posterior"]))
+    {
+        assert!((got - want).abs() < 1e-12, "posterior a = 0.5: {got} vs {want}");
+    }
+    let proper = single(&s, false, 1, GammaPrior { shape: 1.0, rate: 1.0 });
+    for (got, want) in proper
+        .posterior
+        .iter()
+        .zip(numbers(&r["posterior_gamma_a1_b1"]["posterior"]))
+    {
+        assert!((got - want).abs() < 1e-12, "posterior a = 1, b = 1: {got} vs {want}");
+    }
+    close(
+        found.rate_before.estimate.unwrap(),
+        r["rate_before"].as_f64().unwrap(),
+        1e-9,
+        "rate before",
+    );
+    close(
+        found.rate_after.estimate.unwrap(),
+        r["rate_after"].as_f64().unwrap(),
+        1e-9,
+        "rate after",
+    );
+}
+
+#[test]
+fn kn23_monthly_share_break_matches_r() {
+    let r = &reference()["kn23_poisson_exposure"];
+    let s = countshift::data::load_dataset("kn23_monthly").unwrap();
+    let found = single(&s, true, 3, GammaPrior::default());
+    assert_eq!(
+        found.dates[found.best].to_string(),
+        r["tau_hat_period"].as_str().unwrap()
+    );
+    close(found.sup_lr, r["LR"].as_f64().unwrap(), 1e-9, "LR");
+    for (got, want) in found.profile.iter().zip(numbers(&r["profile_loglik"])) {
+        close(*got, want, 1e-12, "profile");
+    }
+}
+
+#[test]
+fn poisson_exposure_dynamic_programme_matches_the_reference() {
+    let r = &reference()["sim_pois_dp"];
+    let s = series("sim_pois_dp.csv");
+    let exposure: Vec<f64> = s.observations.iter().map(|o| o.exposure.unwrap()).collect();
+    let cost = PoissonCost::new(&values(&s), Some(&exposure));
+    let segs = optimal_segmentations(&cost, 4, 5).unwrap();
+    for (k, want) in r["segmentations"].as_array().unwrap().iter().enumerate() {
+        close(
+            segs[k].cost,
+            want["cost"].as_f64().unwrap(),
+            1e-12,
+            &format!("cost K = {k}"),
+        );
+        assert_eq!(segs[k].breaks, positions(&want["taus"]), "K = {k}");
+    }
+}
+
+#[test]
+fn gaussian_pelt_and_dynp_match_ruptures() {
+    let r = &reference()["sim_gauss_pelt"];
+    let s = series("sim_gauss_pelt.csv");
+    let v = values(&s);
+    let cost = GaussianMeanCost::new(&v);
+    for case in r["pelt"].as_array().unwrap() {
+        let pen = case["pen"].as_f64().unwrap();
+        let found = pelt(&cost, pen, 2).unwrap();
+        assert_eq!(found.breaks, positions(&case["taus"]), "pen {pen}");
+        close(
+            found.cost + pen * found.breaks.len() as f64,
+            case["penalised_cost"].as_f64().unwrap(),
+            1e-9,
+            "penalised cost",
+        );
+    }
+    let first = GaussianMeanCost::new(&v[..300]);
+    let dynp = &r["dynp_first_300"];
+    let segs = optimal_segmentations(&first, 3, 2).unwrap();
+    assert_eq!(segs[3].breaks, positions(&dynp["taus"]));
+    close(segs[3].cost, dynp["cost"].as_f64().unwrap(), 1e-9, "dynp cost");
+}
