@@ -225,7 +225,8 @@ fn simulate_gives_the_same_file_for_the_same_seed() {
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert_eq!(a.stdout, b.stdout);
     let mut other = args.to_vec();
-    other[other.len() - 1] = "12";
+    let last = other.len() - 1;
+    other[last] = "12";
     assert_ne!(countshift(&other).stdout, a.stdout);
     assert_eq!(a.stdout.lines().count(), 37);
     let run = countshift(&["simulate", "--terms", "trend", "--coef", "1"]);

@@ -154,6 +154,12 @@ pub fn detect_multiple(
         }
     };
     let gaussian = model.family == Family::Gaussian;
+    if gaussian && cost.cost(0, n) <= 0.0 {
+        return Err(Error::Spec(format!(
+            "{} is constant, so a Gaussian model has no variance and no break to find",
+            series.source
+        )));
+    }
     let nf = n as f64;
     let loglik = |s: &Segmentation| {
         if gaussian {

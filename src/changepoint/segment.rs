@@ -75,8 +75,8 @@ pub fn optimal_segmentations(
         let mut arg = vec![0u32; n + 1];
         for t in (m + 1) * h..=n {
             let (mut min, mut at) = (f64::INFINITY, 0);
-            for s in m * h..=t - h {
-                let v = best[s] + cost.cost(s, t);
+            for (s, &prior) in best.iter().enumerate().take(t - h + 1).skip(m * h) {
+                let v = prior + cost.cost(s, t);
                 if v < min {
                     min = v;
                     at = s;

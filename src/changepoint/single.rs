@@ -227,23 +227,40 @@ pub fn sup_lr_asymptotic_p(statistic: f64, pi0: f64) -> f64 {
 /// [`Error::Spec`] when the series is too short for two segments of
 /// `min_segment`, or the model already has a step; fitting errors otherwise.
 pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> {
-    let n = series.n_obs();
+    // One observation per period: candidates are observations; with run rows,
+    // every period (a break may fall inside a run, whose mean then sums both regimes).
+    let simple = series.is_simple();
+    let (n, unit) = if simple {
+        (series.n_obs(), "observations")
+    } else {
+        (series.n_periods, "periods")
+    };
     let h = spec.min_segment.max(1);
     if n < 2 * h {
         return Err(Error::Spec(format!(
-            "{} has {n} observations, too few for two segments of at least {h} (--min-segment); lower --min-segment or use more data",
+            "{} has {n} {unit}, too few for two segments of at least {h} (--min-segment); lower --min-segment or use more data",
             series.source
         )));
     }
     let positions: Vec<usize> = (h..=n - h).collect();
-    let dates: Vec<Period> = positions
-        .iter()
-        .map(|&i| series.period(series.observations[i].periods[0]))
-        .collect();
+    let dates: Vec<Period> = if simple {
+        positions
+            .iter()
+            .map(|&i| series.period(series.observations[i].periods[0]))
+            .collect()
+    } else {
+        positions.iter().map(|&t| series.period(t)).collect()
+    };
+    if spec.model.family == Family::Gaussian && series.observations.windows(2).all(|w| w[0].y == w[1].y) {
+        return Err(Error::Spec(format!(
+            "{} is constant, so a Gaussian model has no variance and no break to find",
+            series.source
+        )));
+    }
     let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
     let sizes: Vec<f64> = series.observations.iter().map(|o| o.periods.len() as f64).collect();
     let closed = spec.model.terms == [Term::Intercept]
-        && series.is_simple()
+        && simple
         && matches!(spec.model.family, Family::Poisson | Family::Gaussian);
     let scan = if closed {
         let exposure = (spec.model.use_offset && spec.model.family == Family::Poisson)
@@ -350,7 +367,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
         ),
     };
 
-    let at = series.observations[positions[best]].periods[0];
+    let at = series.index_of(dates[best]).expect("candidate dates lie in the series");
     let level = spec.level;
     let rate_at = |t: usize| -> Result<Interval> {
         let c = fit_at_best.design_row(t);

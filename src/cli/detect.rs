@@ -64,7 +64,11 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     let series = args.data.load()?;
     let model = args.model.spec_or(&series, "")?;
     let level = args.model.level()?;
-    let n = series.n_obs();
+    let n = if series.is_simple() {
+        series.n_obs()
+    } else {
+        series.n_periods
+    };
     let min_segment = args
         .min_segment
         .unwrap_or_else(|| ((0.15 * n as f64).floor() as usize).max(2));

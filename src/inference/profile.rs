@@ -3,12 +3,16 @@
 //! not reject, i.e. `2 (l_max - l_p(b)) <= z^2`. Each end is a root found by
 //! Brent's method on the refitted profile (theta re-estimated for NB, the
 //! variance for the Gaussian), never read off a grid. An end beyond which the
-//! profile never drops far enough (an estimate at infinity) is `None`.
+//! profile never drops far enough (an estimate at infinity, or a log-scale
+//! end more than 40 units, a factor e^40, from the estimate) is `None`.
 
 use super::root::brent;
 use super::{Interval, IntervalMethod, Level};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::fit::{Bound, Fit, Problem, fit_problem};
+
+/// Farthest a log-link interval end is searched from the estimate.
+const MAX_LOG_DISTANCE: f64 = 40.0;
 
 impl Fit {
     /// Maximum log-likelihood with `c' beta` held at `b`.
@@ -37,7 +41,23 @@ impl Fit {
         };
         let warm: Vec<f64> = others.iter().map(|&k| self.beta[k]).collect();
         let raw = fit_problem(&reduced, Some(&warm), self.theta)?;
-        Ok(raw.loglik)
+        if raw.converged && raw.loglik.is_finite() {
+            return Ok(raw.loglik);
+        }
+        // A warm start far from the constrained optimum can overflow; start
+        // cold (the offset-aware default) before giving up.
+        let cold = fit_problem(&reduced, None, self.theta)?;
+        if cold.loglik.is_finite() {
+            Ok(cold.loglik.max(if raw.loglik.is_finite() {
+                raw.loglik
+            } else {
+                f64::NEG_INFINITY
+            }))
+        } else {
+            Err(Error::Numerical(format!(
+                "the profile fit with the combination held at {b} did not converge"
+            )))
+        }
     }
 
     /// Profile-likelihood interval for coefficient `j`.
@@ -76,6 +96,10 @@ impl Fit {
             let mut inner = estimate;
             let mut outer = None;
             for _ in 0..60 {
+                // On the log scale an end beyond e^40 times a finite estimate is open.
+                if bound.is_none() && self.spec.family.log_link() && h > MAX_LOG_DISTANCE {
+                    break;
+                }
                 let b = estimate + dir * h;
                 let g = gap(b)?;
                 if g > 0.0 {

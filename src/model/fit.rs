@@ -561,10 +561,12 @@ pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw:
                 .flat_map(|(o, _)| o.periods.iter())
                 .map(|&t| problem.x.row(t).iter().zip(d.iter()).map(|(a, b)| a * b).sum::<f64>())
                 .sum();
-            let sign = if push <= 0.0 { 1.0 } else { -1.0 };
+            if push > 0.0 {
+                *d = -d.clone();
+            }
             for (j, dj) in d.iter().enumerate() {
                 if dj.abs() > 1e-6 && bounds[j].is_none() {
-                    bounds[j] = Some(if sign * dj > 0.0 {
+                    bounds[j] = Some(if *dj > 0.0 {
                         Bound::PlusInfinity
                     } else {
                         Bound::MinusInfinity
@@ -635,6 +637,9 @@ fn null_directions(info: &DMatrix<f64>) -> Vec<DVector<f64>> {
         let mut d = DVector::zeros(p);
         d[j] = 1.0;
         out.push(d);
+    }
+    if live.is_empty() {
+        return out;
     }
     let m = DMatrix::from_fn(live.len(), live.len(), |a, b| {
         info[(live[a], live[b])] / (scale[live[a]] * scale[live[b]])

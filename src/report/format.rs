@@ -18,6 +18,9 @@ pub fn sig3(x: f64) -> String {
         return "0".into();
     }
     let magnitude = x.abs().log10().floor() as i32;
+    if magnitude < -4 {
+        return format!("{x:.2e}");
+    }
     let decimals = (2 - magnitude).max(0) as usize;
     let s = format!("{x:.decimals$}");
     if s.contains('.') {
@@ -99,5 +102,6 @@ mod tests {
         assert_eq!(sig3(0.0073), "0.0073");
         assert_eq!(sig3(1234.6), "1235");
         assert_eq!(sig3(-0.5), "-0.5");
+        assert_eq!(sig3(1.07e-14), "1.07e-14");
     }
 }

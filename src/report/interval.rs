@@ -1,7 +1,8 @@
 //! The JSON form of an interval: `estimate`, `ci_low`, `ci_high`, `ci_method`,
 //! `level`; an unbounded end is `null` and `ci_open` names it (`"low"`,
 //! `"high"` or `"both"`); an estimate at infinity is `null` with
-//! `estimate_bound` `"+infinity"` or `"-infinity"` (a rate of 0 is a number).
+//! `estimate_bound` `"+infinity"` or `"-infinity"` (a rate of 0 is a number),
+//! or `"not_identified"` when the data say nothing about it (both ends open).
 
 use serde::Serialize;
 
@@ -46,6 +47,7 @@ impl IntervalView {
         // An estimate at infinity: on the rate scale a lower bound of 0 is reached.
         let (estimate, estimate_bound) = match estimate {
             Some(v) => (Some(v), None),
+            None if i.low.is_none() && i.high.is_none() => (None, Some("not_identified")),
             None if rate_scale && i.low.is_none() => (Some(0.0), None),
             None if i.low.is_none() => (None, Some("-infinity")),
             None => (None, Some("+infinity")),
@@ -65,14 +67,9 @@ impl IntervalView {
     pub fn text(&self) -> String {
         let est = match (self.estimate, self.estimate_bound) {
             (Some(v), _) => sig3(v),
-            (None, Some(b)) => {
-                if b.starts_with('+') {
-                    "inf".into()
-                } else {
-                    "-inf".into()
-                }
-            }
-            (None, None) => "n/a".into(),
+            (None, Some("+infinity")) => "inf".into(),
+            (None, Some("-infinity")) => "-inf".into(),
+            (None, _) => "not identified".into(),
         };
         let low = self.ci_low.map_or("-inf".into(), sig3);
         let high = self.ci_high.map_or("inf".into(), sig3);
