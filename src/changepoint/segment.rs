@@ -53,8 +53,8 @@ fn check_room(n: usize, segments: usize, min_segment: usize) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::Spec`] when the series cannot hold `max_breaks + 1` segments.
-pub fn optimal_segmentations(
-    cost: &dyn SegmentCost,
+pub fn optimal_segmentations<C: SegmentCost + ?Sized>(
+    cost: &C,
     max_breaks: usize,
     min_segment: usize,
 ) -> Result<Vec<Segmentation>> {
@@ -109,7 +109,7 @@ pub fn optimal_segmentations(
 /// # Errors
 /// [`Error::Spec`] for a negative or non-finite penalty, or a series shorter
 /// than one segment.
-pub fn pelt(cost: &dyn SegmentCost, penalty: f64, min_segment: usize) -> Result<Segmentation> {
+pub fn pelt<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize) -> Result<Segmentation> {
     if !(penalty.is_finite() && penalty >= 0.0) {
         return Err(Error::Spec(format!(
             "the penalty {penalty} must be a finite non-negative number"
@@ -121,27 +121,35 @@ pub fn pelt(cost: &dyn SegmentCost, penalty: f64, min_segment: usize) -> Result<
     let mut f = vec![f64::INFINITY; n + 1];
     let mut last = vec![0usize; n + 1];
     f[0] = -penalty;
-    // Candidates with the time from which they may be pruned (if dominated).
+    // Candidates, the time from which each may be pruned (if dominated), and
+    // the value F(s) + C(s, t) of the current t.
     let mut candidates: Vec<(usize, Option<usize>)> = vec![(0, None)];
+    let mut values: Vec<f64> = Vec::new();
     for t in h..=n {
         if t >= 2 * h {
             candidates.push((t - h, None));
         }
+        values.clear();
         let (mut min, mut at) = (f64::INFINITY, 0);
         for &(s, _) in &candidates {
-            let v = f[s] + cost.cost(s, t) + penalty;
+            let v = f[s] + cost.cost(s, t);
+            values.push(v);
             if v < min {
                 min = v;
                 at = s;
             }
         }
-        f[t] = min;
+        f[t] = min + penalty;
         last[t] = at;
-        candidates.retain_mut(|(s, dominated)| {
+        let ft = f[t];
+        let mut k = 0;
+        candidates.retain_mut(|(_, dominated)| {
+            let v = values[k];
+            k += 1;
             if let Some(since) = *dominated {
                 return t < since + h;
             }
-            if f[*s] + cost.cost(*s, t) >= f[t] {
+            if v >= ft {
                 *dominated = Some(t);
             }
             true
@@ -159,7 +167,7 @@ pub fn pelt(cost: &dyn SegmentCost, penalty: f64, min_segment: usize) -> Result<
 }
 
 /// Summed segment costs of a segmentation.
-pub fn segmentation_cost(cost: &dyn SegmentCost, breaks: &[usize]) -> f64 {
+pub fn segmentation_cost<C: SegmentCost + ?Sized>(cost: &C, breaks: &[usize]) -> f64 {
     let n = cost.len();
     let bounds: Vec<usize> = std::iter::once(0)
         .chain(breaks.iter().copied())

@@ -20,6 +20,10 @@
 //! (James, James and Siegmund 1987), which reproduces Andrews' 5% and 1%
 //! critical values 8.85 and 12.35 at `pi0 = 0.15`.
 //!
+//! Negative binomial, intercept only: the scan holds theta at the null MLE of
+//! the data being scanned (re-estimated for every bootstrap replicate), a
+//! pseudo-profile that the bootstrap calibrates.
+//!
 //! Posterior: for an intercept-only Poisson model (with exposure) in closed
 //! form, with independent Gamma(`shape`, `rate`) priors on the two segment
 //! rates (default shape 0.5, rate 0: Jeffreys-type; the improper constant is
@@ -39,10 +43,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 use statrs::function::gamma::ln_gamma;
 
-use super::cost::{GaussianMeanCost, PoissonCost, SegmentCost};
+use super::cost::{GaussianMeanCost, NegbinCost, PoissonCost, SegmentCost};
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{Interval, Level};
+use crate::model::fit::negbin_theta_iid;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
 use crate::simulate::poisson;
 
@@ -137,7 +142,15 @@ impl Scan<'_> {
                         let profile = positions.iter().map(|&i| to_ll(ll(&c, 0, i) + ll(&c, i, n))).collect();
                         Ok((profile, to_ll(c.cost(0, n))))
                     }
-                    _ => {
+                    Family::Negbin => {
+                        // Theta at the null MLE of these data, held fixed across dates.
+                        let theta = negbin_theta_iid(y);
+                        let c = NegbinCost::new(y, theta);
+                        let to_ll = |total: f64| -(total + c.constant()) / 2.0;
+                        let profile = positions.iter().map(|&i| to_ll(ll(&c, 0, i) + ll(&c, i, n))).collect();
+                        Ok((profile, to_ll(c.cost(0, n))))
+                    }
+                    Family::Gaussian => {
                         let c = GaussianMeanCost::new(y);
                         let nn = n as f64;
                         let to_ll = |rss: f64| {
@@ -261,7 +274,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
     let sizes: Vec<f64> = series.observations.iter().map(|o| o.periods.len() as f64).collect();
     let closed = spec.model.terms == [Term::Intercept]
         && simple
-        && matches!(spec.model.family, Family::Poisson | Family::Gaussian);
+        && matches!(spec.model.family, Family::Poisson | Family::Gaussian | Family::Negbin);
     let scan = if closed {
         let exposure = (spec.model.use_offset && spec.model.family == Family::Poisson)
             .then(|| {

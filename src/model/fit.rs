@@ -453,6 +453,30 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
     }
 }
 
+/// The NB2 theta MLE of an iid sample (intercept-only model, mean `ybar`).
+pub(crate) fn negbin_theta_iid(y: &[f64]) -> f64 {
+    let n = y.len();
+    let problem = Problem {
+        family: Family::Negbin,
+        x: Array2::ones((n, 1)),
+        offset: Array1::zeros(n),
+        obs: Arc::new(
+            y.iter()
+                .enumerate()
+                .map(|(t, &v)| ObsData {
+                    periods: vec![t],
+                    y: v,
+                    k: 1.0,
+                })
+                .collect(),
+        ),
+    };
+    fit_problem(&problem, None, None)
+        .ok()
+        .and_then(|f| f.theta)
+        .unwrap_or(THETA_MAX)
+}
+
 /// The starting theta of `MASS::theta.ml`: n / sum((y/mu - 1)^2).
 fn moment_theta(problem: &Problem, beta: &[f64]) -> f64 {
     let means = problem.means(beta);

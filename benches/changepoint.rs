@@ -1,0 +1,142 @@
+//! Change points: single-break scan with 999 bootstrap replicates, exact DP
+//! with K = 5, and PELT (Poisson with exposure, Gaussian) up to 10^6 points
+//! with a change every 1,000 points.
+//! Inputs are simulated outside the timed closures with fixed seeds.
+
+use std::hint::black_box;
+
+use countshift::changepoint::cost::{GaussianMeanCost, PoissonCost};
+use countshift::changepoint::segment::{optimal_segmentations, pelt};
+use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use countshift::data::{Observation, Period, Series};
+use countshift::inference::Level;
+use countshift::model::{Family, ModelSpec, Term};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal, Poisson};
+
+/// How the level changes along a series.
+#[derive(Clone, Copy)]
+enum Changes {
+    /// Five equal segments (the DP and single-break benches).
+    Five,
+    /// A change every `n` positions: the regime in which PELT runs in linear
+    /// time (its work grows with the squared segment length).
+    Every(usize),
+}
+
+fn level(t: usize, n: usize, changes: Changes) -> usize {
+    match changes {
+        Changes::Five => t * 5 / n,
+        Changes::Every(k) => (t / k) % 5,
+    }
+}
+
+/// Poisson counts with exposure at rates 0.05 x (1, 2, 1, 3, 1.5).
+fn poisson_series(n: usize, changes: Changes, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let exposure: Vec<f64> = (0..n).map(|_| rng.random_range(50.0..150.0)).collect();
+    let counts = exposure
+        .iter()
+        .enumerate()
+        .map(|(t, e)| {
+            Poisson::new(0.05 * e * [1.0, 2.0, 1.0, 3.0, 1.5][level(t, n, changes)])
+                .unwrap()
+                .sample(&mut rng)
+        })
+        .collect();
+    (counts, exposure)
+}
+
+fn gaussian_series(n: usize, changes: Changes, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    (0..n)
+        .map(|t| [0.0, 2.0, -1.0, 1.5, 0.5][level(t, n, changes)] + noise.sample(&mut rng))
+        .collect()
+}
+
+fn as_series(counts: &[f64], exposure: &[f64]) -> Series {
+    let mut s = Series::template(Period::index(1), counts.len());
+    s.observations = counts
+        .iter()
+        .zip(exposure)
+        .enumerate()
+        .map(|(t, (&y, &e))| Observation {
+            periods: vec![t],
+            y,
+            exposure: Some(e),
+            line: t as u64 + 2,
+        })
+        .collect();
+    s.period_exposure = Some(ndarray::Array1::from(exposure.to_vec()));
+    s
+}
+
+fn single_break(c: &mut Criterion) {
+    let mut group = c.benchmark_group("detect_single_b999");
+    group.sample_size(10);
+    for n in [120usize, 240, 1200] {
+        let (y, e) = poisson_series(n, Changes::Five, 1);
+        let series = as_series(&y, &e);
+        let spec = DetectSpec {
+            model: ModelSpec {
+                family: Family::Poisson,
+                terms: vec![Term::Intercept],
+                use_offset: true,
+            },
+            min_segment: (n as f64 * 0.15) as usize,
+            bootstrap: 999,
+            seed: 1,
+            level: Level::default(),
+            prior: GammaPrior::default(),
+        };
+        group.bench_with_input(BenchmarkId::from_parameter(n), &series, |b, s| {
+            b.iter(|| detect_single(black_box(s), &spec).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn dynamic_programme(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dp_k5");
+    group.sample_size(10);
+    for n in [500usize, 2000, 10_000] {
+        let v = gaussian_series(n, Changes::Five, 2);
+        let cost = GaussianMeanCost::new(&v);
+        let h = (n / 20).max(2);
+        group.bench_with_input(BenchmarkId::new("gaussian", n), &cost, |b, cost| {
+            b.iter(|| optimal_segmentations(black_box(cost), 5, h).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn pelt_scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("pelt");
+    group.sample_size(10);
+    for every in [100usize, 1000] {
+        for n in [10_000usize, 100_000, 1_000_000] {
+            let (y, e) = poisson_series(n, Changes::Every(every), 3);
+            let cost = PoissonCost::new(&y, Some(&e));
+            let penalty = 3.0 * (n as f64).ln();
+            group.bench_with_input(
+                BenchmarkId::new(format!("poisson_exposure_every{every}"), n),
+                &cost,
+                |b, cost| b.iter(|| pelt(black_box(cost), penalty, 2).unwrap()),
+            );
+            let v = gaussian_series(n, Changes::Every(every), 4);
+            let cost = GaussianMeanCost::new(&v);
+            group.bench_with_input(
+                BenchmarkId::new(format!("gaussian_every{every}"), n),
+                &cost,
+                |b, cost| b.iter(|| pelt(black_box(cost), penalty, 2).unwrap()),
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, single_break, dynamic_programme, pelt_scaling);
+criterion_main!(benches);
