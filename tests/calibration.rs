@@ -78,7 +78,7 @@ fn cell(family: Family, theta: Option<f64>, n: usize, ratio: f64, reps: usize) -
             let found = detect_single(&series, &spec).expect("detect runs");
             let truth = Period::index(1 + n as i64 / 2);
             let in_set = found.set.iter().any(|&i| found.dates[i] == truth);
-            let known = step_test(&series, &model, truth, Level::default()).expect("test runs");
+            let known = step_test(&series, &model, truth, Level::default(), false).expect("test runs");
             let rr = known.rate_ratio;
             let covered = rr.low.is_none_or(|l| l <= ratio) && rr.high.is_none_or(|h| h >= ratio);
             (

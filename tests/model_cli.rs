@@ -233,3 +233,47 @@ fn simulate_gives_the_same_file_for_the_same_seed() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("the terms have 2 coefficients"), "{}", run.stderr);
 }
+
+#[derive(Deserialize)]
+struct ExactJson {
+    exact_p_value: f64,
+    exact_p_value_increase: f64,
+}
+
+#[test]
+fn the_exact_conditional_test_agrees_with_r_binom_test() {
+    let reference: serde_json::Value = serde_json::from_str(include_str!("reference/exact_test.json")).unwrap();
+    for (key, offset) in [("equal", "--no-offset"), ("exposure", "--terms=")] {
+        let mut args = vec!["test", "--at", "2024-07", "--terms", "", "--exact", "--format", "json"];
+        if offset == "--no-offset" {
+            args.push(offset);
+        }
+        let run = countshift(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let t: ExactJson = serde_json::from_str(&run.stdout).unwrap();
+        let want = &reference[key];
+        for (got, want) in [
+            (t.exact_p_value, &want["p_value"]),
+            (t.exact_p_value_increase, &want["p_value_increase"]),
+        ] {
+            let want = want.as_f64().unwrap();
+            assert!((got - want).abs() < 1e-9 * want, "{key}: {got} vs {want}");
+        }
+    }
+    let run = countshift(&[
+        "test",
+        "--dataset",
+        "kn23_monthly",
+        "--at",
+        "2024-07",
+        "--terms",
+        "trend",
+        "--exact",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--exact needs the two-rate model"),
+        "{}",
+        run.stderr
+    );
+}

@@ -10,7 +10,7 @@
 //! is Binomial(`n`, `p`) with `p = E_a RR / (E_b + E_a RR)`, and the
 //! Clopper–Pearson interval for `p` maps to one for `RR`.
 
-use statrs::distribution::{Beta, ContinuousCDF, Normal};
+use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete, DiscreteCDF, Normal};
 
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
@@ -34,6 +34,9 @@ pub struct StepTest {
     pub rate_ratio: Interval,
     /// Exact conditional interval, for the two-rate model.
     pub rate_ratio_exact: Option<Interval>,
+    /// Exact conditional (binomial) p-values, two-sided and for an increase,
+    /// for the two-rate model.
+    pub exact_p_values: Option<(f64, f64)>,
     /// Rate per period at the period before `at`, profile interval.
     pub rate_before: Interval,
     /// Rate per period at `at`, profile interval.
@@ -45,7 +48,7 @@ pub struct StepTest {
 /// # Errors
 /// [`Error::Spec`] when `at` is not inside the series or the family has no
 /// log link; fitting errors otherwise.
-pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level) -> Result<StepTest> {
+pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level, slope: bool) -> Result<StepTest> {
     if !base.family.log_link() {
         return Err(Error::Spec(
             "the known-date test reports rate ratios, so it needs --family poisson or negbin".into(),
@@ -56,12 +59,27 @@ pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level) ->
         terms: base.terms.iter().filter(|t| **t != step).cloned().collect(),
         ..base.clone()
     };
+    let reduced_spec = ModelSpec {
+        terms: reduced_spec
+            .terms
+            .into_iter()
+            .filter(|t| !slope || *t != Term::Slope(at))
+            .collect(),
+        ..reduced_spec
+    };
     let mut full_spec = reduced_spec.clone();
     full_spec.terms.push(step.clone());
+    if slope {
+        full_spec.terms.push(Term::Slope(at));
+    }
     let full = fit(&full_spec, series)?;
     let reduced = fit(&reduced_spec, series)?;
     let lr = lr_test(&full, &reduced);
-    let j = full.beta.len() - 1;
+    let j = full
+        .names
+        .iter()
+        .position(|n| *n == step.to_string())
+        .expect("the step is a term");
     let rate_ratio = full.profile_interval(j, level)?.map(f64::exp);
     let direction = match full.bounds[j] {
         Some(Bound::PlusInfinity) => 1.0,
@@ -81,10 +99,14 @@ pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level) ->
     let rate_before = rate_at(at_index - 1)?;
     let rate_after = rate_at(at_index)?;
     let two_rates = reduced_spec.terms == [Term::Intercept] && series.n_obs() >= 2;
-    let rate_ratio_exact = if two_rates {
-        exact_rate_ratio(&full, at_index, level)
+    let (rate_ratio_exact, exact_p_values) = if two_rates && !slope {
+        let counts = two_rate_counts(&full, at_index);
+        (
+            counts.and_then(|(nb, eb, na, ea)| exact_rate_ratio_counts(nb, eb, na, ea, level)),
+            counts.and_then(|(nb, eb, na, ea)| exact_binomial_p_values(nb, eb, na, ea)),
+        )
     } else {
-        None
+        (None, None)
     };
     Ok(StepTest {
         at,
@@ -94,13 +116,15 @@ pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level) ->
         p_value_increase,
         rate_ratio,
         rate_ratio_exact,
+        exact_p_values,
         rate_before,
         rate_after,
     })
 }
 
-/// Clopper–Pearson interval for the rate ratio of the two-rate model.
-fn exact_rate_ratio(full: &Fit, at_index: usize, level: Level) -> Option<Interval> {
+/// Counts and exposures before and after the break, when no observation
+/// straddles it: (n_before, e_before, n_after, e_after).
+fn two_rate_counts(full: &Fit, at_index: usize) -> Option<(f64, f64, f64, f64)> {
     let (mut n_before, mut n_after, mut e_before, mut e_after) = (0.0, 0.0, 0.0, 0.0);
     for o in full.problem_observations() {
         let exposure: f64 = o.periods.iter().map(|&t| full.offset_at(t).exp()).sum();
@@ -114,7 +138,24 @@ fn exact_rate_ratio(full: &Fit, at_index: usize, level: Level) -> Option<Interva
             return None;
         }
     }
-    exact_rate_ratio_counts(n_before, e_before, n_after, e_after, level)
+    Some((n_before, e_before, n_after, e_after))
+}
+
+/// The exact conditional test of equal rates: given the total `n`, the count
+/// after is Binomial(`n`, `e_after / (e_before + e_after)`). Two-sided p sums
+/// the outcomes no more likely than the observed one (as R `binom.test`);
+/// one-sided for an increase is `P(X >= n_after)`.
+pub fn exact_binomial_p_values(n_before: f64, e_before: f64, n_after: f64, e_after: f64) -> Option<(f64, f64)> {
+    let n = n_before + n_after;
+    if n == 0.0 || n > u32::MAX as f64 {
+        return None;
+    }
+    let dist = Binomial::new(e_after / (e_before + e_after), n as u64).ok()?;
+    let x = n_after as u64;
+    let observed = dist.pmf(x) * (1.0 + 1e-7);
+    let two_sided: f64 = (0..=n as u64).map(|k| dist.pmf(k)).filter(|&p| p <= observed).sum();
+    let increase = if x == 0 { 1.0 } else { dist.sf(x - 1) };
+    Some((two_sided.min(1.0), increase))
 }
 
 /// Exact conditional (Clopper–Pearson) interval for the ratio of two Poisson

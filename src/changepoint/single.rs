@@ -9,10 +9,12 @@
 //! asymptotic approximation; a confidence set for the date by inverting the
 //! likelihood ratio; and the posterior over dates under a uniform prior.
 //!
-//! Confidence set: `{tau : 2 (l(tau_hat) - l(tau)) <= c}` where `c` is the
-//! `level` quantile of the same statistic at the true date in a parametric
-//! bootstrap from the fitted break model (`c` adapts to how sharply the data
-//! locate the break; with no bootstrap, `c` is the chi-square(2) quantile).
+//! Confidence set, by inverting a test of each date: `tau` is in the set when
+//! `D(tau) = 2 (l(tau_hat) - l(tau))` is at most `c(tau)`, the `level`
+//! quantile of the same statistic in a parametric bootstrap from the model
+//! fitted with the break at `tau` (stream `1 + tau` of the seed). Dates are
+//! tested in order of `D`, stopping once `D` exceeds twice the largest cut-off
+//! met plus 10. With no bootstrap, `c` is the chi-square(2) quantile.
 //!
 //! Asymptotic p-value: the sup-LR of one parameter with trimming
 //! `pi0 = min_segment / n` has Andrews' (1993) limit; its tail is approximated
@@ -102,7 +104,7 @@ pub struct SingleBreak {
     pub p_value_asymptotic: Option<f64>,
     /// Indices into `dates` of the confidence set.
     pub set: Vec<usize>,
-    /// The LR cut-off of the set.
+    /// The bootstrap cut-off at the best date (the set uses each date's own).
     pub set_cutoff: f64,
     /// How the cut-off was found.
     pub set_method: &'static str,
@@ -325,34 +327,59 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
     let one_parameter = spec.model.family != Family::Gaussian || closed;
     let p_value_asymptotic = one_parameter.then(|| sup_lr_asymptotic_p(sup_lr, h as f64 / n as f64));
 
-    // Date set: cut-off from the LR at the true date under the fitted break model.
-    let (set_cutoff, set_method) = if b_count > 0 {
-        let means = fit_at_best.fitted.clone();
-        let mut stats: Vec<f64> = (0..b_count)
-            .into_par_iter()
-            .map(|b| {
-                let y_b = draw_like(&fit_at_best, &means, &sizes, &mut replicate_rng(spec.seed, 1, b));
-                scan.profile(&y_b, &positions, &dates)
-                    .map(|(p, _)| 2.0 * (p.iter().copied().fold(f64::NEG_INFINITY, f64::max) - p[best]))
-            })
-            .collect::<Result<Vec<f64>>>()?;
-        stats.sort_by(f64::total_cmp);
-        let k = ((spec.level.value() * b_count as f64).ceil() as usize).clamp(1, b_count) - 1;
+    // Date set by test inversion: date i is in the set when its statistic
+    // D(i) = 2 (l(best) - l(i)) is within the `level` quantile of the same
+    // statistic in a parametric bootstrap from the model with the break at i.
+    let top = profile[best];
+    let gap: Vec<f64> = profile.iter().map(|l| 2.0 * (top - l)).collect();
+    let (set, set_cutoff, set_method) = if b_count > 0 {
+        let cutoff_at = |i: usize| -> Result<f64> {
+            let at_i = fit(&with_step(&spec.model, dates[i]), series)?;
+            let means = at_i.fitted.clone();
+            let mut stats: Vec<f64> = (0..b_count)
+                .into_par_iter()
+                .map(|b| {
+                    let y_b = draw_like(&at_i, &means, &sizes, &mut replicate_rng(spec.seed, 1 + i as u64, b));
+                    scan.profile(&y_b, &positions, &dates)
+                        .map(|(p, _)| 2.0 * (p.iter().copied().fold(f64::NEG_INFINITY, f64::max) - p[i]))
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            stats.sort_by(f64::total_cmp);
+            let k = ((spec.level.value() * b_count as f64).ceil() as usize).clamp(1, b_count) - 1;
+            Ok(stats[k])
+        };
+        // Dates in order of D; stop once D is far above every cut-off met.
+        let mut order: Vec<usize> = (0..profile.len()).collect();
+        order.sort_by(|&a, &b| gap[a].total_cmp(&gap[b]).then(a.cmp(&b)));
+        let (mut set, mut largest, mut at_best) = (Vec::new(), 0.0f64, 0.0);
+        for i in order {
+            if gap[i] > 2.0 * largest + 10.0 {
+                break;
+            }
+            let c = cutoff_at(i)?;
+            if i == best {
+                at_best = c;
+            }
+            largest = largest.max(c);
+            if gap[i] <= c + 1e-9 {
+                set.push(i);
+            }
+        }
+        set.sort_unstable();
         (
-            stats[k],
-            "likelihood-ratio inversion, cut-off from a parametric bootstrap of the LR at the true date",
+            set,
+            at_best,
+            "test inversion: each date's likelihood ratio against the best date, with a cut-off from a parametric bootstrap of the model with the break at that date",
         )
     } else {
         let chi2_2 = -2.0 * (1.0 - spec.level.value()).ln();
+        let set = (0..profile.len()).filter(|&i| gap[i] <= chi2_2 + 1e-9).collect();
         (
+            set,
             chi2_2,
             "likelihood-ratio inversion, chi-square(2) cut-off (no bootstrap)",
         )
     };
-    let top = profile[best];
-    let set: Vec<usize> = (0..profile.len())
-        .filter(|&i| 2.0 * (top - profile[i]) <= set_cutoff + 1e-9)
-        .collect();
 
     let (posterior, posterior_method) = match &scan {
         Scan::Closed {

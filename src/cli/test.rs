@@ -17,6 +17,13 @@ pub struct TestArgs {
     at: Option<String>,
     #[command(flatten)]
     model: ModelArgs,
+    /// Also let the slope change at the date (the LR test then has 2 df).
+    #[arg(long)]
+    slope: bool,
+    /// Require the exact conditional (binomial) test and interval, which exist
+    /// for the two-rate model (no other terms); it is shown whenever it exists.
+    #[arg(long)]
+    exact: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -31,10 +38,16 @@ fn known_date(data: &DataArgs) -> Option<&'static str> {
         .known_break
 }
 
-fn view(series: &Series, model: &ModelArgs, at: &str) -> anyhow::Result<TestView> {
+fn view(series: &Series, model: &ModelArgs, at: &str, slope: bool, exact: bool) -> anyhow::Result<TestView> {
     let at = Period::parse_in(at, series.frequency).map_err(|e| UsageError(format!("--at `{at}` {e}")))?;
     let spec = model.spec_or(series, "")?;
-    let result = step_test(series, &spec, at, model.level()?)?;
+    let result = step_test(series, &spec, at, model.level()?, slope)?;
+    if exact && result.exact_p_values.is_none() {
+        return Err(UsageError(
+            "--exact needs the two-rate model: no --terms, no --slope, and no observation spanning the date".into(),
+        )
+        .into());
+    }
     Ok(TestView::new(&result, series))
 }
 
@@ -45,7 +58,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<()> {
         .as_deref()
         .or_else(|| known_date(&args.data))
         .ok_or_else(|| UsageError("say where the new regime starts with --at PERIOD (e.g. --at 2024-07)".into()))?;
-    let v = view(&series, &args.model, at)?;
+    let v = view(&series, &args.model, at, args.slope, args.exact)?;
     match args.format {
         Format::Json => emit(&json(&v)?),
         Format::Table | Format::Csv => emit(&v.table()),
@@ -79,10 +92,10 @@ pub fn main_job() -> anyhow::Result<()> {
         series.total()
     );
     out += "Did the launch rate jump at the treaty? (two rates, step at the first month of the new regime)\n";
-    out += &view(&series, &volume, at)?.table();
+    out += &view(&series, &volume, at, false, false)?.table();
     if series.has_exposure() {
         out += "\nDid the share of all missiles change, not only the volume? (offset log(exposure))\n";
-        out += &view(&series, &share, at)?.table();
+        out += &view(&series, &share, at, false, false)?.table();
     }
     emit(&out)
 }

@@ -3,7 +3,9 @@
 //! JSON fields: `schema_version`, `at`, `family`, `offset`, `unit`,
 //! `rate_ratio` (interval, profile), `rate_ratio_exact` (exact conditional,
 //! for the two-rate model), `lr_statistic`, `df`, `p_value`,
-//! `p_value_increase`, `rate_before`, `rate_after` (intervals, per period and
+//! `p_value_increase`, `exact_p_value` and `exact_p_value_increase` (exact
+//! conditional binomial test, two-rate model), `slope`, `rate_before`,
+//! `rate_after` (intervals, per period and
 //! per unit exposure when `offset`), `n_obs`, `n_missing`, `notes`.
 
 use serde::Serialize;
@@ -41,6 +43,14 @@ pub struct TestView {
     pub p_value: f64,
     /// One-sided p-value for an increase.
     pub p_value_increase: f64,
+    /// Exact conditional (binomial) two-sided p-value, two-rate model only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_p_value: Option<f64>,
+    /// Exact conditional one-sided p-value for an increase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_p_value_increase: Option<f64>,
+    /// Whether the slope may change at the date too.
+    pub slope: bool,
     /// Rate in the last period before the break.
     pub rate_before: IntervalView,
     /// Rate in the first period after it.
@@ -68,6 +78,9 @@ impl TestView {
             df: t.lr.df,
             p_value: t.lr.p_value,
             p_value_increase: t.p_value_increase,
+            exact_p_value: t.exact_p_values.map(|p| p.0),
+            exact_p_value_increase: t.exact_p_values.map(|p| p.1),
+            slope: t.full.names.iter().any(|n| n.starts_with("slope@")),
             rate_before: IntervalView::new(&t.rate_before, true),
             rate_after: IntervalView::new(&t.rate_after, true),
             n_obs: t.full.n_obs,
@@ -106,6 +119,16 @@ impl TestView {
             p_text(self.p_value),
             p_text(self.p_value_increase)
         );
+        if let (Some(p), Some(p_inc)) = (self.exact_p_value, self.exact_p_value_increase) {
+            out += &format!(
+                "  exact test   p = {} (two-sided), p = {} (increase), binomial given the total\n",
+                p_text(p),
+                p_text(p_inc)
+            );
+        }
+        if self.slope {
+            out += "  (the slope may change at the date too; the LR test covers both)\n";
+        }
         for note in &self.notes {
             out += &format!("  note: {note}\n");
         }
