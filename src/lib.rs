@@ -25,6 +25,7 @@
 pub mod changepoint;
 pub mod data;
 pub mod error;
+pub mod forecast;
 pub mod inference;
 pub mod model;
 pub mod report;

@@ -106,6 +106,15 @@ pub fn draw<R: Rng + ?Sized>(spec: &SimulationSpec, means: &[f64], rng: &mut R) 
     }
 }
 
+/// The generator of replicate `index` of stream `stream`: ChaCha8 seeded with
+/// `seed`, so that replicates do not depend on thread scheduling.
+pub(crate) fn stream_rng(seed: u64, stream: u64, index: usize) -> rand_chacha::ChaCha8Rng {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream.wrapping_mul(1 << 32).wrapping_add(index as u64));
+    rng
+}
+
 /// A Poisson draw; `None` for a mean that is negative or not finite.
 pub(crate) fn poisson<R: Rng + ?Sized>(m: f64, rng: &mut R) -> Option<f64> {
     if m == 0.0 {

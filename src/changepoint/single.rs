@@ -38,7 +38,6 @@
 //! - James, B., James, K. L. and Siegmund, D. (1987). Tests for a change-point.
 //!   *Biometrika* 74, 71–83.
 
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, Normal};
 use rayon::prelude::*;
@@ -51,7 +50,7 @@ use crate::error::{Error, Result};
 use crate::inference::{Interval, Level};
 use crate::model::fit::negbin_theta_iid;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
-use crate::simulate::poisson;
+use crate::simulate::{poisson, stream_rng};
 
 /// Gamma prior on a segment rate (shape, rate); rate 0 is the improper limit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -217,13 +216,6 @@ fn draw_like(fit: &Fit, means: &[f64], sizes: &[f64], rng: &mut ChaCha8Rng) -> V
     }
 }
 
-/// The replicate generator of replicate `b`: independent of thread scheduling.
-fn replicate_rng(seed: u64, stream: u64, b: usize) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream.wrapping_mul(1 << 32).wrapping_add(b as u64));
-    rng
-}
-
 /// Asymptotic tail probability of the sup-LR of one parameter with trimming
 /// `pi0` (see the module docs).
 pub fn sup_lr_asymptotic_p(statistic: f64, pi0: f64) -> f64 {
@@ -236,12 +228,19 @@ pub fn sup_lr_asymptotic_p(statistic: f64, pi0: f64) -> f64 {
     p.clamp(0.0, 1.0)
 }
 
-/// Searches for one break.
-///
-/// # Errors
-/// [`Error::Spec`] when the series is too short for two segments of
-/// `min_segment`, or the model already has a step; fitting errors otherwise.
-pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> {
+/// The candidate dates and how to scan them.
+struct Prepared<'a> {
+    scan: Scan<'a>,
+    positions: Vec<usize>,
+    dates: Vec<Period>,
+    y: Vec<f64>,
+    sizes: Vec<f64>,
+    closed: bool,
+    n: usize,
+    h: usize,
+}
+
+fn prepare<'a>(series: &'a Series, spec: &'a DetectSpec) -> Result<Prepared<'a>> {
     // One observation per period: candidates are observations; with run rows,
     // every period (a break may fall inside a run, whose mean then sums both regimes).
     let simple = series.is_simple();
@@ -297,6 +296,48 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
             model: &spec.model,
         }
     };
+    Ok(Prepared {
+        scan,
+        positions,
+        dates,
+        y,
+        sizes,
+        closed,
+        n,
+        h,
+    })
+}
+
+/// The date of the profile-likelihood maximum only (no p-value, set or
+/// intervals): what `step@auto` needs.
+///
+/// # Errors
+/// As [`detect_single`].
+pub fn best_date(series: &Series, spec: &DetectSpec) -> Result<Period> {
+    let p = prepare(series, spec)?;
+    let (profile, _) = p.scan.profile(&p.y, &p.positions, &p.dates)?;
+    let best = (0..profile.len())
+        .max_by(|&a, &b| profile[a].total_cmp(&profile[b]).then(b.cmp(&a)))
+        .expect("candidates");
+    Ok(p.dates[best])
+}
+
+/// Searches for one break.
+///
+/// # Errors
+/// [`Error::Spec`] when the series is too short for two segments of
+/// `min_segment`, or the model already has a step; fitting errors otherwise.
+pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> {
+    let Prepared {
+        scan,
+        positions,
+        dates,
+        y,
+        sizes,
+        closed,
+        n,
+        h,
+    } = prepare(series, spec)?;
     let (profile, null_loglik) = scan.profile(&y, &positions, &dates)?;
     let best = (0..profile.len())
         .max_by(|&a, &b| profile[a].total_cmp(&profile[b]).then(b.cmp(&a)))
@@ -312,7 +353,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
         let sups: Vec<f64> = (0..b_count)
             .into_par_iter()
             .map(|b| {
-                let y_b = draw_like(&null_fit, &means, &sizes, &mut replicate_rng(spec.seed, 0, b));
+                let y_b = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b));
                 scan.profile(&y_b, &positions, &dates).map(|(p, null)| sup_of(&p, null))
             })
             .collect::<Result<Vec<f64>>>()?;
@@ -339,7 +380,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
             let mut stats: Vec<f64> = (0..b_count)
                 .into_par_iter()
                 .map(|b| {
-                    let y_b = draw_like(&at_i, &means, &sizes, &mut replicate_rng(spec.seed, 1 + i as u64, b));
+                    let y_b = draw_like(&at_i, &means, &sizes, &mut stream_rng(spec.seed, 1 + i as u64, b));
                     scan.profile(&y_b, &positions, &dates)
                         .map(|(p, _)| 2.0 * (p.iter().copied().fold(f64::NEG_INFINITY, f64::max) - p[i]))
                 })

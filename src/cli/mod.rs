@@ -3,6 +3,7 @@
 mod aggregate;
 mod datasets;
 mod detect;
+mod forecast;
 mod inspect;
 mod model;
 mod simulate;
@@ -43,6 +44,10 @@ enum Command {
     Test(Box<test::TestArgs>),
     /// Find breaks at unknown dates (one with p-value, or several by DP / PELT).
     Detect(Box<detect::DetectArgs>),
+    /// Forecast with prediction intervals.
+    Forecast(Box<forecast::ForecastArgs>),
+    /// Compare models by rolling-origin forecasts.
+    Backtest(Box<forecast::BacktestArgs>),
     /// Draw a series from a model spec (seeded).
     Simulate(Box<simulate::SimulateArgs>),
 }
@@ -103,5 +108,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Test(args)) => test::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Detect(args)) => detect::run(&args),
+        Some(Command::Forecast(args)) => forecast::run_forecast(&args),
+        Some(Command::Backtest(args)) => forecast::run_backtest(&args),
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod detect;
 pub mod fit;
+pub mod forecast;
 pub mod format;
 pub mod inspect;
 pub mod interval;

@@ -1,0 +1,322 @@
+//! Forecasts with prediction intervals, scores, and rolling-origin backtests.
+//!
+//! For each future period: the mean `exp(x' beta)` (identity for the Gaussian)
+//! with its confidence interval from the delta method on the link scale (as
+//! R `predict(glm, se.fit = TRUE)`), and the predictive median and 50/80/95%
+//! prediction intervals from simulation. Each draw takes coefficients from
+//! their asymptotic normal distribution (theta too, log-normal, for NB), then
+//! a count from the family (Poisson, NB) or a normal value: intervals carry
+//! parameter uncertainty as well as count noise. Draw `d` uses ChaCha8 seeded
+//! with the seed on stream `d`, so results do not depend on the thread count.
+//!
+//! What the model assumes about the future: a trend extrapolates; a step or
+//! slope term keeps its last regime for ever (no new break is foreseen);
+//! exposure is taken as given (`--exposure-future`) or as the mean of the last
+//! 12 observed periods' exposure, recorded in the output.
+
+pub mod backtest;
+pub mod scores;
+
+use nalgebra::{DMatrix, DVector};
+use rand_distr::{Distribution, Gamma, StandardNormal};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::data::{Period, Series};
+use crate::error::{Error, Result};
+use crate::inference::{CovarianceKind, Level};
+use crate::model::{Design, Family, Fit, Term};
+use crate::simulate::{poisson, stream_rng};
+
+/// Exposure of the future periods.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FutureExposure {
+    /// The mean exposure of the last 12 observed periods (fewer if the series is shorter).
+    LastYearMean,
+    /// One value per future period.
+    Values(Vec<f64>),
+}
+
+/// What to forecast.
+#[derive(Debug, Clone)]
+pub struct ForecastSpec {
+    /// Periods ahead.
+    pub horizon: usize,
+    /// Simulation draws.
+    pub draws: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Level of the mean's confidence interval.
+    pub level: Level,
+    /// Future exposure (used when the model has an offset).
+    pub exposure: FutureExposure,
+    /// Draw the coefficients (and theta) too; `false` gives the plug-in
+    /// intervals, count noise only, for comparison.
+    pub parameter_uncertainty: bool,
+}
+
+/// Predictive summary of one quantity (one period, or the horizon total).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Predictive {
+    /// Mean (plug-in `exp(x' beta)`).
+    pub mean: f64,
+    /// Confidence interval of the mean (delta method on the link scale).
+    pub mean_ci_low: f64,
+    /// Upper end of it.
+    pub mean_ci_high: f64,
+    /// Predictive median.
+    pub median: f64,
+    /// 50% prediction interval.
+    pub lower_50: f64,
+    /// Upper end.
+    pub upper_50: f64,
+    /// 80% prediction interval.
+    pub lower_80: f64,
+    /// Upper end.
+    pub upper_80: f64,
+    /// 95% prediction interval.
+    pub lower_95: f64,
+    /// Upper end.
+    pub upper_95: f64,
+}
+
+/// One future period.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastRow {
+    /// The period.
+    pub period: Period,
+    /// Its exposure, when the model has an offset.
+    pub exposure: Option<f64>,
+    /// The numbers.
+    #[serde(flatten)]
+    pub predictive: Predictive,
+}
+
+/// A forecast.
+#[derive(Debug, Clone)]
+pub struct Forecast {
+    /// Per future period.
+    pub rows: Vec<ForecastRow>,
+    /// The total over the horizon.
+    pub total: Predictive,
+    /// Draws used.
+    pub draws: usize,
+    /// How the future exposure was set.
+    pub exposure_note: Option<String>,
+    /// Per period, per draw: the drawn mean (for scoring the predictive mixture).
+    pub(crate) draw_means: Vec<Vec<f64>>,
+    /// Per draw: theta (NB) or sigma (Gaussian).
+    pub(crate) draw_dispersion: Vec<f64>,
+    /// The family.
+    pub(crate) family: Family,
+}
+
+/// The `q` quantile of sorted draws, type 1 (the inverse of the empirical
+/// distribution function): an observed value, so integer for counts.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    let k = ((q * n as f64).ceil() as usize).clamp(1, n);
+    sorted[k - 1]
+}
+
+fn summarise(draws: &mut [f64], mean: f64, ci: (f64, f64)) -> Predictive {
+    draws.sort_by(f64::total_cmp);
+    let q = |p: f64| quantile_sorted(draws, p);
+    Predictive {
+        mean,
+        mean_ci_low: ci.0,
+        mean_ci_high: ci.1,
+        median: q(0.5),
+        lower_50: q(0.25),
+        upper_50: q(0.75),
+        lower_80: q(0.10),
+        upper_80: q(0.90),
+        lower_95: q(0.025),
+        upper_95: q(0.975),
+    }
+}
+
+/// A square root `L` of a covariance (`L L' = V`), by eigen-decomposition so
+/// that singular covariances (a boundary estimate) work.
+fn covariance_root(v: &DMatrix<f64>) -> DMatrix<f64> {
+    let eig = v.clone().symmetric_eigen();
+    let mut root = eig.eigenvectors.clone();
+    for (j, &lambda) in eig.eigenvalues.iter().enumerate() {
+        let s = lambda.max(0.0).sqrt();
+        root.column_mut(j).scale_mut(s);
+    }
+    root
+}
+
+/// Forecasts `horizon` periods after the end of `series` from `fit`.
+///
+/// # Errors
+/// [`Error::Spec`] for covariate terms (their future values are unknown), a
+/// horizon of 0, or future exposure of the wrong length.
+pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forecast> {
+    if spec.horizon == 0 || spec.draws == 0 {
+        return Err(Error::Spec("--horizon and --draws must be at least 1".into()));
+    }
+    if let Some(Term::Covariate(name)) = fit.spec.terms.iter().find(|t| matches!(t, Term::Covariate(_))) {
+        return Err(Error::Spec(format!(
+            "the model uses the covariate `{name}`, whose future values are unknown; forecast with time terms only"
+        )));
+    }
+    let n = series.n_periods;
+    let h = spec.horizon;
+    let design = Design::build(&fit.spec.terms, series, n + h)?;
+    let family = fit.spec.family;
+    let uses_offset = fit.offset_used();
+    let (exposure, exposure_note) = if uses_offset {
+        let values = match &spec.exposure {
+            FutureExposure::Values(v) if v.len() == h => v.clone(),
+            FutureExposure::Values(v) => {
+                return Err(Error::Spec(format!(
+                    "the future exposure has {} values for a horizon of {h}; give one per period",
+                    v.len()
+                )));
+            }
+            FutureExposure::LastYearMean => {
+                let e = series.period_exposure.as_ref().expect("an offset means exposure");
+                let recent: Vec<f64> = (0..n).rev().map(|t| e[t]).filter(|v| v.is_finite()).take(12).collect();
+                let mean = recent.iter().sum::<f64>() / recent.len() as f64;
+                vec![mean; h]
+            }
+        };
+        let note = match &spec.exposure {
+            FutureExposure::Values(_) => "future exposure as given".to_owned(),
+            FutureExposure::LastYearMean => format!(
+                "future exposure {:.6} per period: the mean of the last 12 observed periods",
+                values[0]
+            ),
+        };
+        (Some(values), Some(note))
+    } else {
+        (None, None)
+    };
+    let offset = |k: usize| exposure.as_ref().map_or(0.0, |e| e[k].ln());
+    let cov = fit.covariance(CovarianceKind::Model)?;
+    let beta = DVector::from_column_slice(&fit.beta);
+    let rows_x: Vec<DVector<f64>> = (0..h)
+        .map(|k| DVector::from_iterator(beta.len(), design.x.row(n + k).iter().copied()))
+        .collect();
+    let z = spec.level.z();
+    let log_link = family.log_link();
+
+    // Mean and its delta-method interval, per period and for the total.
+    let mut rows = Vec::with_capacity(h);
+    let mut total_mean = 0.0;
+    let mut total_grad = DVector::zeros(beta.len());
+    let mut plug_in = Vec::with_capacity(h);
+    for (k, x) in rows_x.iter().enumerate() {
+        let eta = x.dot(&beta) + offset(k);
+        let se = (x.transpose() * &cov * x)[(0, 0)].max(0.0).sqrt();
+        let (mean, ci) = if log_link {
+            (eta.exp(), ((eta - z * se).exp(), (eta + z * se).exp()))
+        } else {
+            (eta, (eta - z * se, eta + z * se))
+        };
+        total_mean += mean;
+        total_grad += x * if log_link { mean } else { 1.0 };
+        plug_in.push((mean, ci));
+    }
+    let total_se = (total_grad.transpose() * &cov * &total_grad)[(0, 0)].max(0.0).sqrt();
+    let total_ci = if log_link && total_mean > 0.0 {
+        let s = total_se / total_mean;
+        (total_mean * (-z * s).exp(), total_mean * (z * s).exp())
+    } else {
+        (total_mean - z * total_se, total_mean + z * total_se)
+    };
+
+    // Simulation: coefficients, dispersion, then counts.
+    let root = covariance_root(&cov);
+    let theta_sd = fit.theta.zip(fit.theta_std_error()).map(|(t, se)| se / t);
+    let sigma = fit.sigma2.map(f64::sqrt);
+    let p = beta.len();
+    let sims: Vec<(Vec<f64>, Vec<f64>, f64)> = (0..spec.draws)
+        .into_par_iter()
+        .map(|d| {
+            let mut rng = stream_rng(spec.seed, 7, d);
+            let zs = DVector::from_iterator(p, (0..p).map(|_| StandardNormal.sample(&mut rng)));
+            let b = if spec.parameter_uncertainty {
+                &beta + &root * zs
+            } else {
+                beta.clone()
+            };
+            let dispersion = match family {
+                Family::Negbin => {
+                    let theta = fit.theta.unwrap_or(1.0);
+                    let e: f64 = StandardNormal.sample(&mut rng);
+                    let sd = if spec.parameter_uncertainty {
+                        theta_sd.unwrap_or(0.0)
+                    } else {
+                        0.0
+                    };
+                    theta * (sd * e).exp()
+                }
+                Family::Gaussian => sigma.unwrap_or(1.0),
+                Family::Poisson => 1.0,
+            };
+            let means: Vec<f64> = rows_x
+                .iter()
+                .enumerate()
+                .map(|(k, x)| {
+                    let eta = x.dot(&b) + offset(k);
+                    if log_link { eta.exp() } else { eta }
+                })
+                .collect();
+            let values: Vec<f64> = means
+                .iter()
+                .map(|&m| match family {
+                    Family::Poisson => poisson(m, &mut rng).unwrap_or(f64::NAN),
+                    Family::Negbin => {
+                        let mix = Gamma::new(dispersion, 1.0 / dispersion)
+                            .map(|g| g.sample(&mut rng))
+                            .unwrap_or(1.0);
+                        poisson(m * mix, &mut rng).unwrap_or(f64::NAN)
+                    }
+                    Family::Gaussian => {
+                        let e: f64 = StandardNormal.sample(&mut rng);
+                        m + dispersion * e
+                    }
+                })
+                .collect();
+            (means, values, dispersion)
+        })
+        .collect();
+    if sims.iter().any(|(_, v, _)| v.iter().any(|x| !x.is_finite())) {
+        return Err(Error::Numerical(
+            "a simulated future mean overflowed; the trend extrapolates too steeply for this horizon".into(),
+        ));
+    }
+    let mut draw_means = vec![Vec::with_capacity(spec.draws); h];
+    let mut per_period = vec![Vec::with_capacity(spec.draws); h];
+    let mut totals = Vec::with_capacity(spec.draws);
+    let mut draw_dispersion = Vec::with_capacity(spec.draws);
+    for (means, values, dispersion) in sims {
+        for k in 0..h {
+            draw_means[k].push(means[k]);
+            per_period[k].push(values[k]);
+        }
+        totals.push(values.iter().sum());
+        draw_dispersion.push(dispersion);
+    }
+    for (k, draws) in per_period.iter_mut().enumerate() {
+        let (mean, ci) = plug_in[k];
+        rows.push(ForecastRow {
+            period: series.period(n + k),
+            exposure: exposure.as_ref().map(|e| e[k]),
+            predictive: summarise(draws, mean, ci),
+        });
+    }
+    let total = summarise(&mut totals, total_mean, total_ci);
+    Ok(Forecast {
+        rows,
+        total,
+        draws: spec.draws,
+        exposure_note,
+        draw_means,
+        draw_dispersion,
+        family,
+    })
+}
