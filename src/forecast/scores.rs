@@ -5,8 +5,9 @@
 //! - Log score: `-log p(y)` (smaller is better).
 //! - Ranked probability score for counts: `sum_k (F(k) - 1{y <= k})^2`, the
 //!   discrete CRPS (Czado, Gneiting and Held 2009), summed until the
-//!   predictive tail mass falls below 1e-7 (or 20,000 counts) past the
-//!   outcome. For the Gaussian:
+//!   predictive tail mass falls below 1e-7, or 20,000 counts past the
+//!   outcome: for an explosive forecast whose mass reaches beyond that, the
+//!   score is a lower bound. For the Gaussian:
 //!   the CRPS of the normal with the mixture's mean and variance.
 
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
