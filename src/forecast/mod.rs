@@ -17,14 +17,14 @@
 pub mod backtest;
 pub mod scores;
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DVector;
 use rand_distr::{Distribution, Gamma, StandardNormal};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
-use crate::inference::{CovarianceKind, Level};
+use crate::inference::{CovarianceKind, Level, covariance_root};
 use crate::model::{Design, Family, Fit, Term};
 use crate::simulate::{poisson, stream_rng};
 
@@ -134,18 +134,6 @@ fn summarise(draws: &mut [f64], mean: f64, ci: (f64, f64)) -> Predictive {
         lower_95: q(0.025),
         upper_95: q(0.975),
     }
-}
-
-/// A square root `L` of a covariance (`L L' = V`), by eigen-decomposition so
-/// that singular covariances (a boundary estimate) work.
-fn covariance_root(v: &DMatrix<f64>) -> DMatrix<f64> {
-    let eig = v.clone().symmetric_eigen();
-    let mut root = eig.eigenvectors.clone();
-    for (j, &lambda) in eig.eigenvalues.iter().enumerate() {
-        let s = lambda.max(0.0).sqrt();
-        root.column_mut(j).scale_mut(s);
-    }
-    root
 }
 
 /// Forecasts `horizon` periods after the end of `series` from `fit`.

@@ -290,6 +290,18 @@ impl Fit {
     }
 }
 
+/// A square root `L` of a covariance (`L L' = V`), by eigen-decomposition so
+/// that singular covariances (an estimate at a boundary) work; coefficient
+/// draws are `beta + L z` with `z` standard normal.
+pub fn covariance_root(v: &DMatrix<f64>) -> DMatrix<f64> {
+    let eig = v.clone().symmetric_eigen();
+    let mut root = eig.eigenvectors.clone();
+    for (j, &lambda) in eig.eigenvalues.iter().enumerate() {
+        root.column_mut(j).scale_mut(lambda.max(0.0).sqrt());
+    }
+    root
+}
+
 /// Likelihood-ratio test of `reduced` nested in `full`.
 pub fn lr_test(full: &Fit, reduced: &Fit) -> TestResult {
     let statistic = (2.0 * (full.loglik - reduced.loglik)).max(0.0);

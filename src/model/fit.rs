@@ -732,6 +732,11 @@ fn check_rank(problem: &Problem, names: &[String]) -> Result<()> {
 }
 
 impl Fit {
+    /// Fitted observation means at other coefficients (same design).
+    pub(crate) fn means_at(&self, beta: &[f64]) -> Vec<f64> {
+        self.problem.means(beta)
+    }
+
     /// Whether a `log(exposure)` offset entered the model.
     pub fn offset_used(&self) -> bool {
         self.problem.offset.iter().any(|&v| v != 0.0)
