@@ -65,6 +65,17 @@ impl PoissonCost {
         }
     }
 
+    /// As [`PoissonCost::new`] without the constant (0), for comparing
+    /// segmentations of the same data only.
+    pub fn relative(counts: &[f64], exposure: Option<&[f64]>) -> PoissonCost {
+        let exposure_at = |t: usize| exposure.map_or(1.0, |e| e[t]);
+        PoissonCost {
+            y: prefix(counts.iter().copied()),
+            e: prefix((0..counts.len()).map(exposure_at)),
+            constant: 0.0,
+        }
+    }
+
     /// Count and exposure of positions `a..b`.
     pub fn totals(&self, a: usize, b: usize) -> (f64, f64) {
         (self.y[b] - self.y[a], self.e[b] - self.e[a])
@@ -204,6 +215,17 @@ impl NegbinCost {
             y: prefix(counts.iter().copied()),
             theta,
             constant,
+        }
+    }
+}
+
+impl NegbinCost {
+    /// As [`NegbinCost::new`] without the constant (0).
+    pub fn relative(counts: &[f64], theta: f64) -> NegbinCost {
+        NegbinCost {
+            y: prefix(counts.iter().copied()),
+            theta,
+            constant: 0.0,
         }
     }
 }

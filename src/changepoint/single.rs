@@ -137,13 +137,30 @@ enum Scan<'a> {
 impl Scan<'_> {
     /// Profile log-likelihoods at candidate positions and the null log-likelihood for responses `y`.
     fn profile(&self, y: &[f64], positions: &[usize], dates: &[Period]) -> Result<(Vec<f64>, f64)> {
+        self.profile_with(y, positions, dates, true)
+    }
+
+    /// As [`Scan::profile`]; without `constants`, the closed-form scans leave
+    /// out terms common to every date (log-likelihood differences, all the
+    /// bootstrap needs, are unchanged).
+    fn profile_with(
+        &self,
+        y: &[f64],
+        positions: &[usize],
+        dates: &[Period],
+        constants: bool,
+    ) -> Result<(Vec<f64>, f64)> {
         match self {
             Scan::Closed { family, exposure } => {
                 let n = y.len();
                 let ll = |cost: &dyn SegmentCost, a: usize, b: usize| -> f64 { cost.cost(a, b) };
                 match family {
                     Family::Poisson => {
-                        let c = PoissonCost::new(y, exposure.as_deref());
+                        let c = if constants {
+                            PoissonCost::new(y, exposure.as_deref())
+                        } else {
+                            PoissonCost::relative(y, exposure.as_deref())
+                        };
                         let to_ll = |total: f64| -(total + c.constant()) / 2.0;
                         let profile = positions.iter().map(|&i| to_ll(ll(&c, 0, i) + ll(&c, i, n))).collect();
                         Ok((profile, to_ll(c.cost(0, n))))
@@ -151,7 +168,11 @@ impl Scan<'_> {
                     Family::Negbin => {
                         // Theta at the null MLE of these data, held fixed across dates.
                         let theta = negbin_theta_iid(y);
-                        let c = NegbinCost::new(y, theta);
+                        let c = if constants {
+                            NegbinCost::new(y, theta)
+                        } else {
+                            NegbinCost::relative(y, theta)
+                        };
                         let to_ll = |total: f64| -(total + c.constant()) / 2.0;
                         let profile = positions.iter().map(|&i| to_ll(ll(&c, 0, i) + ll(&c, i, n))).collect();
                         Ok((profile, to_ll(c.cost(0, n))))
@@ -359,7 +380,8 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
             .into_par_iter()
             .map(|b| {
                 let y_b = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b));
-                scan.profile(&y_b, &positions, &dates).map(|(p, null)| sup_of(&p, null))
+                scan.profile_with(&y_b, &positions, &dates, false)
+                    .map(|(p, null)| sup_of(&p, null))
             })
             .collect::<Result<Vec<f64>>>()?;
         let exceed = sups
@@ -397,7 +419,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
                         .collect();
                     let means = at_i.means_at(&beta);
                     let y_b = draw_like(&at_i, &means, &sizes, &mut rng);
-                    scan.profile(&y_b, &positions, &dates)
+                    scan.profile_with(&y_b, &positions, &dates, false)
                         .map(|(p, _)| 2.0 * (p.iter().copied().fold(f64::NEG_INFINITY, f64::max) - p[i]))
                 })
                 .collect::<Result<Vec<f64>>>()?;
