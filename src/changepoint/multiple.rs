@@ -135,13 +135,7 @@ pub fn detect_multiple(
     let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
     let n = y.len();
     let exposure: Option<Vec<f64>> = (model.use_offset && model.family == Family::Poisson)
-        .then(|| {
-            series
-                .observations
-                .iter()
-                .map(|o| o.exposure)
-                .collect::<Option<Vec<f64>>>()
-        })
+        .then(|| series.observation_exposures())
         .flatten();
     let mut theta = None;
     let cost: Box<dyn SegmentCost> = match model.family {

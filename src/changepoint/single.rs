@@ -304,13 +304,7 @@ fn prepare<'a>(series: &'a Series, spec: &'a DetectSpec) -> Result<Prepared<'a>>
         && matches!(spec.model.family, Family::Poisson | Family::Gaussian | Family::Negbin);
     let scan = if closed {
         let exposure = (spec.model.use_offset && spec.model.family == Family::Poisson)
-            .then(|| {
-                series
-                    .observations
-                    .iter()
-                    .map(|o| o.exposure)
-                    .collect::<Option<Vec<f64>>>()
-            })
+            .then(|| series.observation_exposures())
             .flatten();
         Scan::Closed {
             family: spec.model.family,

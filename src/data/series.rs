@@ -135,6 +135,11 @@ impl Series {
         self.observations.iter().map(|o| o.y).sum()
     }
 
+    /// The exposure of every observation, when the series has exposure.
+    pub fn observation_exposures(&self) -> Option<Vec<f64>> {
+        self.observations.iter().map(|o| o.exposure).collect()
+    }
+
     /// Has an exposure column.
     pub fn has_exposure(&self) -> bool {
         self.period_exposure.is_some()
