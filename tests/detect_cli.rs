@@ -2,7 +2,7 @@
 //! thread counts, and the failure modes.
 
 mod common;
-use common::{countshift, temp_file};
+use common::{countshift, stdout_with_threads, temp_file};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -80,15 +80,7 @@ fn the_same_seed_gives_identical_json_whatever_the_thread_count() {
         "--format",
         "json",
     ];
-    let run = |threads: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_countshift"))
-            .args(args)
-            .env("RAYON_NUM_THREADS", threads)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        out.stdout
-    };
+    let run = |threads: &str| stdout_with_threads(&args, threads);
     let one = run("1");
     assert_eq!(one, run("2"));
     assert_eq!(one, run("3"));
@@ -104,18 +96,7 @@ fn the_same_seed_gives_identical_json_whatever_the_thread_count() {
         "--format",
         "json",
     ];
-    let a = std::process::Command::new(env!("CARGO_BIN_EXE_countshift"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", "1")
-        .output()
-        .unwrap();
-    let b = std::process::Command::new(env!("CARGO_BIN_EXE_countshift"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", "2")
-        .output()
-        .unwrap();
-    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
-    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(stdout_with_threads(&args, "1"), stdout_with_threads(&args, "2"));
 }
 
 #[test]

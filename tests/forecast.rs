@@ -3,7 +3,7 @@
 //! the backtest command.
 
 mod common;
-use common::countshift;
+use common::{countshift, stdout_with_threads};
 use countshift::data::read_series_path;
 use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
 use countshift::inference::Level;
@@ -159,20 +159,11 @@ fn forecast_and_backtest_are_identical_whatever_the_thread_count() {
         ],
         &["simulate", "--terms", "trend", "--coef", "1,0.02", "--seed", "4"],
     ] {
-        let run = |threads: &str| {
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_countshift"))
-                .args(args)
-                .env("RAYON_NUM_THREADS", threads)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out.stdout
-        };
-        assert_eq!(run("1"), run("2"), "{args:?}");
+        assert_eq!(
+            stdout_with_threads(args, "1"),
+            stdout_with_threads(args, "2"),
+            "{args:?}"
+        );
     }
 }
 
