@@ -103,6 +103,9 @@ pub enum Error {
     /// extreme case worth reporting.
     #[error("{0}")]
     Numerical(String),
+    /// A plot could not be drawn (an internal failure).
+    #[error("could not draw the plot {0}")]
+    Plot(String),
 }
 
 impl Error {

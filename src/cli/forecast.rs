@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use clap::{Args, ValueEnum};
 use countshift::changepoint::single::{DetectSpec, GammaPrior, best_date};
 use countshift::data::{Period, Series};
-use countshift::forecast::backtest::{BacktestSpec, ModelChoice, backtest};
+use countshift::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest};
 use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
 use countshift::model::{Term, fit};
 use countshift::report::forecast::{BacktestView, ForecastView};
@@ -170,10 +170,7 @@ pub struct BacktestArgs {
     data: DataArgs,
     /// Models to compare, `family:terms` separated by commas (terms joined by `+`;
     /// `step@auto` places a step where `detect` finds one in each training window).
-    #[arg(
-        long,
-        default_value = "poisson:trend,negbin:trend,poisson:trend+step@auto,negbin:trend+step@auto"
-    )]
+    #[arg(long, default_value = DEFAULT_MODELS)]
     models: String,
     /// First forecast origin (default: the period two thirds of the way through).
     #[arg(long, value_name = "PERIOD")]

@@ -6,6 +6,7 @@ mod detect;
 mod forecast;
 mod inspect;
 mod model;
+mod report;
 mod simulate;
 mod test;
 
@@ -50,6 +51,8 @@ enum Command {
     Backtest(Box<forecast::BacktestArgs>),
     /// Draw a series from a model spec (seeded).
     Simulate(Box<simulate::SimulateArgs>),
+    /// Every question in order, in text, and with --out an HTML report with plots.
+    Report(Box<report::ReportArgs>),
 }
 
 /// Where the series comes from.
@@ -100,7 +103,7 @@ fn json<T: serde::Serialize>(view: &T) -> anyhow::Result<String> {
 /// Runs one invocation.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => test::main_job(),
+        None => report::main_job(),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Aggregate(args)) => aggregate::run(&args),
         Some(Command::Datasets(args)) => datasets::run(&args),
@@ -110,5 +113,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Detect(args)) => detect::run(&args),
         Some(Command::Forecast(args)) => forecast::run_forecast(&args),
         Some(Command::Backtest(args)) => forecast::run_backtest(&args),
+        Some(Command::Report(args)) => report::run(&args),
     }
 }

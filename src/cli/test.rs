@@ -29,7 +29,8 @@ pub struct TestArgs {
     format: Format,
 }
 
-fn known_date(data: &DataArgs) -> Option<&'static str> {
+/// The embedded dataset's known date, when the data are embedded.
+pub fn known_date(data: &DataArgs) -> Option<&'static str> {
     if data.data.is_some() {
         return None;
     }
@@ -63,39 +64,4 @@ pub fn run(args: &TestArgs) -> anyhow::Result<()> {
         Format::Json => emit(&json(&v)?),
         Format::Table | Format::Csv => emit(&v.table()),
     }
-}
-
-/// The main job: on the embedded reported figures, did the KN-23 launch rate
-/// jump at the treaty (2024-07), by how much, and did the share change too?
-pub fn main_job() -> anyhow::Result<()> {
-    let data = DataArgs {
-        data: None,
-        dataset: None,
-    };
-    let series = data.load()?;
-    let at = known_date(&data).expect("the default dataset has a known date");
-    let volume = ModelArgs {
-        family: super::model::FamilyArg::Poisson,
-        terms: None,
-        no_offset: true,
-        level: 0.95,
-    };
-    let share = ModelArgs {
-        no_offset: false,
-        ..volume.clone()
-    };
-    let mut out = format!(
-        "countshift: {} ({} to {}, total {})\n\n",
-        series.source,
-        series.first,
-        series.last(),
-        series.total()
-    );
-    out += "Did the launch rate jump at the treaty? (two rates, step at the first month of the new regime)\n";
-    out += &view(&series, &volume, at, false, false)?.table();
-    if series.has_exposure() {
-        out += "\nDid the share of all missiles change, not only the volume? (offset log(exposure))\n";
-        out += &view(&series, &share, at, false, false)?.table();
-    }
-    emit(&out)
 }

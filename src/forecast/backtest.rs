@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 use crate::inference::Level;
 use crate::model::{Family, ModelSpec, Term, fit, parse_terms};
 
+/// The models a backtest compares unless told otherwise.
+pub const DEFAULT_MODELS: &str = "poisson:trend,negbin:trend,poisson:trend+step@auto,negbin:trend+step@auto";
+
 /// One model of a backtest: `family:terms`, e.g. `negbin:trend+step@auto`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelChoice {
@@ -138,6 +141,18 @@ fn training(series: &Series, o: usize) -> Series {
         .slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..o))
         .to_owned();
     s
+}
+
+impl ModelChoice {
+    /// The model for `series`, with `step@auto` placed at the break date that
+    /// maximises the profile likelihood of the other terms (segments of at
+    /// least 15% of the observations).
+    ///
+    /// # Errors
+    /// Unknown terms, or a series too short to place the step.
+    pub fn spec(&self, series: &Series, use_offset: bool) -> Result<ModelSpec> {
+        model_spec(self, series, use_offset)
+    }
 }
 
 fn model_spec(choice: &ModelChoice, train: &Series, use_offset: bool) -> Result<ModelSpec> {

@@ -176,14 +176,14 @@ impl Problem {
         m
     }
 
+    /// Mean of period `t` at `beta`.
+    fn period_mean(&self, t: usize, beta: &[f64]) -> f64 {
+        let eta: f64 = self.x.row(t).iter().zip(beta).map(|(a, b)| a * b).sum::<f64>() + self.offset[t];
+        if self.family.log_link() { eta.exp() } else { eta }
+    }
+
     fn mean(&self, o: &ObsData, beta: &[f64]) -> f64 {
-        o.periods
-            .iter()
-            .map(|&t| {
-                let eta: f64 = self.x.row(t).iter().zip(beta).map(|(a, b)| a * b).sum::<f64>() + self.offset[t];
-                if self.family.log_link() { eta.exp() } else { eta }
-            })
-            .sum()
+        o.periods.iter().map(|&t| self.period_mean(t, beta)).sum()
     }
 
     pub(crate) fn means(&self, beta: &[f64]) -> Vec<f64> {
@@ -735,6 +735,14 @@ impl Fit {
     /// Fitted observation means at other coefficients (same design).
     pub(crate) fn means_at(&self, beta: &[f64]) -> Vec<f64> {
         self.problem.means(beta)
+    }
+
+    /// Fitted mean of every period of the series (missing ones included),
+    /// offset applied: what a plot of the fitted rate draws.
+    pub fn period_means(&self) -> Vec<f64> {
+        (0..self.problem.x.nrows())
+            .map(|t| self.problem.period_mean(t, &self.beta))
+            .collect()
     }
 
     /// Whether a `log(exposure)` offset entered the model.

@@ -8,12 +8,15 @@
 //! end. The per-command fields are those of DESIGN §5; each view type's
 //! fields are documented where it is defined.
 
+pub mod analysis;
 pub mod detect;
 pub mod fit;
 pub mod forecast;
 pub mod format;
+pub mod html;
 pub mod inspect;
 pub mod interval;
+pub mod plot;
 pub mod test;
 
 /// The version of the JSON wire format.

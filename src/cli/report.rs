@@ -1,0 +1,123 @@
+//! `countshift report`, and the main job (the report on the default data).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use countshift::data::Period;
+use countshift::inference::Level;
+use countshift::model::Family;
+use countshift::report::analysis::{ReportSpec, build_report};
+use countshift::report::html::write_report;
+
+use super::test::known_date;
+use super::{DataArgs, UsageError, emit, json};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFamily {
+    Poisson,
+    Negbin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// The report for people.
+    Table,
+    /// Every step's JSON in one object.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Known date to test: the first period of the new regime (default: the
+    /// embedded dataset's date; none for a file).
+    #[arg(long, value_name = "PERIOD")]
+    at: Option<String>,
+    /// Family of the tests and the break search.
+    #[arg(long, value_enum, default_value_t = ReportFamily::Poisson)]
+    family: ReportFamily,
+    /// Confidence level.
+    #[arg(long, default_value_t = 0.95)]
+    level: f64,
+    /// Bootstrap replicates of the break search.
+    #[arg(long, default_value_t = 999)]
+    bootstrap: usize,
+    /// Draws per forecast.
+    #[arg(long, default_value_t = 10_000)]
+    draws: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write index.html, report.json and the SVG plots into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
+    let series = args.data.load()?;
+    let at = match args.at.as_deref().or_else(|| known_date(&args.data)) {
+        Some(text) => {
+            Some(Period::parse_in(text, series.frequency).map_err(|e| UsageError(format!("--at `{text}` {e}")))?)
+        }
+        None => None,
+    };
+    if args.draws == 0 {
+        return Err(UsageError("--draws must be at least 1".into()).into());
+    }
+    let spec = ReportSpec {
+        family: match args.family {
+            ReportFamily::Poisson => Family::Poisson,
+            ReportFamily::Negbin => Family::Negbin,
+        },
+        level: Level::new(args.level)?,
+        bootstrap: args.bootstrap,
+        draws: args.draws,
+        seed: args.seed,
+        ..ReportSpec::new(at)?
+    };
+    let report = build_report(&series, &spec)?;
+    let mut out = match args.format {
+        ReportFormat::Table => report.text(&series, use_color()),
+        ReportFormat::Json => json(&report)?,
+    };
+    if let Some(dir) = &args.out {
+        let written = write_report(dir, &report, &series)?;
+        if args.format == ReportFormat::Table {
+            out += &format!(
+                "\nwrote {} files to {}: open {}\n",
+                written.len(),
+                dir.display(),
+                written[0].display()
+            );
+        }
+    }
+    emit(&out)
+}
+
+/// The main job: the report on the embedded default data.
+pub fn main_job() -> anyhow::Result<()> {
+    run(&ReportArgs {
+        data: DataArgs {
+            data: None,
+            dataset: None,
+        },
+        at: None,
+        family: ReportFamily::Poisson,
+        level: 0.95,
+        bootstrap: 999,
+        draws: 10_000,
+        seed: 1,
+        out: None,
+        format: ReportFormat::Table,
+    })
+}

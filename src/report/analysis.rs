@@ -1,0 +1,421 @@
+//! The full report: the analyst's questions in order (what the data are, did
+//! the rate jump at the known date, did the share, when did it change, which
+//! model forecasts best, what comes next), each answered by the library's
+//! own commands. A question the data cannot answer is kept with the reason,
+//! so the report always runs to the end.
+
+use serde::Serialize;
+
+use super::SCHEMA_VERSION;
+use super::detect::DetectView;
+use super::forecast::{BacktestView, ForecastView};
+use super::inspect::InspectView;
+use super::test::TestView;
+use crate::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use crate::changepoint::step_test;
+use crate::data::{Period, Series};
+use crate::error::Result;
+use crate::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest};
+use crate::forecast::{ForecastSpec, FutureExposure, forecast};
+use crate::inference::Level;
+use crate::model::{Family, ModelSpec, Term, fit};
+
+/// What the report runs.
+#[derive(Debug, Clone)]
+pub struct ReportSpec {
+    /// The known date to test (first period of the new regime), if any.
+    pub at: Option<Period>,
+    /// Family of the tests and the break search.
+    pub family: Family,
+    /// Confidence level of every interval.
+    pub level: Level,
+    /// Bootstrap replicates of the break search.
+    pub bootstrap: usize,
+    /// Draws per forecast.
+    pub draws: usize,
+    /// Seed of the bootstrap, forecasts and backtest.
+    pub seed: u64,
+    /// Months (periods) ahead of the short and the long forecast.
+    pub horizons: (usize, usize),
+    /// Models the backtest compares.
+    pub backtest_models: Vec<ModelChoice>,
+}
+
+impl ReportSpec {
+    /// The defaults of `countshift report`: Poisson, 95%, 999 bootstrap
+    /// replicates, 10,000 draws, seed 1, forecasts 6 and 12 periods ahead,
+    /// the backtest's default models.
+    ///
+    /// # Errors
+    /// None in practice; the default model list is parsed.
+    pub fn new(at: Option<Period>) -> Result<ReportSpec> {
+        Ok(ReportSpec {
+            at,
+            family: Family::Poisson,
+            level: Level::default(),
+            bootstrap: 999,
+            draws: 10_000,
+            seed: 1,
+            horizons: (6, 12),
+            backtest_models: DEFAULT_MODELS
+                .split(',')
+                .map(ModelChoice::parse)
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// A step of the report: its result, or why it was not run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Section<T> {
+    /// The step ran.
+    Done(T),
+    /// The step could not run on these data.
+    Skipped {
+        /// Why, in one sentence.
+        skipped: String,
+    },
+}
+
+impl<T> Section<T> {
+    fn from_result(r: Result<T>) -> Section<T> {
+        match r {
+            Ok(v) => Section::Done(v),
+            Err(e) => Section::Skipped { skipped: e.to_string() },
+        }
+    }
+
+    /// The result, when the step ran.
+    pub fn done(&self) -> Option<&T> {
+        match self {
+            Section::Done(v) => Some(v),
+            Section::Skipped { .. } => None,
+        }
+    }
+}
+
+/// The fitted mean of one period under the forecast model.
+#[derive(Debug, Clone, Serialize)]
+pub struct FittedPoint {
+    /// The period.
+    pub period: Period,
+    /// Fitted mean count of the period.
+    pub mean: f64,
+}
+
+/// The model the forecast uses, and why it was chosen.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastModel {
+    /// `family:terms`, as the backtest writes models.
+    pub model: String,
+    /// Why this model.
+    pub reason: String,
+}
+
+/// Every step of the report. JSON: these fields, each step as its own
+/// command's JSON, or `{"skipped": reason}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Wire-format version.
+    pub schema_version: u32,
+    /// What was read (`inspect`).
+    pub data: InspectView,
+    /// The known date tested, if any.
+    pub known_date: Option<Period>,
+    /// Step at the known date, counts (`test`, no offset).
+    pub test: Section<TestView>,
+    /// Step at the known date, counts per unit exposure (`test` with offset).
+    pub share_test: Section<TestView>,
+    /// One break at an unknown date (`detect`).
+    pub detect: Section<DetectView>,
+    /// Models compared by rolling-origin forecasts (`backtest`).
+    pub backtest: Section<BacktestView>,
+    /// The model forecast.
+    pub forecast_model: Section<ForecastModel>,
+    /// Fitted mean per period under the forecast model.
+    pub fitted: Vec<FittedPoint>,
+    /// The short forecast (`forecast`).
+    pub forecast_short: Section<ForecastView>,
+    /// The long forecast (`forecast`).
+    pub forecast: Section<ForecastView>,
+}
+
+/// Runs every step of the report on `series`.
+///
+/// # Errors
+/// None from the steps (each keeps its own failure as a reason); only an
+/// invalid spec.
+pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
+    let volume = ModelSpec {
+        family: spec.family,
+        terms: vec![Term::Intercept],
+        use_offset: false,
+    };
+    let share = ModelSpec {
+        use_offset: true,
+        ..volume.clone()
+    };
+    let known = |model: &ModelSpec, why_not: Option<&str>| -> Section<TestView> {
+        match (spec.at, why_not) {
+            (_, Some(reason)) => Section::Skipped {
+                skipped: reason.to_owned(),
+            },
+            (None, None) => Section::Skipped {
+                skipped: "no known date: give --at PERIOD to test one".into(),
+            },
+            (Some(at), None) => {
+                Section::from_result(step_test(series, model, at, spec.level, false).map(|t| TestView::new(&t, series)))
+            }
+        }
+    };
+    let test = known(&volume, None);
+    let share_test = known(
+        &share,
+        (!series.has_exposure()).then_some("the series has no exposure, so there is no share to test"),
+    );
+    let n = if series.is_simple() {
+        series.n_obs()
+    } else {
+        series.n_periods
+    };
+    let min_segment = ((0.15 * n as f64).floor() as usize).max(2);
+    let detect_spec = DetectSpec {
+        model: ModelSpec {
+            use_offset: series.has_exposure(),
+            ..volume.clone()
+        },
+        min_segment,
+        bootstrap: spec.bootstrap,
+        seed: spec.seed,
+        level: spec.level,
+        prior: GammaPrior::default(),
+    };
+    let detect = Section::from_result(
+        detect_single(series, &detect_spec).map(|d| DetectView::single(&d, min_segment, spec.bootstrap, spec.seed)),
+    );
+    let backtest = Section::from_result(run_backtest(series, spec));
+    let forecast_model = Section::from_result(choose_forecast_model(spec, &backtest, &detect));
+    let fitted_model = match &forecast_model {
+        Section::Done(m) => ModelChoice::parse(&m.model)
+            .and_then(|c| c.spec(series, true))
+            .and_then(|s| fit(&s, series)),
+        Section::Skipped { skipped } => Err(crate::error::Error::Spec(skipped.clone())),
+    };
+    let fitted = fitted_model
+        .as_ref()
+        .map(|f| {
+            f.period_means()
+                .into_iter()
+                .enumerate()
+                .map(|(t, mean)| FittedPoint {
+                    period: series.period(t),
+                    mean,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let run_forecast = |horizon: usize| -> Section<ForecastView> {
+        match &fitted_model {
+            Ok(f) => Section::from_result(
+                forecast(
+                    f,
+                    series,
+                    &ForecastSpec {
+                        horizon,
+                        draws: spec.draws,
+                        seed: spec.seed,
+                        level: spec.level,
+                        exposure: FutureExposure::LastYearMean,
+                        parameter_uncertainty: true,
+                    },
+                )
+                .map(|r| ForecastView::new(&r, f, spec.seed, spec.level.value())),
+            ),
+            Err(e) => Section::Skipped { skipped: e.to_string() },
+        }
+    };
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        data: InspectView::new(series),
+        known_date: spec.at,
+        test,
+        share_test,
+        detect,
+        backtest,
+        forecast_model,
+        fitted,
+        forecast_short: run_forecast(spec.horizons.0),
+        forecast: run_forecast(spec.horizons.1),
+    })
+}
+
+/// The backtest with origins over the last third of the series.
+fn run_backtest(series: &Series, spec: &ReportSpec) -> Result<BacktestView> {
+    let horizon = spec.horizons.0;
+    let b = backtest(
+        series,
+        &BacktestSpec {
+            models: spec.backtest_models.clone(),
+            origin_from: series.period(series.n_periods * 2 / 3),
+            horizon,
+            draws: 2000,
+            seed: spec.seed,
+            use_offset: true,
+        },
+        &|| {},
+    )?;
+    Ok(BacktestView::new(&b, horizon))
+}
+
+/// The backtest's best model; without a backtest, the level after the known
+/// date (or after a clear detected break) carried forward.
+fn choose_forecast_model(
+    spec: &ReportSpec,
+    backtest: &Section<BacktestView>,
+    detect: &Section<DetectView>,
+) -> Result<ForecastModel> {
+    if let Some(best) = backtest.done().and_then(|b| b.ranking.first()) {
+        return Ok(ForecastModel {
+            model: best.clone(),
+            reason: "the best model of the backtest (lowest mean ranked probability score)".into(),
+        });
+    }
+    let family = spec.family.name();
+    let clear_break = detect
+        .done()
+        .filter(|d| d.p_value.is_some_and(|p| p < 1.0 - spec.level.value()))
+        .and_then(|d| d.breaks.first())
+        .map(|b| b.period);
+    let (model, reason) = match (spec.at, clear_break) {
+        (Some(at), _) => (
+            format!("{family}:step@{at}"),
+            format!("no backtest ran; the rate after the known date {at} is assumed to continue"),
+        ),
+        (None, Some(at)) => (
+            format!("{family}:step@{at}"),
+            format!("no backtest ran; the rate after the detected break {at} is assumed to continue"),
+        ),
+        (None, None) => (
+            format!("{family}:"),
+            "no backtest ran and no clear break: one constant rate".into(),
+        ),
+    };
+    Ok(ForecastModel { model, reason })
+}
+
+/// One question of the report as text, with the plots that belong to it.
+#[derive(Debug, Clone)]
+pub struct TextSection {
+    /// The question.
+    pub title: String,
+    /// The answer: the step's table, or why it did not run.
+    pub body: String,
+    /// Names of the plots (see [`super::plot::plots`]) shown with it.
+    pub plots: &'static [&'static str],
+}
+
+impl Report {
+    /// The questions in order, each answered in text.
+    pub fn sections(&self, series: &Series) -> Vec<TextSection> {
+        fn body<T>(s: &Section<T>, text: impl FnOnce(&T) -> String) -> String {
+            match s {
+                Section::Done(v) => text(v),
+                Section::Skipped { skipped } => format!("not run: {skipped}\n"),
+            }
+        }
+        let unit = series.frequency.unit();
+        let d = &self.data;
+        let at = self
+            .known_date
+            .map_or_else(|| "the known date".to_owned(), |p| p.to_string());
+        let model = match &self.forecast_model {
+            Section::Done(m) => format!("{} ({})", m.model, m.reason),
+            Section::Skipped { skipped } => skipped.clone(),
+        };
+        vec![
+            TextSection {
+                title: format!("countshift report: {}", d.source),
+                body: format!(
+                    "{} {unit}s, {} to {}: total {} in {} observations, {} {unit}s missing\n",
+                    d.n_periods,
+                    d.first,
+                    d.last,
+                    super::format::count(d.total),
+                    d.n_obs,
+                    d.n_missing
+                ),
+                plots: &["series"],
+            },
+            TextSection {
+                title: format!("1. Did the rate jump at {at}? (known date; two rates)"),
+                body: body(&self.test, TestView::table),
+                plots: &[],
+            },
+            TextSection {
+                title: "2. Did the share change, not only the volume? (count per unit exposure)".into(),
+                body: body(&self.share_test, TestView::table),
+                plots: &[],
+            },
+            TextSection {
+                title: "3. When did the rate change? (one break at an unknown date)".into(),
+                body: body(&self.detect, |v| v.table(series)),
+                plots: &["profile", "posterior"],
+            },
+            TextSection {
+                title: "4. Which model forecasts best? (rolling-origin backtest)".into(),
+                body: body(&self.backtest, BacktestView::table),
+                plots: &["backtest"],
+            },
+            TextSection {
+                title: "5. What comes next? (forecast with prediction intervals)".into(),
+                body: body(&self.forecast, |long| {
+                    let mut out = format!("model {model}\n");
+                    out += &long.table(series);
+                    if let Some(short) = self.forecast_short.done() {
+                        let t = &short.total;
+                        out += &format!(
+                            "next {} {unit}s: about {} (95% prediction interval {} to {})\n",
+                            short.forecasts.len(),
+                            super::format::count(t.median),
+                            super::format::count(t.lower_95),
+                            super::format::count(t.upper_95)
+                        );
+                    }
+                    out
+                }),
+                plots: &["forecast"],
+            },
+        ]
+    }
+
+    /// The terminal report. `color` makes questions and verdicts bold
+    /// (ANSI), for terminals only.
+    pub fn text(&self, series: &Series, color: bool) -> String {
+        let bold = |s: &str| {
+            if color {
+                format!("\x1b[1m{s}\x1b[0m")
+            } else {
+                s.to_owned()
+            }
+        };
+        let mut out = String::new();
+        for (i, section) in self.sections(series).iter().enumerate() {
+            if i > 0 {
+                out += "\n";
+            }
+            out += &bold(&section.title);
+            out += "\n";
+            for line in section.body.lines() {
+                if line.is_empty() {
+                    out += "\n";
+                } else if line.trim_start().starts_with("verdict:") {
+                    out += &format!("  {}\n", bold(line));
+                } else {
+                    out += &format!("  {line}\n");
+                }
+            }
+        }
+        out
+    }
+}
