@@ -1,5 +1,5 @@
 //! Fitting Poisson and NB2 trend-and-step models (3 coefficients) at
-//! n = 240, 10^4, 10^6. The data are those `scripts/fit-vs-r` gives R: the
+//! n = 240, 10^4, 10^6. The data are drawn by the library with a fixed seed: the
 //! same spec drawn with the same seed.
 
 use std::hint::black_box;

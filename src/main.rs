@@ -20,7 +20,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            // Every error of the library and the CLI says everything in its own
+            // message; printing the chain would repeat the OS error.
+            let _ = writeln!(std::io::stderr(), "error: {e}");
             let bad_input = e
                 .downcast_ref::<countshift::Error>()
                 .is_some_and(countshift::Error::is_bad_input)

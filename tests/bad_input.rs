@@ -243,3 +243,183 @@ fn aggregate_selections_that_match_nothing_name_the_closest_labels() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--from `2024-1`"), "{}", run.stderr);
 }
+
+/// (name, arguments, the expected error line): options that cannot be
+/// carried out on the data, each one sentence and exit code 2.
+const OPTION_CASES: &[(&str, &[&str], &str)] = &[
+    (
+        "test_date_after_the_series",
+        &["test", "--at", "2031-01"],
+        "error: term `step@2031-01` puts the change at or outside the ends of the series (2024-01 to 2024-12); choose a period after the first and not after the last",
+    ),
+    (
+        "test_date_not_a_period",
+        &["test", "--at", "2024-1"],
+        "error: --at `2024-1` is not a period; write YYYY-MM, YYYY-Qn, YYYY-MM-DD, YYYY or an integer index",
+    ),
+    (
+        "test_date_at_the_first_period",
+        &["test", "--dataset", "kn23_monthly", "--at", "2023-01"],
+        "error: term `step@2023-01` puts the change at or outside the ends of the series (2023-01 to 2025-12); choose a period after the first and not after the last",
+    ),
+    (
+        "detect_no_breaks",
+        &["detect", "--max-breaks", "0"],
+        "error: --max-breaks must be at least 1",
+    ),
+    (
+        "detect_penalty_word",
+        &["detect", "--method", "pelt", "--max-breaks", "3", "--penalty", "abc"],
+        "error: --penalty `abc` is not bic, mbic or a non-negative number",
+    ),
+    (
+        "detect_prior_shape_zero",
+        &["detect", "--prior-shape", "0"],
+        "error: --prior-shape must be positive and --prior-rate non-negative",
+    ),
+    (
+        "detect_min_segment_zero",
+        &["detect", "--min-segment", "0"],
+        "error: --min-segment must be at least 1",
+    ),
+    (
+        "detect_too_many_breaks",
+        &["detect", "--dataset", "kn23_monthly", "--max-breaks", "20"],
+        "error: 21 segments of at least 5 periods need 105 periods, but the series has 36; lower --max-breaks or --min-segment",
+    ),
+    (
+        "fit_unknown_term",
+        &["fit", "--terms", "nosuch"],
+        "error: unknown term `nosuch`; terms are intercept, trend, step@PERIOD, slope@PERIOD, season, season:K or a covariate column, and the file has no covariate columns",
+    ),
+    (
+        "fit_level_above_one",
+        &["fit", "--level", "1.5"],
+        "error: --level 1.5 is not between 0 and 1; write e.g. --level 0.95",
+    ),
+    (
+        "fit_term_twice",
+        &["fit", "--dataset", "kn23_monthly", "--terms", "trend,trend"],
+        "error: the term `trend` is given twice; give it once",
+    ),
+    (
+        "forecast_horizon_zero",
+        &["forecast", "--horizon", "0"],
+        "error: --horizon and --draws must be at least 1",
+    ),
+    (
+        "backtest_unknown_family",
+        &["backtest", "--dataset", "kn23_monthly", "--models", "weibull:trend"],
+        "error: model `weibull:trend`: unknown family `weibull`; write poisson:TERMS, negbin:TERMS or gaussian:TERMS",
+    ),
+    (
+        "backtest_origin_after_the_series",
+        &["backtest", "--dataset", "kn23_monthly", "--origin-from", "2031-01"],
+        "error: --origin-from 2031-01 must lie inside the series (2023-01 to 2025-12) with at least two periods before it",
+    ),
+    (
+        "report_month_13",
+        &["report", "--at", "2024-13"],
+        "error: --at `2024-13` has month 13; months run from 01 to 12",
+    ),
+    (
+        "report_no_draws",
+        &["report", "--draws", "0"],
+        "error: --draws must be at least 1",
+    ),
+    (
+        "simulate_too_few_coefficients",
+        &["simulate", "--terms", "trend", "--coef", "1"],
+        "error: the terms have 2 coefficients (intercept, trend) but 1 values were given; give one per coefficient",
+    ),
+];
+
+#[test]
+fn every_impossible_option_is_one_clear_error_with_exit_code_2() {
+    for (name, args, expected) in OPTION_CASES {
+        let run = countshift(args);
+        assert_eq!(run.code, 2, "{name}: exit code, stderr: {}", run.stderr);
+        assert_eq!(run.stderr.trim(), *expected, "{name}");
+    }
+}
+
+#[test]
+fn bad_side_files_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let future = temp_file(&dir, "future.csv", b"period,exposure\n2026-01,abc\n");
+    let run = countshift(&["forecast", "--dataset", "kn23_monthly", "--exposure-future", &future]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .trim()
+            .ends_with("future.csv, line 2: the exposure must be a positive number"),
+        "{}",
+        run.stderr
+    );
+    let log = temp_file(&dir, "log.csv", b"when,model,launched\n2024-02-15,KN-23,4\n");
+    let run = countshift(&["aggregate", &log, "--model-regex", "KN"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .trim()
+            .ends_with("log.csv, line 1: there is no column `time_start`; the columns are when, model, launched"),
+        "{}",
+        run.stderr
+    );
+    let run = countshift(&["forecast", "--exposure-future", "no/such/future.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("No such file or directory").count(),
+        1,
+        "the OS error is said once: {}",
+        run.stderr
+    );
+}
+
+/// The catalogue as a Markdown table (docs/bad-input.md); regenerate it with
+/// `COUNTSHIFT_BLESS=1 cargo test --release --test bad_input`.
+fn catalogue() -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', "⏎").replace('\r', "␍");
+    let mut out = String::from(
+        "# What countshift rejects, and why\n\n\
+         Every case is a test in `tests/bad_input.rs`: exit code 2 and one line on\n\
+         standard error naming the file (and line and column where there is one)\n\
+         and what to fix. ⏎ marks a line break in a file.\n\n\
+         ## Series files (`--data FILE`)\n\n\
+         | case | file | the error line contains |\n| --- | --- | --- |\n",
+    );
+    for (name, bytes, expected) in SERIES_CASES {
+        out += &format!(
+            "| {name} | `{}` | {} |\n",
+            cell(&String::from_utf8_lossy(bytes)),
+            cell(expected)
+        );
+    }
+    out += "\n## Options that cannot be carried out\n\n| case | command | the error line |\n| --- | --- | --- |\n";
+    for (name, args, expected) in OPTION_CASES {
+        out += &format!(
+            "| {name} | `countshift {}` | {} |\n",
+            cell(&args.join(" ")),
+            cell(expected)
+        );
+    }
+    out += "\n## Other files and usage\n\n\
+            - a missing file or a directory given as `--data` names the path;\n\
+            - unknown options, commands, datasets and formats are usage errors (clap's message);\n\
+            - a future-exposure file or an event log with a bad value or a missing column names the file and line;\n\
+            - an `aggregate` selection that matches nothing lists the closest labels; an invalid regular expression, a missing count column or a bad `--from` period is named.\n";
+    out
+}
+
+#[test]
+fn the_docs_table_lists_every_case() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/bad-input.md");
+    if std::env::var_os("COUNTSHIFT_BLESS").is_some() {
+        std::fs::write(&path, catalogue()).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == catalogue(),
+        "docs/bad-input.md is out of date; run COUNTSHIFT_BLESS=1 cargo test --release --test bad_input"
+    );
+}

@@ -259,7 +259,7 @@ fn run_backtest(series: &Series, spec: &ReportSpec) -> Result<BacktestView> {
             models: spec.backtest_models.clone(),
             origin_from: series.period(series.n_periods * 2 / 3),
             horizon,
-            draws: 2000,
+            draws: spec.draws.min(2000),
             seed: spec.seed,
             use_offset: true,
         },

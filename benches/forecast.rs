@@ -1,0 +1,70 @@
+//! Forecasting 12 periods ahead with 10^4 simulation draws (coefficient
+//! draws mixed with count draws), for Poisson and NB2 trend models fitted to
+//! 120 periods. The fit is made outside the timed closure.
+
+use std::hint::black_box;
+
+use countshift::data::{Observation, Period, Series};
+use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
+use countshift::inference::Level;
+use countshift::model::{Family, ModelSpec, Term, fit};
+use countshift::simulate::{SimulationSpec, draw, period_means};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// 120 months drawn from `log mu = log 10 + 0.01 t` (NB with theta 5).
+fn series(family: Family) -> Series {
+    let n = 120;
+    let mut template = Series::template(Period::month(2015, 1), n);
+    let spec = SimulationSpec {
+        family,
+        terms: vec![Term::Intercept, Term::Trend],
+        coefficients: vec![10f64.ln(), 0.01],
+        theta: Some(5.0),
+        sigma: None,
+        use_offset: false,
+    };
+    let means = period_means(&spec, &template).expect("valid spec");
+    let counts = draw(&spec, &means, &mut ChaCha8Rng::seed_from_u64(5)).expect("valid means");
+    template.observations = counts
+        .into_iter()
+        .enumerate()
+        .map(|(t, y)| Observation {
+            periods: vec![t],
+            y,
+            exposure: None,
+            line: t as u64 + 2,
+        })
+        .collect();
+    template
+}
+
+fn forecasts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("forecast_h12");
+    group.sample_size(20);
+    for family in [Family::Poisson, Family::Negbin] {
+        let data = series(family);
+        let model = ModelSpec {
+            family,
+            terms: vec![Term::Intercept, Term::Trend],
+            use_offset: false,
+        };
+        let fitted = fit(&model, &data).expect("fits");
+        let spec = ForecastSpec {
+            horizon: 12,
+            draws: 10_000,
+            seed: 1,
+            level: Level::default(),
+            exposure: FutureExposure::LastYearMean,
+            parameter_uncertainty: true,
+        };
+        group.bench_with_input(BenchmarkId::new(family.name(), "draws10000"), &fitted, |b, f| {
+            b.iter(|| forecast(black_box(f), &data, &spec).expect("forecasts"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, forecasts);
+criterion_main!(benches);
