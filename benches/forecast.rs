@@ -4,40 +4,18 @@
 
 use std::hint::black_box;
 
-use countshift::data::{Observation, Period, Series};
+mod common;
+
+use countshift::data::{Period, Series};
 use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
 use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term, fit};
-use countshift::simulate::{SimulationSpec, draw, period_means};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 /// 120 months drawn from `log mu = log 10 + 0.01 t` (NB with theta 5).
 fn series(family: Family) -> Series {
-    let n = 120;
-    let mut template = Series::template(Period::month(2015, 1), n);
-    let spec = SimulationSpec {
-        family,
-        terms: vec![Term::Intercept, Term::Trend],
-        coefficients: vec![10f64.ln(), 0.01],
-        theta: Some(5.0),
-        sigma: None,
-        use_offset: false,
-    };
-    let means = period_means(&spec, &template).expect("valid spec");
-    let counts = draw(&spec, &means, &mut ChaCha8Rng::seed_from_u64(5)).expect("valid means");
-    template.observations = counts
-        .into_iter()
-        .enumerate()
-        .map(|(t, y)| Observation {
-            periods: vec![t],
-            y,
-            exposure: None,
-            line: t as u64 + 2,
-        })
-        .collect();
-    template
+    let terms = vec![Term::Intercept, Term::Trend];
+    common::simulated(Period::month(2015, 1), 120, family, terms, vec![10f64.ln(), 0.01], 5)
 }
 
 fn forecasts(c: &mut Criterion) {

@@ -3,11 +3,10 @@
 use std::io::IsTerminal;
 
 use clap::{Args, ValueEnum};
-use countshift::changepoint::single::{DetectSpec, GammaPrior, best_date};
 use countshift::data::{Period, Series};
-use countshift::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest};
+use countshift::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, add_step_at_best_date, backtest};
 use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
-use countshift::model::{Term, fit};
+use countshift::model::fit;
 use countshift::report::forecast::{BacktestView, ForecastView};
 
 use super::model::ModelArgs;
@@ -91,18 +90,7 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
     let mut spec = args.model.spec_or(&series, "trend")?;
     let level = args.model.level()?;
     if let Breaks::Auto = args.breaks {
-        let date = best_date(
-            &series,
-            &DetectSpec {
-                model: spec.clone(),
-                min_segment: ((0.15 * series.n_obs() as f64) as usize).max(2),
-                bootstrap: 0,
-                seed: args.seed,
-                level,
-                prior: GammaPrior::default(),
-            },
-        )?;
-        spec.terms.push(Term::Step(date));
+        add_step_at_best_date(&mut spec, &series)?;
     }
     let fitted = fit(&spec, &series)?;
     let exposure = match &args.exposure_future {

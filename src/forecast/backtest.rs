@@ -168,17 +168,28 @@ fn model_spec(choice: &ModelChoice, train: &Series, use_offset: bool) -> Result<
         use_offset,
     };
     if auto {
-        let detect = DetectSpec {
-            model: spec.clone(),
-            min_segment: ((0.15 * train.n_obs() as f64) as usize).max(2),
-            bootstrap: 0,
-            seed: 0,
-            level: Level::default(),
-            prior: GammaPrior::default(),
-        };
-        spec.terms.push(Term::Step(best_date(train, &detect)?));
+        add_step_at_best_date(&mut spec, train)?;
     }
     Ok(spec)
+}
+
+/// Adds `step@D` to `spec`, D the break date that maximises the profile
+/// likelihood of the other terms (segments of at least 15% of the
+/// observations): what `step@auto` and `forecast --breaks auto` mean.
+///
+/// # Errors
+/// A series too short for two segments; fitting errors.
+pub fn add_step_at_best_date(spec: &mut ModelSpec, series: &Series) -> Result<()> {
+    let detect = DetectSpec {
+        model: spec.clone(),
+        min_segment: ((0.15 * series.n_obs() as f64) as usize).max(2),
+        bootstrap: 0,
+        seed: 0,
+        level: Level::default(),
+        prior: GammaPrior::default(),
+    };
+    spec.terms.push(Term::Step(best_date(series, &detect)?));
+    Ok(())
 }
 
 /// Runs the backtest; `progress` is called once per finished origin.

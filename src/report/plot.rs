@@ -125,6 +125,18 @@ fn observed(series: &Series, from: usize) -> (Vec<Point>, Vec<[Point; 2]>) {
     (points, runs)
 }
 
+/// Heights of the drawn observations: points and run-row averages.
+fn heights<'a>(points: &'a [Point], runs: &'a [[Point; 2]]) -> impl Iterator<Item = f64> + 'a {
+    points.iter().map(|p| p.1).chain(runs.iter().map(|r| r[0].1))
+}
+
+/// Per-date values placed at their period's position on the x axis.
+fn by_period(series: &Series, values: impl Iterator<Item = (Period, f64)>) -> Vec<Point> {
+    values
+        .filter_map(|(p, v)| series.index_of(p).map(|i| (i as f64, v)))
+        .collect()
+}
+
 fn draw_observed(chart: &mut Chart, series: &Series, from: usize) -> DrawResult {
     let (points, runs) = observed(series, from);
     if !points.is_empty() {
@@ -152,11 +164,7 @@ fn top(values: impl Iterator<Item = f64>) -> f64 {
 fn series_plot(report: &Report, series: &Series, unit: &str) -> Result<String> {
     let n = series.n_periods as f64;
     let (points, runs) = observed(series, 0);
-    let y_max = top(points
-        .iter()
-        .map(|p| p.1)
-        .chain(runs.iter().map(|r| r[0].1))
-        .chain(report.fitted.iter().map(|f| f.mean)));
+    let y_max = top(heights(&points, &runs).chain(report.fitted.iter().map(|f| f.mean)));
     let frame = Frame {
         title: format!("{}: counts per {unit} and fitted mean", series.source),
         x: 0.0..n,
@@ -215,11 +223,7 @@ fn profile_plot(report: &Report, series: &Series) -> Result<Option<String>> {
     let Some(d) = report.detect.done().filter(|d| !d.profile.is_empty()) else {
         return Ok(None);
     };
-    let points: Vec<(f64, f64)> = d
-        .profile
-        .iter()
-        .filter_map(|p| series.index_of(p.period).map(|i| (i as f64, p.loglik)))
-        .collect();
+    let points = by_period(series, d.profile.iter().map(|p| (p.period, p.loglik)));
     let max = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     let min = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let cut = d.set_cutoff.map(|c| max - c / 2.0);
@@ -263,11 +267,7 @@ fn posterior_plot(report: &Report, series: &Series) -> Result<Option<String>> {
     let Some(d) = report.detect.done().filter(|d| !d.posterior.is_empty()) else {
         return Ok(None);
     };
-    let bars: Vec<(f64, f64)> = d
-        .posterior
-        .iter()
-        .filter_map(|p| series.index_of(p.period).map(|i| (i as f64, p.probability)))
-        .collect();
+    let bars = by_period(series, d.posterior.iter().map(|p| (p.period, p.probability)));
     let (x0, x1) = (
         bars.first().map_or(0.0, |p| p.0) - 0.5,
         bars.last().map_or(1.0, |p| p.0) + 1.5,
@@ -308,11 +308,7 @@ fn forecast_plot(report: &Report, series: &Series, unit: &str) -> Result<Option<
         .map(|r| (r.period.steps_since(series.first) as f64 + 0.5, &r.predictive))
         .collect();
     let (points, runs) = observed(series, from);
-    let y_max = top(points
-        .iter()
-        .map(|p| p.1)
-        .chain(runs.iter().map(|r| r[0].1))
-        .chain(future.iter().map(|(_, p)| p.upper_95)));
+    let y_max = top(heights(&points, &runs).chain(future.iter().map(|(_, p)| p.upper_95)));
     let frame = Frame {
         title: format!("Forecast for the next {} {unit}s", f.forecasts.len()),
         x: from as f64..future.last().map_or(n as f64, |p| p.0 + 0.5),
