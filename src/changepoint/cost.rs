@@ -40,11 +40,49 @@ fn prefix(values: impl Iterator<Item = f64>) -> Vec<f64> {
     out
 }
 
+/// Prefix sums carrying their rounding error (Neumaier's two-sum), so a
+/// segment total stays accurate when the values span many orders of
+/// magnitude: exposures of 1e9 and 1e-9 in one series lose the small ones
+/// entirely in a plain running sum, and their segment totals become 0.
+#[derive(Debug, Clone)]
+struct CompensatedPrefix {
+    sum: Vec<f64>,
+    error: Vec<f64>,
+}
+
+impl CompensatedPrefix {
+    fn new(values: impl Iterator<Item = f64>) -> CompensatedPrefix {
+        let (mut sum, mut error) = (vec![0.0], vec![0.0]);
+        let (mut acc, mut err) = (0.0f64, 0.0f64);
+        for v in values {
+            let next = acc + v;
+            err += if acc.abs() >= v.abs() {
+                (acc - next) + v
+            } else {
+                (v - next) + acc
+            };
+            acc = next;
+            sum.push(acc);
+            error.push(err);
+        }
+        CompensatedPrefix { sum, error }
+    }
+
+    /// Total of positions `a..b`.
+    #[inline]
+    fn total(&self, a: usize, b: usize) -> f64 {
+        (self.sum[b] - self.sum[a]) + (self.error[b] - self.error[a])
+    }
+}
+
 /// Poisson counts with exposure: segment rate `Y/E`, cost `-2 (Y log(Y/E) - Y)`.
+///
+/// Counts are whole numbers, so their plain prefix sums are exact below
+/// 2^53; exposures are summed with compensation.
 #[derive(Debug, Clone)]
 pub struct PoissonCost {
     y: Vec<f64>,
-    e: Vec<f64>,
+    e: CompensatedPrefix,
     constant: f64,
 }
 
@@ -60,7 +98,7 @@ impl PoissonCost {
                 .sum::<f64>();
         PoissonCost {
             y: prefix(counts.iter().copied()),
-            e: prefix((0..counts.len()).map(exposure_at)),
+            e: CompensatedPrefix::new((0..counts.len()).map(exposure_at)),
             constant,
         }
     }
@@ -71,14 +109,14 @@ impl PoissonCost {
         let exposure_at = |t: usize| exposure.map_or(1.0, |e| e[t]);
         PoissonCost {
             y: prefix(counts.iter().copied()),
-            e: prefix((0..counts.len()).map(exposure_at)),
+            e: CompensatedPrefix::new((0..counts.len()).map(exposure_at)),
             constant: 0.0,
         }
     }
 
     /// Count and exposure of positions `a..b`.
     pub fn totals(&self, a: usize, b: usize) -> (f64, f64) {
-        (self.y[b] - self.y[a], self.e[b] - self.e[a])
+        (self.y[b] - self.y[a], self.e.total(a, b))
     }
 }
 
@@ -107,6 +145,7 @@ impl SegmentCost for PoissonCost {
 pub struct GaussianMeanCost {
     s1: Vec<f64>,
     s2: Vec<f64>,
+    center: f64,
     noise: f64,
 }
 
@@ -119,16 +158,20 @@ impl GaussianMeanCost {
         diffs.sort_by(f64::total_cmp);
         let mad = if diffs.is_empty() { 0.0 } else { diffs[diffs.len() / 2] };
         let sd = mad / (std::f64::consts::SQRT_2 * 0.674_489_750_196_081_7);
+        // Centred values keep the sums of squares free of the cancellation
+        // that a large mean relative to the spread would cause.
+        let center = values.iter().sum::<f64>() / values.len().max(1) as f64;
         GaussianMeanCost {
-            s1: prefix(values.iter().copied()),
-            s2: prefix(values.iter().map(|v| v * v)),
+            s1: prefix(values.iter().map(|v| v - center)),
+            s2: prefix(values.iter().map(|v| (v - center) * (v - center))),
+            center,
             noise: if sd > 0.0 { sd * sd } else { 1.0 },
         }
     }
 
     /// Mean of positions `a..b`.
     pub fn mean(&self, a: usize, b: usize) -> f64 {
-        (self.s1[b] - self.s1[a]) / (b - a) as f64
+        self.center + (self.s1[b] - self.s1[a]) / (b - a) as f64
     }
 }
 
@@ -288,5 +331,23 @@ mod tests {
         assert!((c.cost(0, 4) - 21.0).abs() < 1e-12);
         assert!((c.cost(1, 3) - 2.0).abs() < 1e-12);
         assert!((c.mean(0, 4) - 3.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn tiny_exposures_beside_huge_ones_keep_their_segment_totals() {
+        let e = [1e9, 1.0, 1.0, 1e-9, 1e-9];
+        let c = PoissonCost::new(&[0.0, 1.0, 2.0, 3.0, 4.0], Some(&e));
+        assert!((c.totals(3, 5).1 / 2e-9 - 1.0).abs() < 1e-12, "{:?}", c.totals(3, 5));
+        assert!((c.totals(1, 4).1 / (2.0 + 1e-9) - 1.0).abs() < 1e-15);
+        assert!(c.cost(3, 5).is_finite());
+    }
+
+    #[test]
+    fn gaussian_cost_at_a_large_mean_is_the_residual_sum_of_squares() {
+        let v = [1e9 + 1.0, 1e9 + 2.0, 1e9 + 4.0, 1e9 + 7.0];
+        let c = GaussianMeanCost::new(&v);
+        assert!((c.cost(0, 4) - 21.0).abs() < 1e-6, "{}", c.cost(0, 4));
+        assert!((c.cost(1, 3) - 2.0).abs() < 1e-6);
+        assert!((c.mean(0, 4) - (1e9 + 3.5)).abs() < 1e-6);
     }
 }

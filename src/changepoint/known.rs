@@ -10,10 +10,13 @@
 //! is Binomial(`n`, `p`) with `p = E_a RR / (E_b + E_a RR)`, and the
 //! Clopper–Pearson interval for `p` maps to one for `RR`.
 
-use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete, DiscreteCDF, Normal};
+use statrs::distribution::{Binomial, ContinuousCDF, Discrete, DiscreteCDF, Normal};
+
+use statrs::function::beta::beta_reg;
 
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
+use crate::inference::root::brent;
 use crate::inference::{Interval, IntervalMethod, Level, TestResult, lr_test};
 use crate::model::{Bound, Family, Fit, ModelSpec, Term, fit};
 
@@ -204,27 +207,46 @@ pub fn exact_rate_ratio_counts(
         return None;
     }
     let alpha = 1.0 - level.value();
-    let p_low = if n_after == 0.0 {
-        0.0
+    // The interval ends for p on the log-odds scale: exp(log-odds) is the
+    // odds p / (1 - p), which scales to the rate ratio.
+    let low_log_odds = if n_after == 0.0 {
+        f64::NEG_INFINITY
     } else {
-        Beta::new(n_after, n - n_after + 1.0).ok()?.inverse_cdf(alpha / 2.0)
+        beta_quantile_log_odds(n_after, n - n_after + 1.0, alpha / 2.0)?
     };
-    let p_high = if n_after == n {
-        1.0
+    let high_log_odds = if n_after == n {
+        f64::INFINITY
     } else {
-        Beta::new(n_after + 1.0, n - n_after)
-            .ok()?
-            .inverse_cdf(1.0 - alpha / 2.0)
+        beta_quantile_log_odds(n_after + 1.0, n - n_after, 1.0 - alpha / 2.0)?
     };
-    let to_rr = |p: f64| p / (1.0 - p) * e_before / e_after;
+    let to_rr = |log_odds: f64| log_odds.exp() * e_before / e_after;
     let finite = |v: f64| v.is_finite().then_some(v);
     Some(Interval {
         estimate: (n_before > 0.0).then(|| n_after / n_before * e_before / e_after),
-        low: finite(to_rr(p_low)),
-        high: finite(to_rr(p_high)),
+        low: finite(to_rr(low_log_odds)),
+        high: finite(to_rr(high_log_odds)),
         level: level.value(),
         method: IntervalMethod::ExactConditional,
     })
+}
+
+/// The `prob` quantile of Beta(a, b) on the log-odds scale, so that tiny
+/// and near-one quantiles keep their relative precision.
+///
+/// statrs' `inverse_cdf` (AS 109) does not terminate for parameters near
+/// 10^9, which counts that size produce; bracketed root finding on the
+/// regularised incomplete beta always does.
+fn beta_quantile_log_odds(a: f64, b: f64, prob: f64) -> Option<f64> {
+    let logistic = |z: f64| 1.0 / (1.0 + (-z).exp());
+    // Above one half the upper tail, by symmetry, keeps 1 - x exact.
+    let cdf = |z: f64| {
+        if z <= 0.0 {
+            beta_reg(a, b, logistic(z))
+        } else {
+            1.0 - beta_reg(b, a, logistic(-z))
+        }
+    };
+    brent(|z| cdf(z) - prob, -745.0, 745.0, 1e-12)
 }
 
 impl Fit {
@@ -287,5 +309,20 @@ mod exact_tests {
         let (two, up) = exact_binomial_p_values(25.0, 1.0, 1e9, 1.0).unwrap();
         assert!((0.0..=1.0).contains(&two) && (0.0..=1.0).contains(&up));
         assert!(start.elapsed().as_secs_f64() < 1.0);
+    }
+
+    /// R 4.2.2: `ci <- binom.test(x, n)$conf.int; ci / (1 - ci)`.
+    #[test]
+    fn exact_interval_matches_r_from_small_counts_to_a_billion() {
+        let level = Level::new(0.95).unwrap();
+        for (nb, na, low, high, tol) in [
+            (8.0, 74.0, 4.458100015, 22.218640672, 1e-9),
+            (34.0, 1e9 + 8.0, 21047495.09, 42470080.17, 1e-7),
+        ] {
+            let ci = exact_rate_ratio_counts(nb, 1.0, na, 1.0, level).unwrap();
+            let (l, h) = (ci.low.unwrap(), ci.high.unwrap());
+            assert!((l / low - 1.0).abs() < tol, "low {l} vs {low}");
+            assert!((h / high - 1.0).abs() < tol, "high {h} vs {high}");
+        }
     }
 }

@@ -525,9 +525,15 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
     })
 }
 
+/// Probabilities proportional to `exp(logs)`; an infinite top value shares
+/// the mass among the dates that reach it, and all `-inf` gives a uniform.
 fn normalise(logs: &[f64]) -> Vec<f64> {
     let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let w: Vec<f64> = logs.iter().map(|l| (l - top).exp()).collect();
+    let w: Vec<f64> = if top.is_finite() {
+        logs.iter().map(|l| (l - top).exp()).collect()
+    } else {
+        logs.iter().map(|&l| if l == top { 1.0 } else { 0.0 }).collect()
+    };
     let total: f64 = w.iter().sum();
     w.iter().map(|v| v / total).collect()
 }

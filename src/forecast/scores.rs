@@ -4,11 +4,18 @@
 //!
 //! - Log score: `-log p(y)` (smaller is better).
 //! - Ranked probability score for counts: `sum_k (F(k) - 1{y <= k})^2`, the
-//!   discrete CRPS (Czado, Gneiting and Held 2009), summed until the
-//!   predictive tail mass falls below 1e-7, or 20,000 counts past the
-//!   outcome: for an explosive forecast whose mass reaches beyond that, the
-//!   score is a lower bound. For the Gaussian:
-//!   the CRPS of the normal with the mixture's mean and variance.
+//!   discrete CRPS (Czado, Gneiting and Held 2009). The sum runs over the
+//!   mixture's bulk (from 12 sd below the lowest draw's mean until the tail
+//!   mass is below 1e-7); the counts between the outcome and the bulk add one
+//!   each, in closed form, so an outcome of 10^9 costs nothing. When the bulk
+//!   is so wide (means beyond about 10^6) that summing it would take more than
+//!   2·10^7 steps over the draws, the score is the CRPS of the Gaussian
+//!   mixture with the same component means and variances: exact in form, and
+//!   at such means the discreteness and skew it ignores are below 1e-3 of the
+//!   score. An explosive forecast whose tail reaches past the step budget is
+//!   cut there and the score is then a lower bound.
+//! - For the Gaussian family: the CRPS of the normal with the mixture's mean
+//!   and variance.
 
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
@@ -16,11 +23,17 @@ use crate::model::Family;
 
 /// Draws used for scoring (the first of the forecast's draws).
 pub const SCORING_DRAWS: usize = 500;
-/// The RPS sum stops past the outcome once the predictive tail mass is below
-/// this (the rest adds less than this times the remaining tail length).
+/// The RPS sum stops once the outcome is passed and the predictive tail mass
+/// is below this (the rest adds less than this times the tail length).
 const TAIL: f64 = 1e-7;
-/// ... or this many counts past the outcome, for extremely heavy tails.
-const MAX_STEPS_PAST: f64 = 20_000.0;
+/// Below the outcome the sum stops at this tail mass, since each of the up
+/// to 10^9 counts left would add it twice over.
+const BELOW_OUTCOME_TAIL: f64 = 1e-12;
+/// Each draw's pmf enters the sum this many sd below its mean (its mass
+/// below is under 1e-30).
+const BULK_SDS: f64 = 12.0;
+/// Steps times draws beyond which the Gaussian-mixture CRPS is used.
+const WORK_CAP: f64 = 2e7;
 
 /// `-log` of the predictive probability (density for the Gaussian) of `y`.
 pub fn log_score(family: Family, y: f64, means: &[f64], dispersion: &[f64]) -> f64 {
@@ -55,45 +68,102 @@ pub fn rps(family: Family, y: f64, means: &[f64], dispersion: &[f64]) -> f64 {
         let n = Normal::standard();
         return sd * (z * (2.0 * n.cdf(z) - 1.0) + 2.0 * n.pdf(z) - 1.0 / std::f64::consts::PI.sqrt());
     }
-    // Per draw: pmf(0), then pmf(k+1) = pmf(k) (k + r) c / (k + 1) for NB
-    // (c = m / (r + m)), or pmf(k) m / (k + 1) for Poisson.
-    let mut pmf: Vec<f64> = (0..d)
-        .map(|i| family.loglik(0.0, means[i], 1.0, dispersion[i]).exp())
-        .collect();
     let negbin = family == Family::Negbin;
-    let size: Vec<f64> = (0..d).map(|i| if negbin { dispersion[i] } else { 0.0 }).collect();
-    let ratio: Vec<f64> = (0..d)
-        .map(|i| {
-            if negbin {
-                means[i] / (dispersion[i] + means[i])
-            } else {
-                means[i]
-            }
-        })
+    let draws: Vec<CountDraw> = (0..d)
+        .map(|i| CountDraw::new(means[i], if negbin { Some(dispersion[i]) } else { None }))
         .collect();
+    let lo = draws.iter().map(|c| c.start).fold(f64::INFINITY, f64::min);
+    let hi = draws
+        .iter()
+        .map(|c| c.mean + BULK_SDS * c.sd + 10.0)
+        .fold(0.0, f64::max);
+    if (hi - lo) * d as f64 > WORK_CAP {
+        return gaussian_mixture_crps(&draws, y);
+    }
+    // Counts in [y, lo) have F = 0 below every draw's bulk: one each.
+    let mut score = (lo - y).max(0.0);
+    let max_steps = (WORK_CAP / d as f64).max(hi - lo);
+    let mut pmf = vec![0.0; d];
     let mut cdf = 0.0;
-    let mut score = 0.0;
-    let mut k = 0.0;
-    loop {
-        cdf += pmf.iter().sum::<f64>() / d as f64;
-        let step = cdf - if y <= k { 1.0 } else { 0.0 };
-        score += step * step;
-        if k >= y && (cdf >= 1.0 - TAIL || k > y + MAX_STEPS_PAST) {
+    let mut k = lo;
+    while k - lo <= max_steps {
+        let mut mass = 0.0;
+        for (p, draw) in pmf.iter_mut().zip(&draws) {
+            if k == draw.start {
+                *p = family.loglik(k, draw.mean, 1.0, draw.size.unwrap_or(1.0)).exp();
+            } else if k > draw.start {
+                // pmf(k) from pmf(k - 1): (k - 1 + r) c / k for NB (c = m / (r + m)), m / k for Poisson.
+                *p *= draw.step(k);
+            }
+            mass += *p;
+        }
+        cdf += mass / d as f64;
+        if k < y && cdf >= 1.0 - BELOW_OUTCOME_TAIL {
             break;
         }
-        let inv = 1.0 / (k + 1.0);
-        if negbin {
-            for ((p, r), c) in pmf.iter_mut().zip(&size).zip(&ratio) {
-                *p *= (k + r) * c * inv;
-            }
-        } else {
-            for (p, c) in pmf.iter_mut().zip(&ratio) {
-                *p *= c * inv;
-            }
+        let step = cdf - if y <= k { 1.0 } else { 0.0 };
+        score += step * step;
+        if k >= y && cdf >= 1.0 - TAIL {
+            break;
         }
         k += 1.0;
     }
-    score
+    // Every count from here to y - 1 has F = 1 with the outcome above: one each.
+    score + (y - k).max(0.0) * cdf * cdf
+}
+
+/// One draw of a count predictive: its mean, NB size, sd, and the count at
+/// which its pmf enters the RPS sum.
+struct CountDraw {
+    mean: f64,
+    size: Option<f64>,
+    sd: f64,
+    start: f64,
+}
+
+impl CountDraw {
+    fn new(mean: f64, size: Option<f64>) -> CountDraw {
+        let var = mean + size.map_or(0.0, |r| mean * mean / r);
+        let sd = var.sqrt();
+        CountDraw {
+            mean,
+            size,
+            sd,
+            start: (mean - BULK_SDS * sd).floor().max(0.0),
+        }
+    }
+
+    /// pmf(k) / pmf(k - 1).
+    fn step(&self, k: f64) -> f64 {
+        match self.size {
+            Some(r) => (k - 1.0 + r) * (self.mean / (r + self.mean)) / k,
+            None => self.mean / k,
+        }
+    }
+}
+
+/// CRPS of the equal-weight mixture of normals with the draws' means and
+/// variances: `E|X - y| - E|X - X'| / 2`, each term in closed form
+/// (Grimit et al. 2006).
+fn gaussian_mixture_crps(draws: &[CountDraw], y: f64) -> f64 {
+    let standard = Normal::standard();
+    // E|N(mu, s^2)| = s (z (2 Phi(z) - 1) + 2 phi(z)), z = mu / s.
+    let abs_mean = |mu: f64, s: f64| {
+        if s == 0.0 {
+            return mu.abs();
+        }
+        let z = mu / s;
+        s * (z * (2.0 * standard.cdf(z) - 1.0) + 2.0 * standard.pdf(z))
+    };
+    let d = draws.len() as f64;
+    let to_outcome: f64 = draws.iter().map(|a| abs_mean(y - a.mean, a.sd)).sum::<f64>() / d;
+    let between: f64 = draws
+        .iter()
+        .flat_map(|a| draws.iter().map(move |b| (a, b)))
+        .map(|(a, b)| abs_mean(a.mean - b.mean, a.sd.hypot(b.sd)))
+        .sum::<f64>()
+        / (d * d);
+    to_outcome - between / 2.0
 }
 
 #[cfg(test)]
@@ -115,6 +185,56 @@ mod tests {
                 (rps(Family::Poisson, y, &[mu], &[1.0]) - direct).abs() < 1e-12,
                 "y = {y}"
             );
+        }
+    }
+
+    /// The RPS as the plain sum over 0..=n with statrs' CDFs.
+    fn direct_rps(y: f64, means: &[f64], n: u64) -> f64 {
+        use statrs::distribution::{DiscreteCDF, Poisson};
+        let cdfs: Vec<Poisson> = means.iter().map(|&m| Poisson::new(m).unwrap()).collect();
+        (0..=n)
+            .map(|k| {
+                let f = cdfs.iter().map(|p| p.cdf(k)).sum::<f64>() / means.len() as f64;
+                (f - if y <= k as f64 { 1.0 } else { 0.0 }).powi(2)
+            })
+            .sum()
+    }
+
+    #[test]
+    fn far_outcomes_and_far_apart_draws_match_the_direct_sum() {
+        for (y, means) in [
+            (5000.0, vec![2.0, 3.0]),
+            (0.0, vec![900.0]),
+            (40.0, vec![100.0, 10_000.0]),
+            (12_000.0, vec![1500.0, 800.0, 10_000.0]),
+        ] {
+            let ours = rps(Family::Poisson, y, &means, &vec![1.0; means.len()]);
+            let direct = direct_rps(y, &means, 20_000);
+            assert!(
+                (ours - direct).abs() < 1e-6 * direct.max(1.0),
+                "{y} {means:?}: {ours} vs {direct}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_billion_outcome_or_mean_takes_no_time() {
+        let start = std::time::Instant::now();
+        let far = rps(Family::Poisson, 1e9, &[20.0; 500], &[1.0; 500]);
+        assert!((far / (1e9 - 20.0) - 1.0).abs() < 1e-8, "{far}");
+        let huge = rps(Family::Negbin, 8.0, &[1e9; 500], &[5.0; 500]);
+        assert!(huge.is_finite() && huge > 0.5e9, "{huge}");
+        assert!(start.elapsed().as_secs_f64() < 1.0);
+    }
+
+    #[test]
+    fn the_gaussian_mixture_crps_is_close_to_the_rps_at_large_means() {
+        for y in [99_000.0, 100_000.0, 101_500.0] {
+            let means = [99_500.0, 100_400.0];
+            let exact = rps(Family::Poisson, y, &means, &[1.0, 1.0]);
+            let draws: Vec<CountDraw> = means.iter().map(|&m| CountDraw::new(m, None)).collect();
+            let approx = gaussian_mixture_crps(&draws, y);
+            assert!((approx / exact - 1.0).abs() < 1e-3, "{y}: {approx} vs {exact}");
         }
     }
 
