@@ -302,9 +302,12 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
     };
     let mut rows = Vec::new();
     for m in 0..spec.models.len() {
-        for step in 1..=spec.horizon {
-            rows.push(summarise(m, Some(step)));
-        }
+        // Steps that no origin reaches (the series ends first) have no row.
+        rows.extend(
+            (1..=spec.horizon)
+                .map(|step| summarise(m, Some(step)))
+                .filter(|row| row.n > 0),
+        );
     }
     let mut overall: Vec<ScoreRow> = (0..spec.models.len()).map(|m| summarise(m, None)).collect();
     overall.sort_by(|a, b| a.rps.total_cmp(&b.rps));

@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{CovarianceKind, Level, covariance_root};
+use crate::model::fit::{THETA_MAX, THETA_MIN};
 use crate::model::{Design, Family, Fit, Term};
 use crate::simulate::{poisson, stream_rng};
 
@@ -218,7 +219,13 @@ pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forec
 
     // Simulation: coefficients, dispersion, then counts.
     let root = covariance_root(&cov);
-    let theta_sd = fit.theta.zip(fit.theta_std_error()).map(|(t, se)| se / t);
+    // Theta at its cap (no over-dispersion) is held there: its standard
+    // error is meaningless and a drawn theta would leave the model's range.
+    let theta_sd = fit
+        .theta
+        .filter(|&t| t < THETA_MAX)
+        .zip(fit.theta_std_error())
+        .map(|(t, se)| se / t);
     let sigma = fit.sigma2.map(f64::sqrt);
     let p = beta.len();
     let sims: Vec<(Vec<f64>, Vec<f64>, f64)> = (0..spec.draws)
@@ -240,7 +247,7 @@ pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forec
                     } else {
                         0.0
                     };
-                    theta * (sd * e).exp()
+                    (theta * (sd * e).exp()).clamp(THETA_MIN, THETA_MAX)
                 }
                 Family::Gaussian => sigma.unwrap_or(1.0),
                 Family::Poisson => 1.0,

@@ -274,6 +274,8 @@ pub(crate) struct RawFit {
 const MAX_ITERATIONS: usize = 200;
 /// Largest theta before NB is treated as Poisson (no over-dispersion).
 pub(crate) const THETA_MAX: f64 = 1e8;
+/// Smallest theta the fit and the forecast draws use.
+pub(crate) const THETA_MIN: f64 = 1e-3;
 
 /// Longest step of a log-link coefficient in one scoring iteration.
 const MAX_LOG_STEP: f64 = 8.0;
@@ -489,7 +491,7 @@ fn moment_theta(problem: &Problem, beta: &[f64]) -> f64 {
         .sum();
     let theta = problem.obs.len() as f64 / s;
     if theta.is_finite() && theta > 0.0 {
-        theta.clamp(1e-3, THETA_MAX)
+        theta.clamp(THETA_MIN, THETA_MAX)
     } else {
         1.0
     }

@@ -24,11 +24,14 @@ use super::fit::{Fit, ModelSpec, ObsData, Problem, finish, fit_problem};
 use super::{Family, Term};
 use crate::error::{Error, Result};
 
-/// What to fit: a family and whether to add an intercept column.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What to fit: a family, whether to add an intercept column, and an
+/// optional offset (a covariate with coefficient fixed at 1, such as log
+/// exposure).
+#[derive(Debug, Clone, PartialEq)]
 pub struct GlmParams {
     family: Family,
     intercept: bool,
+    offset: Option<Array1<f64>>,
 }
 
 impl GlmParams {
@@ -37,12 +40,23 @@ impl GlmParams {
         GlmParams {
             family,
             intercept: true,
+            offset: None,
         }
     }
 
     /// Whether to add an intercept column (default true).
     pub fn with_intercept(self, intercept: bool) -> GlmParams {
         GlmParams { intercept, ..self }
+    }
+
+    /// A per-record offset added to the linear predictor with coefficient 1
+    /// (log exposure for a rate model). `predict` gives means at offset 0,
+    /// that is per unit of exposure.
+    pub fn with_offset(self, offset: Array1<f64>) -> GlmParams {
+        GlmParams {
+            offset: Some(offset),
+            ..self
+        }
     }
 }
 
@@ -82,12 +96,19 @@ impl<D: Data<Elem = f64>, T: Data<Elem = f64>> LinfaFit<ArrayBase<D, Ix2>, Array
                 self.family.name()
             )));
         }
-        let offset_col = usize::from(self.intercept);
-        let x = Array2::from_shape_fn((n, k + offset_col), |(i, j)| {
-            if j < offset_col {
+        let offset = self.offset.clone().unwrap_or_else(|| Array1::zeros(n));
+        if offset.len() != n || offset.iter().any(|o| !o.is_finite()) {
+            return Err(Error::Spec(format!(
+                "the offset has {} values for {n} records, or one is not finite; give one finite offset per record",
+                offset.len()
+            )));
+        }
+        let intercept_col = usize::from(self.intercept);
+        let x = Array2::from_shape_fn((n, k + intercept_col), |(i, j)| {
+            if j < intercept_col {
                 1.0
             } else {
-                records[[i, j - offset_col]]
+                records[[i, j - intercept_col]]
             }
         });
         let mut terms: Vec<Term> = (1..=k).map(|j| Term::Covariate(format!("x{j}"))).collect();
@@ -107,7 +128,7 @@ impl<D: Data<Elem = f64>, T: Data<Elem = f64>> LinfaFit<ArrayBase<D, Ix2>, Array
         let problem = Problem {
             family: self.family,
             x,
-            offset: Array1::zeros(n),
+            offset,
             obs: Arc::new(obs),
         };
         let raw = fit_problem(&problem, None, None)?;
