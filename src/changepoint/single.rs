@@ -43,6 +43,9 @@
 //! - James, B., James, K. L. and Siegmund, D. (1987). Tests for a change-point.
 //!   *Biometrika* 74, 71–83.
 
+use linfa::Dataset;
+use linfa::traits::Fit as _;
+use ndarray::{Array1, Array2};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, Normal, StandardNormal};
 use rayon::prelude::*;
@@ -54,6 +57,7 @@ use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{CovarianceKind, Interval, Level, covariance_root};
 use crate::model::fit::negbin_theta_iid;
+use crate::model::linfa::GlmParams;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
 use crate::simulate::{poisson, stream_rng};
 
@@ -487,21 +491,30 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
     };
 
     let at = series.index_of(dates[best]).expect("candidate dates lie in the series");
-    let level = spec.level;
-    let rate_at = |t: usize| -> Result<Interval> {
-        let c = fit_at_best.design_row(t);
-        let i = fit_at_best.profile_interval_of(&c, level, fit_at_best.bound_of(&c), None)?;
-        Ok(if fit_at_best.spec.family.log_link() {
-            i.map(f64::exp)
-        } else {
-            i
-        })
+    // The fit whose profile likelihood gives the intervals, and its design
+    // rows before and after the break.
+    let totals_fit;
+    let (interval_fit, row_before, row_after) = match &scan {
+        Scan::Closed {
+            family: Family::Poisson,
+            exposure,
+        } => {
+            totals_fit = segment_totals_fit(&y, exposure.as_deref(), positions[best])?;
+            (&totals_fit, vec![1.0, 0.0], vec![1.0, 1.0])
+        }
+        _ => (&fit_at_best, fit_at_best.design_row(at - 1), fit_at_best.design_row(at)),
     };
-    let rate_before = rate_at(at - 1)?;
-    let rate_after = rate_at(at)?;
-    let j = fit_at_best.beta.len() - 1;
-    let rate_ratio = if fit_at_best.spec.family.log_link() {
-        Some(fit_at_best.profile_interval(j, level)?.map(f64::exp))
+    let level = spec.level;
+    let log_link = interval_fit.spec.family.log_link();
+    let rate_of = |c: &[f64]| -> Result<Interval> {
+        let i = interval_fit.profile_interval_of(c, level, interval_fit.bound_of(c), None)?;
+        Ok(if log_link { i.map(f64::exp) } else { i })
+    };
+    let rate_before = rate_of(&row_before)?;
+    let rate_after = rate_of(&row_after)?;
+    let rate_ratio = if log_link {
+        let j = interval_fit.beta.len() - 1;
+        Some(interval_fit.profile_interval(j, level)?.map(f64::exp))
     } else {
         None
     };
@@ -523,6 +536,21 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
         rate_after,
         rate_ratio,
     })
+}
+
+/// The Poisson two-rate fit on the segment totals either side of `split`:
+/// the totals are sufficient, so its profile likelihood ratios for the two
+/// rates and their ratio are those of the full fit, at O(1) instead of
+/// O(n) per evaluation (the intervals at n = 10^6 took minutes).
+fn segment_totals_fit(y: &[f64], exposure: Option<&[f64]>, split: usize) -> Result<Fit> {
+    let totals = PoissonCost::relative(y, exposure);
+    let (y_before, e_before) = totals.totals(0, split);
+    let (y_after, e_after) = totals.totals(split, y.len());
+    let step = Array2::from_shape_vec((2, 1), vec![0.0, 1.0]).expect("two rows of one column");
+    GlmParams::new(Family::Poisson)
+        .with_offset(Array1::from(vec![e_before.ln(), e_after.ln()]))
+        .fit(&Dataset::new(step, Array1::from(vec![y_before, y_after])))
+        .map(|model| model.fit)
 }
 
 /// Probabilities proportional to `exp(logs)`; an infinite top value shares

@@ -38,15 +38,17 @@ const WORK_CAP: f64 = 2e7;
 /// `-log` of the predictive probability (density for the Gaussian) of `y`.
 pub fn log_score(family: Family, y: f64, means: &[f64], dispersion: &[f64]) -> f64 {
     let d = means.len().min(SCORING_DRAWS);
-    let p: f64 = (0..d)
-        .map(|i| {
-            family
-                .loglik(y, means[i], 1.0, dispersion_phi(family, dispersion[i]))
-                .exp()
-        })
-        .sum::<f64>()
-        / d as f64;
-    -p.ln()
+    // log of the mixture probability by log-sum-exp, so an outcome far in
+    // the tail scores its (large) finite value instead of underflowing.
+    let logs: Vec<f64> = (0..d)
+        .map(|i| family.loglik(y, means[i], 1.0, dispersion_phi(family, dispersion[i])))
+        .collect();
+    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if top == f64::NEG_INFINITY {
+        return f64::INFINITY;
+    }
+    let sum: f64 = logs.iter().map(|l| (l - top).exp()).sum();
+    -(top + (sum / d as f64).ln())
 }
 
 fn dispersion_phi(family: Family, dispersion: f64) -> f64 {

@@ -280,7 +280,7 @@ pub(crate) const THETA_MIN: f64 = 1e-3;
 /// Longest step of a log-link coefficient in one scoring iteration.
 const MAX_LOG_STEP: f64 = 8.0;
 /// Newton decrement, relative to `1 + |l|`, below which scoring stops.
-const DECREMENT_TOL: f64 = 1e-16;
+const DECREMENT_TOL: f64 = 1e-12;
 
 /// Fisher scoring for beta at fixed theta, stopping when the Newton decrement
 /// falls below `tol (1 + |l|)`; returns (beta, converged, iterations).
