@@ -334,6 +334,82 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// (name, event log contents, `aggregate` options after the log, the exact
+/// error line after `error: ` and the log's path)
+const EVENT_LOG_CASES: &[(&str, &[u8], &[&str], &str)] = &[
+    (
+        "log_empty",
+        b"",
+        &[],
+        ": the file is empty; give an event log with a header",
+    ),
+    (
+        "log_header_only",
+        b"time_start,model,launched\n",
+        &[],
+        ": the log has a header but no rows",
+    ),
+    (
+        "log_no_model_column",
+        b"time_start,launched\n2024-02-15,4\n",
+        &[],
+        ", line 1: there is no column `model`; the columns are time_start, launched",
+    ),
+    (
+        "log_no_count_column",
+        b"time_start,model,fired\n2024-02-15,KN-23,4\n",
+        &[],
+        ", line 1: there is no column `launched`; the columns are time_start, model, fired",
+    ),
+    (
+        "log_no_time_column",
+        b"when,model,launched\n2024-02-15,KN-23,4\n",
+        &[],
+        ", line 1: there is no column `time_start`; the columns are when, model, launched",
+    ),
+    (
+        "log_not_utf8",
+        b"time_start,model,launched\n2024-02-15,KN-23,4\xff\n",
+        &[],
+        ", line 2: the text is not valid UTF-8; save the file as UTF-8",
+    ),
+    (
+        "log_short_row",
+        b"time_start,model,launched\n2024-02-15,KN-23\n",
+        &[],
+        ", line 2: the row has 2 fields but the header has 3; make every row as long as the header",
+    ),
+    (
+        "log_unclosed_quote",
+        b"time_start,model,launched\n\"2024-02-15,KN-23,4\n",
+        &[],
+        ", line 2: the row has 1 fields but the header has 3; make every row as long as the header",
+    ),
+    (
+        "log_no_readable_time",
+        b"time_start,model,launched\nyesterday,KN-23,4\nsoon,KN-23,2\n",
+        &[],
+        ": no row has a readable `time_start`; times look like 2024-07-01 or 2024-07-01 18:00",
+    ),
+    (
+        "log_count_column_option_missing",
+        b"time_start,model,launched\n2024-02-15,KN-23,4\n",
+        &["--count-column", "fired"],
+        ", line 1: there is no column `fired`; the columns are time_start, model, launched",
+    ),
+];
+
+#[test]
+fn every_malformed_event_log_is_one_clear_error_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes, options, expected) in EVENT_LOG_CASES {
+        let log = temp_file(&dir, &format!("{name}.csv"), bytes);
+        let run = countshift(&[&["aggregate", log.as_str(), "--model-regex", "KN"], *options].concat());
+        assert_eq!(run.code, 2, "{name}: exit code, stderr: {}", run.stderr);
+        assert_eq!(run.stderr.trim(), format!("error: {log}{expected}"), "{name}");
+    }
+}
+
 #[test]
 fn every_impossible_option_is_one_clear_error_with_exit_code_2() {
     for (name, args, expected) in OPTION_CASES {
@@ -392,6 +468,16 @@ fn catalogue() -> String {
         out += &format!(
             "| {name} | `{}` | {} |\n",
             cell(&String::from_utf8_lossy(bytes)),
+            cell(expected)
+        );
+    }
+    out += "\n## Event logs (`countshift aggregate LOG --model-regex KN ...`)\n\n\
+            | case | log | options | the error line, after `error: LOG` |\n| --- | --- | --- | --- |\n";
+    for (name, bytes, options, expected) in EVENT_LOG_CASES {
+        out += &format!(
+            "| {name} | `{}` | `{}` | {} |\n",
+            cell(&String::from_utf8_lossy(bytes)),
+            cell(&options.join(" ")),
             cell(expected)
         );
     }

@@ -17,7 +17,9 @@ use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, Array2};
 use serde::Serialize;
 
-use super::family::{Family, negbin_theta_derivatives};
+use statrs::function::gamma::{digamma, ln_gamma};
+
+use super::family::{Family, trigamma};
 use super::terms::{Design, Term};
 use crate::data::{Response, Series};
 use crate::error::{Error, Result};
@@ -508,24 +510,12 @@ fn moment_theta(problem: &Problem, beta: &[f64]) -> f64 {
 /// Maximises the NB log-likelihood in theta at fixed beta (Newton in log theta).
 fn theta_ml(problem: &Problem, beta: &[f64], start: f64) -> f64 {
     let means = problem.means(beta);
-    let ll = |th: f64| -> f64 {
-        problem
-            .obs
-            .iter()
-            .zip(&means)
-            .map(|(o, &m)| Family::Negbin.loglik(o.y, m, o.k, th))
-            .sum()
-    };
+    let profile = ThetaProfile::new(problem, &means);
     let mut log_theta = start.ln();
-    let mut current = ll(start);
+    let mut current = profile.loglik(start);
     for _ in 0..100 {
         let theta = log_theta.exp();
-        let (d1, d2) = problem
-            .obs
-            .iter()
-            .zip(&means)
-            .map(|(o, &m)| negbin_theta_derivatives(o.y, m, o.k, theta))
-            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let (d1, d2) = profile.derivatives(theta);
         // Chain rule to log theta.
         let g = d1 * theta;
         let h = d2 * theta * theta + d1 * theta;
@@ -534,7 +524,7 @@ fn theta_ml(problem: &Problem, beta: &[f64], start: f64) -> f64 {
         let mut accepted = false;
         for _ in 0..40 {
             let cand = (log_theta + step).min(THETA_MAX.ln());
-            let v = ll(cand.exp());
+            let v = profile.loglik(cand.exp());
             if v.is_finite() && v >= current - 1e-14 * (1.0 + current.abs()) {
                 accepted = (cand - log_theta).abs() > 0.0;
                 log_theta = cand;
@@ -548,6 +538,112 @@ fn theta_ml(problem: &Problem, beta: &[f64], start: f64) -> f64 {
         }
     }
     log_theta.exp().min(THETA_MAX)
+}
+
+/// The NB log-likelihood as a function of theta at fixed means, split so
+/// that the gamma-function terms, which depend on the observation only
+/// through `(y, k)`, are summed once per distinct pair: counts repeat, so
+/// 10^6 observations hold a few hundred pairs, and each evaluation costs one
+/// log per observation instead of two `ln_gamma` calls.
+struct ThetaProfile<'a> {
+    /// Distinct `(y, k)` with their multiplicities.
+    groups: Vec<(f64, f64, f64)>,
+    obs: &'a [ObsData],
+    means: &'a [f64],
+    /// Whether some observation is impossible at any theta (a zero mean
+    /// with a positive count).
+    impossible: bool,
+}
+
+impl<'a> ThetaProfile<'a> {
+    fn new(problem: &'a Problem, means: &'a [f64]) -> ThetaProfile<'a> {
+        let mut counts: std::collections::HashMap<(u64, u64), f64> = std::collections::HashMap::new();
+        for o in problem.obs.iter() {
+            *counts.entry((o.y.to_bits(), o.k.to_bits())).or_insert(0.0) += 1.0;
+        }
+        let mut groups: Vec<(f64, f64, f64)> = counts
+            .into_iter()
+            .map(|((y, k), c)| (f64::from_bits(y), f64::from_bits(k), c))
+            .collect();
+        // A fixed order keeps the sums, and so the fit, reproducible.
+        groups.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let impossible = problem.obs.iter().zip(means).any(|(o, &m)| m <= 0.0 && o.y > 0.0);
+        ThetaProfile {
+            groups,
+            obs: &problem.obs,
+            means,
+            impossible,
+        }
+    }
+
+    /// The log-likelihood up to terms free of theta (`y ln m - lnG(y + 1)`):
+    /// per group `A(y, r) = lnG(y + r) - lnG(r) - y ln r`, per observation
+    /// `-(r + y) ln(1 + m / r)`, with `r = k theta`. Written this way nothing
+    /// cancels as theta grows (both parts go to their limits, 0 and `-m`),
+    /// so the search can follow a flat likelihood to theta's cap.
+    fn loglik(&self, theta: f64) -> f64 {
+        if self.impossible {
+            return f64::NEG_INFINITY;
+        }
+        let gamma_terms: f64 = self
+            .groups
+            .iter()
+            .map(|&(y, k, c)| c * log_rising_ratio(y, k * theta))
+            .sum();
+        let mean_terms: f64 = self
+            .obs
+            .iter()
+            .zip(self.means)
+            .filter(|&(_, &m)| m > 0.0)
+            .map(|(o, &m)| {
+                let r = o.k * theta;
+                -(r + o.y) * (m / r).ln_1p()
+            })
+            .sum();
+        gamma_terms + mean_terms
+    }
+
+    /// First and second derivatives in theta, as `negbin_theta_derivatives`
+    /// summed over the observations.
+    fn derivatives(&self, theta: f64) -> (f64, f64) {
+        let (mut d1, mut d2) = self.groups.iter().fold((0.0, 0.0), |(a, b), &(y, k, c)| {
+            let r = k * theta;
+            let (psi, psi1) = rising_derivatives(y, r);
+            (a + c * k * psi, b + c * k * k * psi1)
+        });
+        for (o, &m) in self.obs.iter().zip(self.means) {
+            let r = o.k * theta;
+            d1 += o.k * ((m - o.y) / (r + m) - (m / r).ln_1p());
+            d2 += o.k * o.k * (1.0 / r - 1.0 / (r + m) - (m - o.y) / ((r + m) * (r + m)));
+        }
+        (d1, d2)
+    }
+}
+
+/// Counts up to this are summed term by term in the rising factorial.
+const RISING_SUM_MAX: f64 = 200.0;
+
+/// `lnG(y + r) - lnG(r) - y ln r`: for a whole `y` up to `RISING_SUM_MAX`
+/// the exact sum `sum_{j<y} ln(1 + j/r)`, else by `ln_gamma`.
+fn log_rising_ratio(y: f64, r: f64) -> f64 {
+    if y.fract() == 0.0 && y <= RISING_SUM_MAX {
+        (1..y as u32).map(|j| (f64::from(j) / r).ln_1p()).sum()
+    } else {
+        ln_gamma(y + r) - ln_gamma(r) - y * r.ln()
+    }
+}
+
+/// `digamma(y + r) - digamma(r)` and `trigamma(y + r) - trigamma(r)`: sums
+/// of `1/(r + j)` and `-1/(r + j)^2` for a small whole `y`.
+fn rising_derivatives(y: f64, r: f64) -> (f64, f64) {
+    if y.fract() == 0.0 && y <= RISING_SUM_MAX {
+        (0..y as u32).fold((0.0, 0.0), |(a, b), j| {
+            let x = r + f64::from(j);
+            (a + 1.0 / x, b - 1.0 / (x * x))
+        })
+    } else {
+        (digamma(y + r) - digamma(r), trigamma(y + r) - trigamma(r))
+    }
 }
 
 /// Assembles the fit, detecting estimates at infinity.
