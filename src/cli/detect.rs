@@ -28,7 +28,7 @@ pub struct DetectArgs {
     data: DataArgs,
     #[command(flatten)]
     model: ModelArgs,
-    /// Fewest observations in a segment (default: 15% of the observations, at least 2).
+    /// Fewest observations in a segment (default: 15% of the observations, at least 2; for PELT, 2).
     #[arg(long, value_name = "N")]
     min_segment: Option<usize>,
     /// Largest number of breaks (1: one break with p-value, date set and posterior).
@@ -69,9 +69,12 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     } else {
         series.n_periods
     };
-    let min_segment = args
-        .min_segment
-        .unwrap_or_else(|| ((0.15 * n as f64).floor() as usize).max(2));
+    // PELT is for long series with many breaks: a 15% trimming would forbid
+    // them, and its pruning waits a minimum segment, so it would be quadratic.
+    let min_segment = args.min_segment.unwrap_or_else(|| match args.method {
+        Method::Pelt => 2,
+        Method::Dp => ((0.15 * n as f64).floor() as usize).max(2),
+    });
     if min_segment == 0 {
         return Err(UsageError("--min-segment must be at least 1".into()).into());
     }

@@ -1,0 +1,100 @@
+//! Scale: a 10^6-row series and a 10^6-row event log through `inspect`,
+//! `aggregate`, `fit` and `detect --method pelt`, each under 500 MB of peak
+//! memory (maximum resident set size from `/usr/bin/time -v`). Ignored: it
+//! takes about 15 s and needs GNU time;
+//! `cargo test --release --test scale -- --ignored --nocapture`.
+
+use std::fmt::Write as _;
+use std::process::Command;
+
+const ROWS: usize = 1_000_000;
+const LIMIT_MB: f64 = 500.0;
+
+/// A series of `ROWS` integer periods with exposure and a rate that
+/// changes every 100 periods (a deterministic pseudo-random count).
+fn series_file(dir: &std::path::Path) -> String {
+    let mut text = String::with_capacity(ROWS * 16);
+    text.push_str("period,count,exposure\n");
+    let mut state: u64 = 7;
+    for t in 1..=ROWS {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let level = [3u64, 6, 3, 9, 4][(t / 100) % 5];
+        let count = level + (state >> 60) % 4;
+        let _ = writeln!(text, "{t},{count},{}", 90 + (state >> 40) % 20);
+    }
+    let path = dir.join("series.csv");
+    std::fs::write(&path, text).expect("temporary file");
+    path.to_string_lossy().into_owned()
+}
+
+/// An event log of `ROWS` rows in the Air Force log's layout, spread over
+/// 1990-2026 by day.
+fn event_log(dir: &std::path::Path) -> String {
+    let models = ["Shahed-136/131", "Iskander-M/KN-23", "Kh-101/Kh-555", "X-59"];
+    let mut text = String::with_capacity(ROWS * 48);
+    text.push_str("time_start,time_end,model,launched,destroyed\n");
+    let mut state: u64 = 11;
+    for _ in 0..ROWS {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let day = (state >> 33) % (36 * 365);
+        let date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).expect("a date") + chrono::Days::new(day);
+        let model = models[((state >> 20) % 4) as usize];
+        let launched = 1 + (state >> 50) % 40;
+        let _ = writeln!(text, "{date} 18:00,{date} 23:00,{model},{launched},{}", launched / 2);
+    }
+    let path = dir.join("log.csv");
+    std::fs::write(&path, text).expect("temporary file");
+    path.to_string_lossy().into_owned()
+}
+
+/// Runs the binary under GNU time; returns the peak resident set in MB.
+fn peak_mb(args: &[&str]) -> f64 {
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_countshift"))
+        .args(args)
+        .output()
+        .expect("/usr/bin/time runs (GNU time is needed)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    let kb: f64 = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .and_then(|v| v.parse().ok())
+        .expect("GNU time reports the maximum resident set size");
+    kb / 1024.0
+}
+
+#[test]
+#[ignore = "10^6 rows through four commands, about 15 s; run with --ignored"]
+fn a_million_rows_stay_under_500_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = series_file(dir.path());
+    let log = event_log(dir.path());
+    let aggregated = dir.path().join("agg.csv").to_string_lossy().into_owned();
+    for args in [
+        vec!["inspect", "--data", &series, "--format", "json"],
+        vec![
+            "aggregate",
+            &log,
+            "--frequency",
+            "day",
+            "--model-regex",
+            "KN-23",
+            "-o",
+            &aggregated,
+        ],
+        vec![
+            "fit", "--data", &series, "--terms", "trend", "--wald", "--format", "json",
+        ],
+        vec!["detect", "--data", &series, "--method", "pelt", "--format", "json"],
+    ] {
+        let mb = peak_mb(&args);
+        println!("{}: {mb:.0} MB", args[0]);
+        assert!(mb < LIMIT_MB, "{args:?} peaked at {mb:.0} MB");
+    }
+}
