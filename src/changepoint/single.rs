@@ -332,6 +332,16 @@ fn prepare<'a>(series: &'a Series, spec: &'a DetectSpec) -> Result<Prepared<'a>>
     })
 }
 
+/// The earliest date whose profile log-likelihood is within rounding
+/// (1e-9 relative) of the maximum. Dates inside a run of zero counts tie
+/// exactly in theory, and a strict maximum would let rounding noise of
+/// 1e-13 pick among them, so the answer could change with the order of a sum.
+fn best_index(profile: &[f64]) -> usize {
+    let top = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let tolerance = 1e-9 * (1.0 + top.abs());
+    profile.iter().position(|&l| l >= top - tolerance).unwrap_or(0)
+}
+
 /// The date of the profile-likelihood maximum only (no p-value, set or
 /// intervals): what `step@auto` needs.
 ///
@@ -340,10 +350,7 @@ fn prepare<'a>(series: &'a Series, spec: &'a DetectSpec) -> Result<Prepared<'a>>
 pub fn best_date(series: &Series, spec: &DetectSpec) -> Result<Period> {
     let p = prepare(series, spec)?;
     let (profile, _) = p.scan.profile(&p.y, &p.positions, &p.dates)?;
-    let best = (0..profile.len())
-        .max_by(|&a, &b| profile[a].total_cmp(&profile[b]).then(b.cmp(&a)))
-        .expect("candidates");
-    Ok(p.dates[best])
+    Ok(p.dates[best_index(&profile)])
 }
 
 /// Searches for one break.
@@ -363,9 +370,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
         h,
     } = prepare(series, spec)?;
     let (profile, null_loglik) = scan.profile(&y, &positions, &dates)?;
-    let best = (0..profile.len())
-        .max_by(|&a, &b| profile[a].total_cmp(&profile[b]).then(b.cmp(&a)))
-        .expect("candidates");
+    let best = best_index(&profile);
     let sup_of = |profile: &[f64], null: f64| 2.0 * (profile.iter().copied().fold(f64::NEG_INFINITY, f64::max) - null);
     let sup_lr = sup_of(&profile, null_loglik).max(0.0);
 

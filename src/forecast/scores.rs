@@ -92,25 +92,42 @@ pub fn rps(family: Family, y: f64, means: &[f64], dispersion: &[f64]) -> f64 {
     if kept < MIN_SUMMED_DRAWS.min(d) {
         return gaussian_mixture_crps(&draws, y);
     }
-    let draws: Vec<CountDraw> = draws.into_iter().step_by(d.div_ceil(kept)).collect();
+    let mut draws: Vec<CountDraw> = draws.into_iter().step_by(d.div_ceil(kept)).collect();
+    // In order of entry, so that the draws in the sum are a prefix.
+    draws.sort_by(|a, b| a.start.total_cmp(&b.start));
     let d = draws.len();
-    let lo = draws.iter().map(|c| c.start).fold(f64::INFINITY, f64::min);
+    let lo = draws[0].start;
     // Counts in [y, lo) have F = 0 below every draw's bulk: one each.
     let mut score = (lo - y).max(0.0);
     let max_steps = (WORK_CAP / d as f64).max(hi - lo);
+    // pmf(k) = pmf(k - 1) (a k + b) / k: NB a = c, b = (r - 1) c with
+    // c = m / (r + m); Poisson a = 0, b = m.
+    let (slope, intercept): (Vec<f64>, Vec<f64>) = draws
+        .iter()
+        .map(|draw| match draw.size {
+            Some(r) => {
+                let c = draw.mean / (r + draw.mean);
+                (c, (r - 1.0) * c)
+            }
+            None => (0.0, draw.mean),
+        })
+        .unzip();
     let mut pmf = vec![0.0; d];
+    let mut active = 0;
     let mut cdf = 0.0;
     let mut k = lo;
     while k - lo <= max_steps {
+        let inv_k = 1.0 / k;
         let mut mass = 0.0;
-        for (p, draw) in pmf.iter_mut().zip(&draws) {
-            if k == draw.start {
-                *p = family.loglik(k, draw.mean, 1.0, draw.size.unwrap_or(1.0)).exp();
-            } else if k > draw.start {
-                // pmf(k) from pmf(k - 1): (k - 1 + r) c / k for NB (c = m / (r + m)), m / k for Poisson.
-                *p *= draw.step(k);
-            }
-            mass += *p;
+        for i in 0..active {
+            pmf[i] *= (slope[i] * k + intercept[i]) * inv_k;
+            mass += pmf[i];
+        }
+        while active < d && draws[active].start == k {
+            let draw = &draws[active];
+            pmf[active] = family.loglik(k, draw.mean, 1.0, draw.size.unwrap_or(1.0)).exp();
+            mass += pmf[active];
+            active += 1;
         }
         cdf += mass / d as f64;
         if k < y && cdf >= 1.0 - BELOW_OUTCOME_TAIL {
@@ -145,14 +162,6 @@ impl CountDraw {
             size,
             sd,
             start: (mean - BULK_SDS * sd).floor().max(0.0),
-        }
-    }
-
-    /// pmf(k) / pmf(k - 1).
-    fn step(&self, k: f64) -> f64 {
-        match self.size {
-            Some(r) => (k - 1.0 + r) * (self.mean / (r + self.mean)) / k,
-            None => self.mean / k,
         }
     }
 }
