@@ -114,7 +114,23 @@ pub struct Backtest {
     pub rows: Vec<ScoreRow>,
     /// Models from best to worst by mean RPS over all steps.
     pub ranking: Vec<String>,
+    /// Models left out because their forecast overflowed at some origin
+    /// (a trend too steep to simulate), with the reason.
+    pub dropped: Vec<Dropped>,
 }
+
+/// A model the backtest could not score at every origin.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dropped {
+    /// The model's label.
+    pub model: String,
+    /// Where and why its forecast failed.
+    pub reason: String,
+}
+
+/// The scored forecasts of one origin, and the models (index, reason)
+/// whose forecast overflowed there.
+type OriginScores = (Vec<Scored>, Vec<(usize, String)>);
 
 /// One scored forecast.
 struct Scored {
@@ -225,7 +241,7 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
         a
     };
     let origins: Vec<usize> = (first..n).collect();
-    let scored: Vec<Vec<Scored>> = origins
+    let scored: Vec<OriginScores> = origins
         .par_iter()
         .map(|&o| {
             let train = training(series, o);
@@ -235,6 +251,7 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
                 .as_ref()
                 .map(|e| (o..o + h).map(|t| e[t]).collect::<Vec<f64>>());
             let mut out = Vec::new();
+            let mut overflowed = Vec::new();
             for (m, choice) in spec.models.iter().enumerate() {
                 let fail =
                     |e: Error| Error::Spec(format!("model `{}` at origin {}: {e}", choice.label, series.period(o)));
@@ -250,7 +267,14 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
                         .map_or(FutureExposure::LastYearMean, FutureExposure::Values),
                     parameter_uncertainty: true,
                 };
-                let f: Forecast = forecast(&fitted, &train, &fspec).map_err(fail)?;
+                let f: Forecast = match forecast(&fitted, &train, &fspec) {
+                    Ok(f) => f,
+                    Err(Error::Numerical(reason)) => {
+                        overflowed.push((m, format!("at origin {}: {reason}", series.period(o))));
+                        continue;
+                    }
+                    Err(e) => return Err(fail(e)),
+                };
                 for (k, row) in f.rows.iter().enumerate() {
                     let Some(y) = actual[o + k] else { continue };
                     let p = &row.predictive;
@@ -271,10 +295,33 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
                 }
             }
             progress();
-            Ok(out)
+            Ok((out, overflowed))
         })
         .collect::<Result<Vec<_>>>()?;
-    let all: Vec<&Scored> = scored.iter().flatten().collect();
+    // A model whose forecast overflowed at any origin is left out entirely,
+    // so that the others are compared on the same origins.
+    let mut dropped: Vec<(usize, String)> = Vec::new();
+    for (m, reason) in scored.iter().flat_map(|(_, o)| o) {
+        if !dropped.iter().any(|(d, _)| d == m) {
+            dropped.push((*m, reason.clone()));
+        }
+    }
+    dropped.sort_by_key(|(m, _)| *m);
+    if dropped.len() == spec.models.len() {
+        let (m, reason) = &dropped[0];
+        return Err(Error::Numerical(format!(
+            "every model's forecast failed; model `{}` {reason}",
+            spec.models[*m].label
+        )));
+    }
+    let kept: Vec<usize> = (0..spec.models.len())
+        .filter(|m| !dropped.iter().any(|(d, _)| d == m))
+        .collect();
+    let all: Vec<&Scored> = scored
+        .iter()
+        .flat_map(|(s, _)| s)
+        .filter(|s| kept.contains(&s.model))
+        .collect();
     let summarise = |model: usize, step: Option<usize>| -> ScoreRow {
         let items: Vec<&&Scored> = all
             .iter()
@@ -301,7 +348,7 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
         }
     };
     let mut rows = Vec::new();
-    for m in 0..spec.models.len() {
+    for &m in &kept {
         // Steps that no origin reaches (the series ends first) have no row.
         rows.extend(
             (1..=spec.horizon)
@@ -309,7 +356,7 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
                 .filter(|row| row.n > 0),
         );
     }
-    let mut overall: Vec<ScoreRow> = (0..spec.models.len()).map(|m| summarise(m, None)).collect();
+    let mut overall: Vec<ScoreRow> = kept.iter().map(|&m| summarise(m, None)).collect();
     overall.sort_by(|a, b| a.rps.total_cmp(&b.rps));
     let ranking = overall.iter().map(|r| r.model.clone()).collect();
     rows.extend(overall);
@@ -317,5 +364,12 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
         origins: origins.iter().map(|&o| series.period(o)).collect(),
         rows,
         ranking,
+        dropped: dropped
+            .into_iter()
+            .map(|(m, reason)| Dropped {
+                model: spec.models[m].label.clone(),
+                reason,
+            })
+            .collect(),
     })
 }

@@ -53,7 +53,13 @@ pub fn log_score(family: Family, y: f64, means: &[f64], dispersion: &[f64]) -> f
         return f64::INFINITY;
     }
     let sum: f64 = logs.iter().map(|l| (l - top).exp()).sum();
-    -(top + (sum / d as f64).ln())
+    let score = -(top + (sum / d as f64).ln());
+    // A count's probability is at most 1; rounding must not make it more.
+    if family == Family::Gaussian {
+        score
+    } else {
+        score.max(0.0)
+    }
 }
 
 fn dispersion_phi(family: Family, dispersion: f64) -> f64 {

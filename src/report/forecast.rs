@@ -7,7 +7,7 @@
 //! same fields but `period`). `mean_ci_*` is the confidence interval of the
 //! mean; `lower_*`/`upper_*` are prediction intervals for the counts.
 //!
-//! `backtest` JSON: `schema_version`, `horizon`, `origins`, `ranking`, `rows`
+//! `backtest` JSON: `schema_version`, `horizon`, `origins`, `ranking`, `rows`, `dropped`
 //! (per model and horizon step, then per model over all steps with `step`
 //! null: `model`, `step`, `n`, `mae`, `rmse`, `log_score`, `rps`,
 //! `coverage_50/80/95`, `width_50/80/95`).
@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::SCHEMA_VERSION;
 use super::format::{count, sig3, table};
 use crate::data::{Period, Series};
-use crate::forecast::backtest::{Backtest, ScoreRow};
+use crate::forecast::backtest::{Backtest, Dropped, ScoreRow};
 use crate::forecast::{Forecast, ForecastRow, Predictive};
 use crate::model::Fit;
 
@@ -124,6 +124,8 @@ pub struct BacktestView {
     pub ranking: Vec<String>,
     /// Scores.
     pub rows: Vec<ScoreRow>,
+    /// Models left out, with the reason.
+    pub dropped: Vec<Dropped>,
 }
 
 impl BacktestView {
@@ -135,6 +137,7 @@ impl BacktestView {
             origins: b.origins.clone(),
             ranking: b.ranking.clone(),
             rows: b.rows.clone(),
+            dropped: b.dropped.clone(),
         }
     }
 
@@ -183,8 +186,10 @@ impl BacktestView {
             &rows,
         );
         out += "\nRPS by horizon step:\n";
+        // Steps that no origin reached have no scores, so no column.
+        let last_step = self.rows.iter().filter_map(|r| r.step).max().unwrap_or(0);
         let mut header = vec!["model".to_owned()];
-        header.extend((1..=self.horizon).map(|k| format!("h{k}")));
+        header.extend((1..=last_step).map(|k| format!("h{k}")));
         let per_step: Vec<Vec<String>> = self
             .ranking
             .iter()
@@ -201,6 +206,9 @@ impl BacktestView {
             .collect();
         let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
         out += &table(&header_refs, &per_step);
+        for d in &self.dropped {
+            out += &format!("left out: {} ({})\n", d.model, d.reason);
+        }
         if let Some(best) = self.ranking.first() {
             out += &format!("verdict: {best} forecasts best (lowest mean ranked probability score)\n");
         }
