@@ -474,7 +474,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
             family: Family::Poisson,
             exposure,
         } => {
-            let c = PoissonCost::new(&y, exposure.as_deref());
+            let c = PoissonCost::relative(&y, exposure.as_deref());
             let log_marginal = |a: usize, b: usize| {
                 let (yy, e) = c.totals(a, b);
                 let GammaPrior { shape, rate } = spec.prior;
@@ -548,9 +548,12 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
 /// rates and their ratio are those of the full fit, at O(1) instead of
 /// O(n) per evaluation (the intervals at n = 10^6 took minutes).
 fn segment_totals_fit(y: &[f64], exposure: Option<&[f64]>, split: usize) -> Result<Fit> {
-    let totals = PoissonCost::relative(y, exposure);
-    let (y_before, e_before) = totals.totals(0, split);
-    let (y_after, e_after) = totals.totals(split, y.len());
+    let totals = |range: std::ops::Range<usize>| {
+        let e = exposure.map_or(range.len() as f64, |e| e[range.clone()].iter().sum());
+        (y[range].iter().sum::<f64>(), e)
+    };
+    let (y_before, e_before) = totals(0..split);
+    let (y_after, e_after) = totals(split..y.len());
     let step = Array2::from_shape_vec((2, 1), vec![0.0, 1.0]).expect("two rows of one column");
     GlmParams::new(Family::Poisson)
         .with_offset(Array1::from(vec![e_before.ln(), e_after.ln()]))

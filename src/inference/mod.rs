@@ -9,8 +9,9 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
+use crate::model::Family;
+use crate::model::fit::{CountGroups, ThetaProfile};
 use crate::model::fit::{Fit, pseudo_inverse};
-use crate::model::{Family, family::negbin_theta_derivatives};
 
 /// A confidence level in (0, 1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -259,13 +260,8 @@ impl Fit {
     /// Standard error of NB theta, as `MASS::glm.nb` (`SE.theta`).
     pub fn theta_std_error(&self) -> Option<f64> {
         let theta = self.theta?;
-        let d2: f64 = self
-            .problem
-            .obs
-            .iter()
-            .zip(&self.fitted)
-            .map(|(o, &m)| negbin_theta_derivatives(o.y, m, o.k, theta).1)
-            .sum();
+        let groups = CountGroups::new(&self.problem.obs);
+        let (_, d2) = ThetaProfile::new(&groups, &self.problem.obs, &self.fitted).derivatives(theta);
         (d2 < 0.0).then(|| (-1.0 / d2).sqrt())
     }
 

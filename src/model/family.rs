@@ -14,7 +14,7 @@
 //!   `k sigma^2` (exact for independent periods), i.e. weighted least squares.
 
 use serde::{Deserialize, Serialize};
-use statrs::function::gamma::{digamma, ln_gamma};
+use statrs::function::gamma::ln_gamma;
 
 /// The distribution of the counts, with its link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -116,15 +116,6 @@ impl Family {
             Family::Gaussian => (y - m) * (y - m) / k,
         }
     }
-}
-
-/// First and second derivatives of the NB log-likelihood of one observation
-/// in `theta` (size `k theta`), for the theta update and its standard error.
-pub(crate) fn negbin_theta_derivatives(y: f64, m: f64, k: f64, theta: f64) -> (f64, f64) {
-    let r = k * theta;
-    let d1 = digamma(y + r) - digamma(r) + (r / (r + m)).ln() + (m - y) / (r + m);
-    let d2 = trigamma(y + r) - trigamma(r) + 1.0 / r - 1.0 / (r + m) - (m - y) / ((r + m) * (r + m));
-    (k * d1, k * k * d2)
 }
 
 /// The trigamma function psi'(x) for x > 0: recurrence up to x >= 10, then the

@@ -425,6 +425,7 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
                     scoring(&pois, beta0, 1.0, MAX_ITERATIONS, DECREMENT_TOL)
                 }
             };
+            let groups = CountGroups::new(&problem.obs);
             let mut theta = theta_start.unwrap_or_else(|| moment_theta(problem, &beta));
             let mut ll = problem.loglik(&beta, theta);
             let mut alternation_done = false;
@@ -432,7 +433,7 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
                 let (b, _, it) = scoring(problem, beta, theta, MAX_ITERATIONS, DECREMENT_TOL);
                 beta = b;
                 iterations += it;
-                theta = theta_ml(problem, &beta, theta);
+                theta = theta_ml(problem, &groups, &beta, theta);
                 let ll_new = problem.loglik(&beta, theta);
                 let done = (ll_new - ll).abs() < 1e-13 * (1.0 + ll.abs());
                 ll = ll_new;
@@ -508,9 +509,9 @@ fn moment_theta(problem: &Problem, beta: &[f64]) -> f64 {
 }
 
 /// Maximises the NB log-likelihood in theta at fixed beta (Newton in log theta).
-fn theta_ml(problem: &Problem, beta: &[f64], start: f64) -> f64 {
+fn theta_ml(problem: &Problem, groups: &CountGroups, beta: &[f64], start: f64) -> f64 {
     let means = problem.means(beta);
-    let profile = ThetaProfile::new(problem, &means);
+    let profile = ThetaProfile::new(groups, &problem.obs, &means);
     let mut log_theta = start.ln();
     let mut current = profile.loglik(start);
     for _ in 0..100 {
@@ -540,25 +541,15 @@ fn theta_ml(problem: &Problem, beta: &[f64], start: f64) -> f64 {
     log_theta.exp().min(THETA_MAX)
 }
 
-/// The NB log-likelihood as a function of theta at fixed means, split so
-/// that the gamma-function terms, which depend on the observation only
-/// through `(y, k)`, are summed once per distinct pair: counts repeat, so
-/// 10^6 observations hold a few hundred pairs, and each evaluation costs one
-/// log per observation instead of two `ln_gamma` calls.
-struct ThetaProfile<'a> {
-    /// Distinct `(y, k)` with their multiplicities.
-    groups: Vec<(f64, f64, f64)>,
-    obs: &'a [ObsData],
-    means: &'a [f64],
-    /// Whether some observation is impossible at any theta (a zero mean
-    /// with a positive count).
-    impossible: bool,
-}
+/// The distinct `(y, k)` of the observations with their multiplicities: the
+/// NB gamma-function terms depend on an observation only through them, and
+/// counts repeat, so 10^6 observations hold a few hundred pairs.
+pub(crate) struct CountGroups(Vec<(f64, f64, f64)>);
 
-impl<'a> ThetaProfile<'a> {
-    fn new(problem: &'a Problem, means: &'a [f64]) -> ThetaProfile<'a> {
+impl CountGroups {
+    pub(crate) fn new(obs: &[ObsData]) -> CountGroups {
         let mut counts: std::collections::HashMap<(u64, u64), f64> = std::collections::HashMap::new();
-        for o in problem.obs.iter() {
+        for o in obs {
             *counts.entry((o.y.to_bits(), o.k.to_bits())).or_insert(0.0) += 1.0;
         }
         let mut groups: Vec<(f64, f64, f64)> = counts
@@ -567,10 +558,28 @@ impl<'a> ThetaProfile<'a> {
             .collect();
         // A fixed order keeps the sums, and so the fit, reproducible.
         groups.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        let impossible = problem.obs.iter().zip(means).any(|(o, &m)| m <= 0.0 && o.y > 0.0);
+        CountGroups(groups)
+    }
+}
+
+/// The NB log-likelihood as a function of theta at fixed means, with the
+/// gamma-function terms summed once per distinct `(y, k)`: each evaluation
+/// costs one log per observation instead of two `ln_gamma` calls.
+pub(crate) struct ThetaProfile<'a> {
+    groups: &'a CountGroups,
+    obs: &'a [ObsData],
+    means: &'a [f64],
+    /// Whether some observation is impossible at any theta (a zero mean
+    /// with a positive count).
+    impossible: bool,
+}
+
+impl<'a> ThetaProfile<'a> {
+    pub(crate) fn new(groups: &'a CountGroups, obs: &'a [ObsData], means: &'a [f64]) -> ThetaProfile<'a> {
+        let impossible = obs.iter().zip(means).any(|(o, &m)| m <= 0.0 && o.y > 0.0);
         ThetaProfile {
             groups,
-            obs: &problem.obs,
+            obs,
             means,
             impossible,
         }
@@ -587,6 +596,7 @@ impl<'a> ThetaProfile<'a> {
         }
         let gamma_terms: f64 = self
             .groups
+            .0
             .iter()
             .map(|&(y, k, c)| c * log_rising_ratio(y, k * theta))
             .sum();
@@ -603,10 +613,10 @@ impl<'a> ThetaProfile<'a> {
         gamma_terms + mean_terms
     }
 
-    /// First and second derivatives in theta, as `negbin_theta_derivatives`
-    /// summed over the observations.
-    fn derivatives(&self, theta: f64) -> (f64, f64) {
-        let (mut d1, mut d2) = self.groups.iter().fold((0.0, 0.0), |(a, b), &(y, k, c)| {
+    /// First and second derivatives of the log-likelihood in theta (the
+    /// second gives theta's standard error).
+    pub(crate) fn derivatives(&self, theta: f64) -> (f64, f64) {
+        let (mut d1, mut d2) = self.groups.0.iter().fold((0.0, 0.0), |(a, b), &(y, k, c)| {
             let r = k * theta;
             let (psi, psi1) = rising_derivatives(y, r);
             (a + c * k * psi, b + c * k * k * psi1)
