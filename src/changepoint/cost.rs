@@ -5,6 +5,8 @@
 
 use statrs::function::gamma::ln_gamma;
 
+use super::functional::SegmentLoss;
+
 /// A cost of contiguous segments of a series of `len()` positions.
 pub trait SegmentCost: Sync {
     /// Number of positions.
@@ -28,6 +30,11 @@ pub trait SegmentCost: Sync {
     }
     /// Name, for output.
     fn name(&self) -> &'static str;
+    /// The cost as the minimum of a one-parameter convex loss, when it is
+    /// one: PELT then prunes functionally.
+    fn as_loss(&self) -> Option<&dyn SegmentLoss> {
+        None
+    }
 }
 
 fn prefix(values: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -84,6 +91,9 @@ pub struct PoissonCost {
     y: Vec<f64>,
     e: CompensatedPrefix,
     constant: f64,
+    /// Lowest and highest rate of one position: every segment's rate lies
+    /// between them.
+    rates: (f64, f64),
 }
 
 impl PoissonCost {
@@ -97,9 +107,8 @@ impl PoissonCost {
                 .map(|(t, &y)| if y > 0.0 { y * exposure_at(t).ln() } else { 0.0 } - ln_gamma(y + 1.0))
                 .sum::<f64>();
         PoissonCost {
-            y: prefix(counts.iter().copied()),
-            e: CompensatedPrefix::new((0..counts.len()).map(exposure_at)),
             constant,
+            ..PoissonCost::relative(counts, exposure)
         }
     }
 
@@ -107,11 +116,22 @@ impl PoissonCost {
     /// segmentations of the same data only.
     pub fn relative(counts: &[f64], exposure: Option<&[f64]>) -> PoissonCost {
         let exposure_at = |t: usize| exposure.map_or(1.0, |e| e[t]);
+        let rates = counts
+            .iter()
+            .enumerate()
+            .map(|(t, &y)| y / exposure_at(t))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| (lo.min(r), hi.max(r)));
         PoissonCost {
             y: prefix(counts.iter().copied()),
             e: CompensatedPrefix::new((0..counts.len()).map(exposure_at)),
             constant: 0.0,
+            rates,
         }
+    }
+
+    /// Lowest and highest rate of one position.
+    pub(crate) fn rate_range(&self) -> (f64, f64) {
+        self.rates
     }
 
     /// Count and exposure of positions `a..b`.
@@ -137,6 +157,9 @@ impl SegmentCost for PoissonCost {
     fn name(&self) -> &'static str {
         "poisson"
     }
+    fn as_loss(&self) -> Option<&dyn SegmentLoss> {
+        Some(self)
+    }
 }
 
 /// Gaussian mean with a variance common to all segments: cost = residual sum
@@ -147,6 +170,8 @@ pub struct GaussianMeanCost {
     s2: Vec<f64>,
     center: f64,
     noise: f64,
+    /// Lowest and highest centred value: every segment's mean lies between.
+    range: (f64, f64),
 }
 
 impl GaussianMeanCost {
@@ -166,12 +191,26 @@ impl GaussianMeanCost {
             s2: prefix(values.iter().map(|v| (v - center) * (v - center))),
             center,
             noise: if sd > 0.0 { sd * sd } else { 1.0 },
+            range: values
+                .iter()
+                .map(|v| v - center)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v))),
         }
     }
 
     /// Mean of positions `a..b`.
     pub fn mean(&self, a: usize, b: usize) -> f64 {
-        self.center + (self.s1[b] - self.s1[a]) / (b - a) as f64
+        self.center + self.centred_mean(a, b)
+    }
+
+    /// Mean of positions `a..b` less the series mean.
+    pub(crate) fn centred_mean(&self, a: usize, b: usize) -> f64 {
+        (self.s1[b] - self.s1[a]) / (b - a) as f64
+    }
+
+    /// Lowest and highest centred value.
+    pub(crate) fn centred_range(&self) -> (f64, f64) {
+        self.range
     }
 }
 
@@ -195,6 +234,9 @@ impl SegmentCost for GaussianMeanCost {
     }
     fn name(&self) -> &'static str {
         "gaussian_mean"
+    }
+    fn as_loss(&self) -> Option<&dyn SegmentLoss> {
+        Some(self)
     }
 }
 

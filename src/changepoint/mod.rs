@@ -4,6 +4,7 @@
 //! [`cost::SegmentCost`] trait where a closed form exists.
 
 pub mod cost;
+pub mod functional;
 pub mod known;
 pub mod multiple;
 pub mod segment;

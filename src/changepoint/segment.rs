@@ -12,6 +12,7 @@
 use serde::Serialize;
 
 use super::cost::SegmentCost;
+use super::functional::pelt_functional;
 use crate::error::{Error, Result};
 
 /// A segmentation: break positions (each the first position of a new
@@ -25,6 +26,12 @@ pub struct Segmentation {
 }
 
 impl Segmentation {
+    /// The segmentation with these breaks, with its cost.
+    pub fn from_breaks<C: SegmentCost + ?Sized>(cost: &C, breaks: Vec<usize>) -> Segmentation {
+        let total = segmentation_cost(cost, &breaks);
+        Segmentation { breaks, cost: total }
+    }
+
     /// Segment boundaries `[0, b1, ..., n]`.
     pub fn bounds(&self, n: usize) -> Vec<usize> {
         std::iter::once(0)
@@ -100,11 +107,10 @@ pub fn optimal_segmentations<C: SegmentCost + ?Sized>(
 }
 
 /// PELT: the segmentation minimising summed costs plus `penalty` per break,
-/// each segment at least `min_segment` long.
-///
-/// Pruning: a candidate `s` is dropped once some `t` with
-/// `F(s) + C(s, t) >= F(t)` can itself serve as a break (`min_segment`
-/// positions later), which keeps the search exact under the length constraint.
+/// each segment at least `min_segment` long. Costs that are the minimum of
+/// a one-parameter loss (Poisson with exposure, Gaussian mean) are pruned
+/// functionally (FPOP, see [`super::functional`]); the others by PELT's
+/// inequality.
 ///
 /// # Errors
 /// [`Error::Spec`] for a negative or non-finite penalty, or a series shorter
@@ -115,8 +121,21 @@ pub fn pelt<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize)
             "the penalty {penalty} must be a finite non-negative number"
         )));
     }
+    check_room(cost.len(), 1, min_segment)?;
+    // A domain of one point (a constant rate) leaves nothing to prune
+    // functionally.
+    Ok(match cost.as_loss() {
+        Some(loss) if loss.domain().0.value() < loss.domain().1.value() => pelt_functional(loss, penalty, min_segment),
+        _ => pelt_inequality(cost, penalty, min_segment),
+    })
+}
+
+/// PELT with the inequality pruning of Killick et al.: a candidate `s` is
+/// dropped once some `t` with `F(s) + C(s, t) >= F(t)` can itself serve as a
+/// break (`min_segment` positions later), which keeps the search exact under
+/// the length constraint.
+fn pelt_inequality<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize) -> Segmentation {
     let n = cost.len();
-    check_room(n, 1, min_segment)?;
     let h = min_segment;
     let mut f = vec![f64::INFINITY; n + 1];
     let mut last = vec![0usize; n + 1];
@@ -162,8 +181,7 @@ pub fn pelt<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize)
         breaks.push(t);
     }
     breaks.reverse();
-    let total = segmentation_cost(cost, &breaks);
-    Ok(Segmentation { breaks, cost: total })
+    Segmentation::from_breaks(cost, breaks)
 }
 
 /// Summed segment costs of a segmentation.
@@ -230,6 +248,93 @@ mod tests {
                 (p.cost + penalty * p.breaks.len() as f64 - best).abs() < 1e-9,
                 "penalty {penalty}"
             );
+        }
+    }
+
+    /// Penalised optimum over every number of breaks, from the DP.
+    fn penalised_optimum(cost: &dyn SegmentCost, penalty: f64, h: usize) -> f64 {
+        optimal_segmentations(cost, cost.len() / h - 1, h)
+            .unwrap()
+            .iter()
+            .map(|s| s.cost + penalty * s.breaks.len() as f64)
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Functional pruning finds the penalised optimum of the dynamic
+    /// programme, the same one inequality pruning finds, on Poisson series
+    /// with exposure (runs of zeros included) and Gaussian series.
+    #[test]
+    fn functional_pruning_finds_the_same_optimum_as_inequality_pruning() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for case in 0..60 {
+            let n = rng.random_range(5..70);
+            let levels: Vec<f64> = (0..4).map(|_| rng.random_range(0.0..4.0)).collect();
+            let exposure: Vec<f64> = (0..n).map(|_| rng.random_range(0.2..3.0)).collect();
+            let counts: Vec<f64> = (0..n)
+                .map(|t| {
+                    let mu = levels[t * 4 / n] * exposure[t];
+                    // A crude count with many zeros: floor of a uniform draw.
+                    (rng.random_range(0.0..2.0 * mu)).floor()
+                })
+                .collect();
+            let values: Vec<f64> = (0..n)
+                .map(|t| levels[t * 4 / n] + rng.random_range(-1.0..1.0))
+                .collect();
+            let poisson = PoissonCost::new(&counts, Some(&exposure));
+            let gaussian = GaussianMeanCost::new(&values);
+            let costs: [&dyn SegmentCost; 2] = [&poisson, &gaussian];
+            for cost in costs {
+                for h in [1, 2, 3] {
+                    for penalty in [0.0, 0.3, 2.0, 10.0] {
+                        let functional = pelt(cost, penalty, h).unwrap();
+                        let inequality = pelt_inequality(cost, penalty, h);
+                        let score = |s: &Segmentation| s.cost + penalty * s.breaks.len() as f64;
+                        let best = penalised_optimum(cost, penalty, h);
+                        let tol = 1e-9 * best.abs().max(1.0);
+                        let what = format!("case {case}, {}, h {h}, penalty {penalty}", cost.name());
+                        assert!((score(&functional) - best).abs() < tol, "{what}");
+                        assert!((score(&inequality) - best).abs() < tol, "{what}");
+                        assert!(functional.breaks.windows(2).all(|w| w[1] - w[0] >= h), "{what}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// On longer series, with many breaks, exposures from 1e-6 to 1e6 and a
+    /// long run of zeros, both prunings give the same breaks.
+    #[test]
+    fn functional_and_inequality_pruning_agree_on_long_series() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let n = 4000;
+        let exposure: Vec<f64> = (0..n).map(|_| 10f64.powf(rng.random_range(-6.0..6.0))).collect();
+        let counts: Vec<f64> = (0..n)
+            .map(|t| match t {
+                1000..1400 => 0.0,
+                _ => (rng.random_range(0.0f64..20.0) * [1.0, 3.0, 0.5][t / 97 % 3]).floor(),
+            })
+            .collect();
+        let values: Vec<f64> = (0..n)
+            .map(|t| [0.0, 2.0, -1.0][t / 131 % 3] + rng.random_range(-1.0..1.0))
+            .collect();
+        let poisson = PoissonCost::new(&counts, Some(&exposure));
+        let gaussian = GaussianMeanCost::new(&values);
+        let costs: [&dyn SegmentCost; 2] = [&poisson, &gaussian];
+        for cost in costs {
+            for (penalty, h) in [(3.0 * (n as f64).ln(), 2), (1.0, 1), (20.0, 7)] {
+                let functional = pelt(cost, penalty, h).unwrap();
+                let inequality = pelt_inequality(cost, penalty, h);
+                assert!(functional.breaks.len() > 10, "{}", cost.name());
+                assert_eq!(
+                    functional.breaks,
+                    inequality.breaks,
+                    "{}, penalty {penalty}",
+                    cost.name()
+                );
+                assert!((functional.cost - inequality.cost).abs() <= 1e-9 * inequality.cost.abs());
+            }
         }
     }
 
