@@ -1,7 +1,9 @@
 //! Calibration of the change-point inference on simulated data (ignored: it
 //! takes minutes). Run with
 //! `cargo test --release --test calibration -- --ignored --nocapture`;
-//! `COUNTSHIFT_CALIBRATION_REPS` sets the series per cell (default 1000).
+//! `COUNTSHIFT_CALIBRATION_REPS` sets the series per cell (default 1000);
+//! `COUNTSHIFT_CALIBRATION_N=48` runs the cells of one series length only
+//! (each cell has its own seeds, so its figures are those of a full run).
 //!
 //! Per cell (family, n, rate ratio; break in the middle, 5 events per period
 //! before it): size or power of the 5% sup-LR test (bootstrap p-value, 199
@@ -103,7 +105,8 @@ fn table(family: Family, theta: Option<f64>, label: &str, reps: usize) {
         "| family | n | rate ratio | series | rejects at 5% | 95% date set covers | mean set size | 95% rate-ratio interval covers |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
-    for n in [48usize, 120] {
+    let only = std::env::var("COUNTSHIFT_CALIBRATION_N").ok().and_then(|v| v.parse::<usize>().ok());
+    for n in [48usize, 120].into_iter().filter(|&n| only.is_none_or(|o| o == n)) {
         for ratio in [1.0, 2.0, 3.0] {
             let c = cell(family, theta, n, ratio, reps);
             let (cover, size) = if ratio == 1.0 {
