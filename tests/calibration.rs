@@ -105,7 +105,9 @@ fn table(family: Family, theta: Option<f64>, label: &str, reps: usize) {
         "| family | n | rate ratio | series | rejects at 5% | 95% date set covers | mean set size | 95% rate-ratio interval covers |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
-    let only = std::env::var("COUNTSHIFT_CALIBRATION_N").ok().and_then(|v| v.parse::<usize>().ok());
+    let only = std::env::var("COUNTSHIFT_CALIBRATION_N")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
     for n in [48usize, 120].into_iter().filter(|&n| only.is_none_or(|o| o == n)) {
         for ratio in [1.0, 2.0, 3.0] {
             let c = cell(family, theta, n, ratio, reps);
