@@ -284,7 +284,6 @@ pub(crate) fn pelt_functional<L: SegmentLoss + ?Sized>(loss: &L, penalty: f64, m
     let slack = 1e-9 * (hi.value - lo.value);
     let mut pieces = vec![Piece { lo, hi, owner: 0 }];
     let mut next: Vec<Piece> = Vec::new();
-    let mut candidates: Vec<usize> = vec![0];
     for t in h..=n {
         if t >= 2 * h {
             let s = t - h;
@@ -300,13 +299,6 @@ pub(crate) fn pelt_functional<L: SegmentLoss + ?Sized>(loss: &L, penalty: f64, m
                 }
             }
             std::mem::swap(&mut pieces, &mut next);
-            // The owners, each once (there are a handful).
-            candidates.clear();
-            for p in &pieces {
-                if !candidates.contains(&p.owner) {
-                    candidates.push(p.owner);
-                }
-            }
         }
         // The best candidate is best at its own estimate, so only owners
         // whose estimate lies on one of their pieces (up to rounding) are
@@ -326,20 +318,13 @@ pub(crate) fn pelt_functional<L: SegmentLoss + ?Sized>(loss: &L, penalty: f64, m
             }
         }
         if !best.0.is_finite() {
-            candidates.iter().for_each(|&s| consider(&mut best, s));
+            pieces.iter().for_each(|p| consider(&mut best, p.owner));
         }
         let (min, at) = best;
         f[t] = min + penalty;
         last[t] = at;
     }
-    let mut breaks = Vec::new();
-    let mut t = n;
-    while last[t] > 0 {
-        t = last[t];
-        breaks.push(t);
-    }
-    breaks.reverse();
-    Segmentation::from_breaks(loss, breaks)
+    Segmentation::from_last_breaks(loss, &last)
 }
 
 #[cfg(test)]
@@ -352,7 +337,8 @@ mod tests {
         // rounding of r itself, so compare them, on that scale, with the
         // series u = s + s^2/6 + s^3/36, w = s + s^2/3 + s^3/36, s = sqrt(2 delta).
         assert_eq!((low_root(0.0), high_root(0.0)), ((0.0, 1.0), (0.0, 0.0)));
-        for delta in [1e-14, 1e-11, 1e-8] {
+        // Both roots, with the transcendental each returns checked against a direct call.
+        let roots = |delta: f64| {
             let ((u, ratio), (w, ln_ratio)) = (low_root(delta), high_root(delta));
             assert!(
                 (ratio - (-u).exp()).abs() <= 4.0 * f64::EPSILON * ratio,
@@ -362,6 +348,10 @@ mod tests {
                 (ln_ratio - w.ln_1p()).abs() <= 4.0 * f64::EPSILON * ln_ratio,
                 "delta {delta}"
             );
+            (u, w)
+        };
+        for delta in [1e-14, 1e-11, 1e-8] {
+            let (u, w) = roots(delta);
             let s = (2.0 * delta).sqrt();
             let series = |a: f64| s + a * s * s + s * s * s / 36.0;
             assert!((u - series(1.0 / 6.0)).abs() < 4.0 * f64::EPSILON, "low, delta {delta}");
@@ -371,15 +361,7 @@ mod tests {
             );
         }
         for delta in [1e-3, 0.5, 1.0, 10.0, 1e3, 1e8] {
-            let ((u, ratio), (w, ln_ratio)) = (low_root(delta), high_root(delta));
-            assert!(
-                (ratio - (-u).exp()).abs() <= 4.0 * f64::EPSILON * ratio,
-                "delta {delta}"
-            );
-            assert!(
-                (ln_ratio - w.ln_1p()).abs() <= 4.0 * f64::EPSILON * ln_ratio,
-                "delta {delta}"
-            );
+            let (u, w) = roots(delta);
             assert!((u + (-u).exp_m1() - delta).abs() <= 1e-13 * delta, "low, delta {delta}");
             assert!((w - w.ln_1p() - delta).abs() <= 1e-13 * delta, "high, delta {delta}");
         }

@@ -32,6 +32,19 @@ impl Segmentation {
         Segmentation { breaks, cost: total }
     }
 
+    /// The segmentation traced back from `last[t]`, the last break of the
+    /// best segmentation of `0..t` (0 for none), from `t = n`.
+    pub(crate) fn from_last_breaks<C: SegmentCost + ?Sized>(cost: &C, last: &[usize]) -> Segmentation {
+        let mut breaks = Vec::new();
+        let mut t = last.len() - 1;
+        while last[t] > 0 {
+            t = last[t];
+            breaks.push(t);
+        }
+        breaks.reverse();
+        Segmentation::from_breaks(cost, breaks)
+    }
+
     /// Segment boundaries `[0, b1, ..., n]`.
     pub fn bounds(&self, n: usize) -> Vec<usize> {
         std::iter::once(0)
@@ -174,14 +187,7 @@ fn pelt_inequality<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment:
             true
         });
     }
-    let mut breaks = Vec::new();
-    let mut t = n;
-    while last[t] > 0 {
-        t = last[t];
-        breaks.push(t);
-    }
-    breaks.reverse();
-    Segmentation::from_breaks(cost, breaks)
+    Segmentation::from_last_breaks(cost, &last)
 }
 
 /// Summed segment costs of a segmentation.
