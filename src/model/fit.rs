@@ -433,9 +433,13 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
                 let (b, _, it) = scoring(problem, beta, theta, MAX_ITERATIONS, DECREMENT_TOL);
                 beta = b;
                 iterations += it;
-                theta = theta_ml(problem, &groups, &beta, theta);
-                let ll_new = problem.loglik(&beta, theta);
-                let done = (ll_new - ll).abs() < 1e-13 * (1.0 + ll.abs());
+                let theta_new = theta_ml(problem, &groups, &beta, theta);
+                let ll_new = problem.loglik(&beta, theta_new);
+                // The log-likelihood is flat at the optimum, so its change alone
+                // stops the alternation while theta is still ~1e-7 away; theta's
+                // own change must be negligible too.
+                let done = (ll_new - ll).abs() < 1e-13 * (1.0 + ll.abs()) && (theta_new - theta).abs() <= 1e-10 * theta;
+                theta = theta_new;
                 ll = ll_new;
                 if done || theta >= THETA_MAX {
                     alternation_done = true;
@@ -864,5 +868,59 @@ impl Fit {
     /// Whether a `log(exposure)` offset entered the model.
     pub fn offset_used(&self) -> bool {
         self.problem.offset.iter().any(|&v| v != 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, Gamma, Poisson};
+
+    /// A trend NB problem of `n` periods drawn with theta 100: weak
+    /// over-dispersion, so a likelihood flat in theta.
+    fn drawn_problem(n: usize, seed: u64) -> Problem {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let x = Array2::from_shape_fn((n, 2), |(t, j)| if j == 0 { 1.0 } else { t as f64 / n as f64 });
+        let obs = (0..n)
+            .map(|t| {
+                let mu = 5.0 * (t as f64 / n as f64).exp() * Gamma::new(100.0, 0.01).unwrap().sample(&mut rng);
+                ObsData {
+                    periods: vec![t],
+                    y: Poisson::new(mu).unwrap().sample(&mut rng),
+                    k: 1.0,
+                }
+            })
+            .collect();
+        Problem {
+            family: Family::Negbin,
+            x,
+            offset: Array1::zeros(n),
+            obs: Arc::new(obs),
+        }
+    }
+
+    #[test]
+    fn negbin_fit_stops_at_the_theta_optimum_not_short_of_it() {
+        for seed in 0..200 {
+            let problem = drawn_problem(48, seed);
+            let cold = fit_problem(&problem, None, None).unwrap();
+            // Warm starts near the optimum, as the profiles make them.
+            let near = cold.theta.unwrap() * 1.01;
+            let warm = fit_problem(&problem, Some(&cold.beta), Some(near)).unwrap();
+            for raw in [cold, warm] {
+                let theta = raw.theta.unwrap();
+                if theta >= THETA_MAX {
+                    continue;
+                }
+                let groups = CountGroups::new(&problem.obs);
+                let means = problem.means(&raw.beta);
+                let (d1, d2) = ThetaProfile::new(&groups, &problem.obs, &means).derivatives(theta);
+                // The Newton distance to the optimum, relative to theta.
+                let distance = (d1 / d2 / theta).abs();
+                assert!(distance < 1e-9, "seed {seed}: theta {theta} is {distance:e} short");
+            }
+        }
     }
 }
