@@ -135,6 +135,7 @@ impl PoissonCost {
     }
 
     /// Count and exposure of positions `a..b`.
+    #[inline]
     pub fn totals(&self, a: usize, b: usize) -> (f64, f64) {
         (self.y[b] - self.y[a], self.e.total(a, b))
     }
@@ -144,6 +145,7 @@ impl SegmentCost for PoissonCost {
     fn len(&self) -> usize {
         self.y.len() - 1
     }
+    #[inline]
     fn cost(&self, a: usize, b: usize) -> f64 {
         let (y, e) = self.totals(a, b);
         if y > 0.0 { -2.0 * (y * (y / e).ln() - y) } else { 0.0 }
@@ -204,6 +206,7 @@ impl GaussianMeanCost {
     }
 
     /// Mean of positions `a..b` less the series mean.
+    #[inline]
     pub(crate) fn centred_mean(&self, a: usize, b: usize) -> f64 {
         (self.s1[b] - self.s1[a]) / (b - a) as f64
     }
@@ -218,6 +221,7 @@ impl SegmentCost for GaussianMeanCost {
     fn len(&self) -> usize {
         self.s1.len() - 1
     }
+    #[inline]
     fn cost(&self, a: usize, b: usize) -> f64 {
         let n = (b - a) as f64;
         let s = self.s1[b] - self.s1[a];

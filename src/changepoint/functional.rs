@@ -62,11 +62,19 @@ pub trait SegmentLoss: SegmentCost {
     /// `level`, or `None` when it is empty. The ends returned are `lo` and
     /// `hi` themselves where the loss there is within the level.
     fn sublevel_within(&self, a: usize, b: usize, level: f64, lo: Knot, hi: Knot) -> Option<(Knot, Knot)>;
+    /// PELT with functional pruning on this loss. [`super::segment::pelt`]
+    /// calls it after checking the penalty and the length; it is a method so
+    /// that each loss gets its own compiled search, with the loss inlined,
+    /// even when reached through `dyn SegmentLoss`.
+    fn pelt_functional(&self, penalty: f64, min_segment: usize) -> Segmentation {
+        pelt_functional(self, penalty, min_segment)
+    }
 }
 
 /// Where a convex loss crosses `level` inside `[lo, hi]`, given which ends
 /// are within the level, the minimiser `min_at` and the minimum `min`. Each
 /// root is computed only when its crossing lies inside.
+#[inline]
 fn cut(
     inside: (bool, bool),
     (lo, hi): (Knot, Knot),
@@ -119,15 +127,65 @@ fn halley(mut x: f64, f: impl Fn(f64) -> [f64; 4]) -> (f64, f64, f64) {
 /// The solutions of `r - ln r = 1 + delta` (`delta >= 0`) are written as
 /// distances from 1: `r = exp(-u)` below and `r = 1 + w` above. With
 /// `expm1` and `ln_1p` the equations keep their precision when `delta` is
-/// tiny and the roots are close to 1. The starts are the series at the
-/// double root, `u = s + s^2/6 + s^3/36` and `w = s + s^2/3 + s^3/36` with
-/// `s = sqrt(2 delta)`, within 1% up to `delta = 3`; beyond, `u = 1 + delta
-/// - exp(-1 - delta)` and `w <= delta + ln(1 + delta) + 1`. One or two
-/// steps reach rounding. Returns `(u, exp(-u))`.
+/// tiny and the roots are close to 1.
+///
+/// Both roots are `r = exp(-v)` for the two real solutions `v` of
+/// `v + exp(-v) - 1 = delta`, whose series in `s = sqrt(2 delta)` is
+/// [`BRANCH_SERIES`] at `+s` (below 1) and `-s` (above). Up to
+/// [`SERIES_DELTA_MAX`] the series alone is exact to rounding, and then
+/// the equation itself gives the other half of each root without a
+/// transcendental call: `exp(-v) = 1 + delta - v`.
+const SERIES_DELTA_MAX: f64 = 0.1;
+
+/// `v(s) = sum c_k s^k`, `k = 1..17`, solving `v + exp(-v) - 1 = s^2 / 2`
+/// (the reversion of that series, exact rationals; it converges for
+/// `|s| < sqrt(4 pi)`). At `delta = 0.1` the terms left off are below 1e-17
+/// of `v`.
+const BRANCH_SERIES: [f64; 17] = [
+    1.0,
+    1.0 / 6.0,
+    1.0 / 36.0,
+    1.0 / 270.0,
+    1.0 / 4_320.0,
+    -1.0 / 17_010.0,
+    -139.0 / 5_443_200.0,
+    -1.0 / 204_120.0,
+    -571.0 / 2_351_462_400.0,
+    281.0 / 1_515_591_000.0,
+    163_879.0 / 2_172_751_257_600.0,
+    5_221.0 / 354_648_294_000.0,
+    5_246_819.0 / 10_168_475_885_568_000.0,
+    -5_459.0 / 7_447_614_174_000.0,
+    -534_703_531.0 / 1_830_325_659_402_240_000.0,
+    -91_207_079.0 / 1_595_278_956_070_800_000.0,
+    -4_483_131_259.0 / 2_987_091_476_144_455_680_000.0,
+];
+
+/// [`BRANCH_SERIES`] at `s`, by Estrin's scheme: pairs of terms joined by
+/// `s`, pairs of pairs by `s^2`, and so on, a chain of 5 multiply-adds
+/// where Horner's rule has 17 (this sits on PELT's every step).
+fn branch_series(s: f64) -> f64 {
+    let c = &BRANCH_SERIES;
+    let (s2, s4) = (s * s, s * s * s * s);
+    let (s8, s16) = (s4 * s4, s4 * s4 * s4 * s4);
+    let pair = |i: usize| c[i] + c[i + 1] * s;
+    let quad = |i: usize| pair(i) + pair(i + 2) * s2;
+    let low = quad(0) + quad(4) * s4;
+    let high = quad(8) + quad(12) * s4;
+    s * (low + high * s8 + c[16] * s16)
+}
+
+/// The root below 1 as `(u, exp(-u))`. Beyond the series, Halley's method
+/// starts from it (within 1e-9 up to `delta = 1`, 1e-3 up to 3) or from
+/// `u = 1 + delta - exp(-1 - delta)`, and one or two steps reach rounding.
 fn low_root(delta: f64) -> (f64, f64) {
     let s = (2.0 * delta).sqrt();
+    if delta <= SERIES_DELTA_MAX {
+        let u = branch_series(s);
+        return (u, 1.0 + delta - u);
+    }
     let start = if delta < 3.0 {
-        s + s * s / 6.0 + s * s * s / 36.0
+        branch_series(s)
     } else {
         1.0 + delta - (-1.0 - delta).exp()
     };
@@ -147,10 +205,21 @@ fn low_root(delta: f64) -> (f64, f64) {
     (u, e * (1.0 + step * (1.0 + step / 2.0)))
 }
 
-/// See [`low_root`]: `(w, ln(1 + w))` with `r = 1 + w` above 1.
+/// The root above 1 as `(w, ln(1 + w))`; see [`low_root`]. Beyond the
+/// series, Halley's method starts from it up to `delta = 3` and from
+/// `w = s + s^2/3 + s^3/36`, capped by `w <= delta + ln(1 + delta) + 1`,
+/// beyond.
 fn high_root(delta: f64) -> (f64, f64) {
     let s = (2.0 * delta).sqrt();
-    let start = (s + s * s / 3.0 + s * s * s / 36.0).min(delta + delta.ln_1p() + 1.0);
+    if delta <= SERIES_DELTA_MAX {
+        let v = branch_series(-s);
+        return (delta - v, -v);
+    }
+    let start = if delta < 3.0 {
+        delta - branch_series(-s)
+    } else {
+        (s + s * s / 3.0 + s * s * s / 36.0).min(delta + delta.ln_1p() + 1.0)
+    };
     let (w, step, ln) = halley(start, |w| {
         let inv = 1.0 / (1.0 + w);
         let ln = w.ln_1p();
@@ -167,12 +236,14 @@ impl SegmentLoss for PoissonCost {
         (Knot::with_ln(lo), Knot::with_ln(hi))
     }
 
+    #[inline]
     fn minimiser(&self, a: usize, b: usize) -> f64 {
         let (y, e) = self.totals(a, b);
         y / e
     }
 
     /// The loss at rate `mu` is `2 (E mu - Y ln mu)`, minimal at `Y/E`.
+    #[inline]
     fn sublevel_within(&self, a: usize, b: usize, level: f64, lo: Knot, hi: Knot) -> Option<(Knot, Knot)> {
         let (y, e) = self.totals(a, b);
         let half = level / 2.0;
@@ -195,6 +266,11 @@ impl SegmentLoss for PoissonCost {
             return cut(inside, (lo, hi), (0.0, 0.0, half), || lo, end);
         }
         let rate = y / e;
+        if inside == (false, false) && !(lo.value < rate && rate < hi.value) {
+            // Monotone on the piece and above the level at both ends; most
+            // pieces end here, before the logarithm below.
+            return None;
+        }
         let ln_rate = rate.ln();
         let min = y - y * ln_rate;
         let delta = ((half - min) / y).max(0.0);
@@ -222,11 +298,13 @@ impl SegmentLoss for GaussianMeanCost {
         (Knot::plain(lo), Knot::plain(hi))
     }
 
+    #[inline]
     fn minimiser(&self, a: usize, b: usize) -> f64 {
         self.centred_mean(a, b)
     }
 
     /// The loss at mean `m` is `RSS + n (m - mean)^2`, on the centred scale.
+    #[inline]
     fn sublevel_within(&self, a: usize, b: usize, level: f64, lo: Knot, hi: Knot) -> Option<(Knot, Knot)> {
         let n = (b - a) as f64;
         let mean = self.centred_mean(a, b);
@@ -257,6 +335,7 @@ struct Piece {
 /// Appends a piece, joining it to the last one when they share an owner;
 /// pieces of zero width are dropped (a candidate that only touches the
 /// others at one point is never strictly best).
+#[inline]
 fn push_piece(pieces: &mut Vec<Piece>, lo: Knot, hi: Knot, owner: usize) {
     if lo.value >= hi.value {
         return;
@@ -360,7 +439,12 @@ mod tests {
                 "high, delta {delta}"
             );
         }
-        for delta in [1e-3, 0.5, 1.0, 10.0, 1e3, 1e8] {
+        // Either side of the switch from the series to the iteration too.
+        let series_range = (0..44).map(|i| SERIES_DELTA_MAX * 0.9f64.powi(i));
+        for delta in [0.100_000_1, 0.5, 1.0, 2.999, 3.0, 10.0, 1e3, 1e8]
+            .into_iter()
+            .chain(series_range)
+        {
             let (u, w) = roots(delta);
             assert!((u + (-u).exp_m1() - delta).abs() <= 1e-13 * delta, "low, delta {delta}");
             assert!((w - w.ln_1p() - delta).abs() <= 1e-13 * delta, "high, delta {delta}");

@@ -12,7 +12,6 @@
 use serde::Serialize;
 
 use super::cost::SegmentCost;
-use super::functional::pelt_functional;
 use crate::error::{Error, Result};
 
 /// A segmentation: break positions (each the first position of a new
@@ -138,7 +137,7 @@ pub fn pelt<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize)
     // A domain of one point (a constant rate) leaves nothing to prune
     // functionally.
     Ok(match cost.as_loss() {
-        Some(loss) if loss.domain().0.value() < loss.domain().1.value() => pelt_functional(loss, penalty, min_segment),
+        Some(loss) if loss.domain().0.value() < loss.domain().1.value() => loss.pelt_functional(penalty, min_segment),
         _ => pelt_inequality(cost, penalty, min_segment),
     })
 }
