@@ -153,6 +153,15 @@ pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
         summary += &format!(" ({})", reasons.join(", "));
     }
     summary.push('\n');
+    if !a.lower_bounds.is_empty() {
+        let periods: Vec<String> = a.lower_bounds.iter().map(|p| p.to_string()).collect();
+        summary += &format!(
+            "lower bounds: the {} of {} leave{} out a selected row with no readable count\n",
+            if periods.len() == 1 { "total" } else { "totals" },
+            periods.join(", "),
+            if periods.len() == 1 { "s" } else { "" }
+        );
+    }
     let labels: Vec<String> = a.labels_used.iter().map(|(l, n)| format!("{l} ({n})")).collect();
     summary += &format!("labels counted: {}\n", labels.join(", "));
     if !a.uncatalogued.is_empty() {

@@ -6,7 +6,7 @@
 //! period, and every row is accounted for: used, not selected, or skipped with
 //! a reason.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
@@ -135,6 +135,9 @@ pub struct RowAccount {
     /// Labels of the log absent from the catalogue, with their row counts
     /// (only when an exposure category is used).
     pub uncatalogued: BTreeMap<String, usize>,
+    /// Periods written whose total misses a selected row that has a date
+    /// but no readable count: those totals are lower bounds.
+    pub lower_bounds: BTreeSet<Period>,
     /// Distinct labels counted in the series.
     pub labels_used: BTreeMap<String, usize>,
 }
@@ -271,26 +274,25 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
             skip(&mut account, &format!("unparseable `{}`", spec.time_column));
             continue;
         };
+        let period = Period::containing(date, spec.frequency).expect("dated frequency");
+        let outside = spec.from.is_some_and(|f| period < f) || spec.to.is_some_and(|t| period > t);
         let count_text = record[count_col].trim();
         let count = match parse_count(count_text) {
             Ok(c) => c,
-            Err(_) if count_text.is_empty() => {
-                skip(
-                    &mut account,
-                    &format!("blank `{}` (unknown, not zero)", spec.count_column),
-                );
-                continue;
-            }
             Err(_) => {
-                skip(
-                    &mut account,
-                    &format!("`{}` not a non-negative whole number", spec.count_column),
-                );
+                let reason = if count_text.is_empty() {
+                    format!("blank `{}` (unknown, not zero)", spec.count_column)
+                } else {
+                    format!("`{}` not a non-negative whole number", spec.count_column)
+                };
+                skip(&mut account, &reason);
+                if !outside {
+                    account.lower_bounds.insert(period);
+                }
                 continue;
             }
         };
-        let period = Period::containing(date, spec.frequency).expect("dated frequency");
-        if spec.from.is_some_and(|f| period < f) || spec.to.is_some_and(|t| period > t) {
+        if outside {
             skip(&mut account, "outside --from/--to");
             continue;
         }
@@ -448,6 +450,9 @@ mod tests {
         let a = &agg.account;
         assert_eq!((a.read, a.used, a.not_selected), (5, 2, 1));
         assert_eq!(a.skipped.values().sum::<usize>(), 2);
+        // The blank count of 2024-02-27 makes February's 6 a lower bound.
+        let lower: Vec<String> = a.lower_bounds.iter().map(|p| p.to_string()).collect();
+        assert_eq!(lower, ["2024-02"]);
     }
 
     #[test]
