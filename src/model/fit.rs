@@ -470,28 +470,31 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
     }
 }
 
-/// The NB2 theta MLE of an iid sample (intercept-only model, mean `ybar`).
+/// The NB2 theta MLE of an iid sample (intercept-only model). The mean's
+/// MLE is the sample mean whatever theta, so only theta is searched: on the
+/// distinct counts, with the mean terms of all `n` periods carried by one
+/// run observation of total `Y` and mean `n ybar` (they depend on the data
+/// only through `n` and `Y`). A scan's bootstrap calls this per replicate.
 pub(crate) fn negbin_theta_iid(y: &[f64]) -> f64 {
     let n = y.len();
-    let problem = Problem {
+    let total: f64 = y.iter().sum();
+    if n == 0 || total <= 0.0 {
+        return THETA_MAX;
+    }
+    let mean = total / n as f64;
+    let run = Problem {
         family: Family::Negbin,
         x: Array2::ones((n, 1)),
         offset: Array1::zeros(n),
-        obs: Arc::new(
-            y.iter()
-                .enumerate()
-                .map(|(t, &v)| ObsData {
-                    periods: vec![t],
-                    y: v,
-                    k: 1.0,
-                })
-                .collect(),
-        ),
+        obs: Arc::new(vec![ObsData {
+            periods: (0..n).collect(),
+            y: total,
+            k: n as f64,
+        }]),
     };
-    fit_problem(&problem, None, None)
-        .ok()
-        .and_then(|f| f.theta)
-        .unwrap_or(THETA_MAX)
+    let groups = CountGroups::from_pairs(y.iter().map(|&v| (v, 1.0)));
+    let spread: f64 = y.iter().map(|&v| (v / mean - 1.0).powi(2)).sum();
+    theta_ml(&run, &groups, &[mean.ln()], moment_start(n as f64 / spread))
 }
 
 /// The starting theta of `MASS::theta.ml`: n / sum((y/mu - 1)^2).
@@ -504,7 +507,11 @@ fn moment_theta(problem: &Problem, beta: &[f64]) -> f64 {
         .map(|(o, m)| (o.y / m - 1.0).powi(2))
         .filter(|v| v.is_finite())
         .sum();
-    let theta = problem.obs.len() as f64 / s;
+    moment_start(problem.obs.len() as f64 / s)
+}
+
+/// A moment estimate of theta made a usable start.
+fn moment_start(theta: f64) -> f64 {
     if theta.is_finite() && theta > 0.0 {
         theta.clamp(THETA_MIN, THETA_MAX)
     } else {
@@ -552,17 +559,58 @@ pub(crate) struct CountGroups(Vec<(f64, f64, f64)>);
 
 impl CountGroups {
     pub(crate) fn new(obs: &[ObsData]) -> CountGroups {
+        CountGroups::from_pairs(obs.iter().map(|o| (o.y, o.k)))
+    }
+
+    /// The groups of `(y, k)` pairs.
+    fn from_pairs(pairs: impl Iterator<Item = (f64, f64)>) -> CountGroups {
         let mut counts: std::collections::HashMap<(u64, u64), f64> = std::collections::HashMap::new();
-        for o in obs {
-            *counts.entry((o.y.to_bits(), o.k.to_bits())).or_insert(0.0) += 1.0;
+        for (y, k) in pairs {
+            *counts.entry((y.to_bits(), k.to_bits())).or_insert(0.0) += 1.0;
         }
         let mut groups: Vec<(f64, f64, f64)> = counts
             .into_iter()
             .map(|((y, k), c)| (f64::from_bits(y), f64::from_bits(k), c))
             .collect();
-        // A fixed order keeps the sums, and so the fit, reproducible.
-        groups.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        // A fixed order keeps the sums, and so the fit, reproducible; by k
+        // first for `rising_sums`.
+        groups.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.total_cmp(&b.0)));
         CountGroups(groups)
+    }
+
+    /// `sum_g c_g w(k_g) f(y_g, k_g theta)`, where `f(y, r)` is the sum of
+    /// `term(j, r)` over `j < y` for a whole `y` up to `RISING_SUM_MAX` (the
+    /// exact rising-factorial sums) and `large(y, r)` otherwise. Each sum
+    /// continues the previous group's of the same `k`, so the cost is the
+    /// largest count per `k`, not the sum of the counts.
+    fn rising_sums(
+        &self,
+        theta: f64,
+        term: impl Fn(f64, f64) -> [f64; 2],
+        large: impl Fn(f64, f64) -> [f64; 2],
+        weight: impl Fn(f64) -> [f64; 2],
+    ) -> [f64; 2] {
+        let mut total = [0.0; 2];
+        let (mut k_now, mut j, mut partial) = (f64::NAN, 0.0, [0.0; 2]);
+        for &(y, k, c) in &self.0 {
+            let r = k * theta;
+            let f = if y.fract() == 0.0 && y <= RISING_SUM_MAX {
+                if k != k_now {
+                    (k_now, j, partial) = (k, 0.0, [0.0; 2]);
+                }
+                while j < y {
+                    let t = term(j, r);
+                    partial = [partial[0] + t[0], partial[1] + t[1]];
+                    j += 1.0;
+                }
+                partial
+            } else {
+                large(y, r)
+            };
+            let w = weight(k);
+            total = [total[0] + c * w[0] * f[0], total[1] + c * w[1] * f[1]];
+        }
+        total
     }
 }
 
@@ -598,12 +646,12 @@ impl<'a> ThetaProfile<'a> {
         if self.impossible {
             return f64::NEG_INFINITY;
         }
-        let gamma_terms: f64 = self
-            .groups
-            .0
-            .iter()
-            .map(|&(y, k, c)| c * log_rising_ratio(y, k * theta))
-            .sum();
+        let gamma_terms = self.groups.rising_sums(
+            theta,
+            |j, r| [(j / r).ln_1p(), 0.0],
+            |y, r| [ln_gamma(y + r) - ln_gamma(r) - y * r.ln(), 0.0],
+            |_| [1.0, 0.0],
+        )[0];
         let mean_terms: f64 = self
             .obs
             .iter()
@@ -620,11 +668,13 @@ impl<'a> ThetaProfile<'a> {
     /// First and second derivatives of the log-likelihood in theta (the
     /// second gives theta's standard error).
     pub(crate) fn derivatives(&self, theta: f64) -> (f64, f64) {
-        let (mut d1, mut d2) = self.groups.0.iter().fold((0.0, 0.0), |(a, b), &(y, k, c)| {
-            let r = k * theta;
-            let (psi, psi1) = rising_derivatives(y, r);
-            (a + c * k * psi, b + c * k * k * psi1)
-        });
+        // digamma(y + r) - digamma(r) and trigamma(y + r) - trigamma(r), by r = k theta.
+        let [mut d1, mut d2] = self.groups.rising_sums(
+            theta,
+            |j, r| [1.0 / (r + j), -1.0 / ((r + j) * (r + j))],
+            |y, r| [digamma(y + r) - digamma(r), trigamma(y + r) - trigamma(r)],
+            |k| [k, k * k],
+        );
         for (o, &m) in self.obs.iter().zip(self.means) {
             let r = o.k * theta;
             d1 += o.k * ((m - o.y) / (r + m) - (m / r).ln_1p());
@@ -636,29 +686,6 @@ impl<'a> ThetaProfile<'a> {
 
 /// Counts up to this are summed term by term in the rising factorial.
 const RISING_SUM_MAX: f64 = 200.0;
-
-/// `lnG(y + r) - lnG(r) - y ln r`: for a whole `y` up to `RISING_SUM_MAX`
-/// the exact sum `sum_{j<y} ln(1 + j/r)`, else by `ln_gamma`.
-fn log_rising_ratio(y: f64, r: f64) -> f64 {
-    if y.fract() == 0.0 && y <= RISING_SUM_MAX {
-        (1..y as u32).map(|j| (f64::from(j) / r).ln_1p()).sum()
-    } else {
-        ln_gamma(y + r) - ln_gamma(r) - y * r.ln()
-    }
-}
-
-/// `digamma(y + r) - digamma(r)` and `trigamma(y + r) - trigamma(r)`: sums
-/// of `1/(r + j)` and `-1/(r + j)^2` for a small whole `y`.
-fn rising_derivatives(y: f64, r: f64) -> (f64, f64) {
-    if y.fract() == 0.0 && y <= RISING_SUM_MAX {
-        (0..y as u32).fold((0.0, 0.0), |(a, b), j| {
-            let x = r + f64::from(j);
-            (a + 1.0 / x, b - 1.0 / (x * x))
-        })
-    } else {
-        (digamma(y + r) - digamma(r), trigamma(y + r) - trigamma(r))
-    }
-}
 
 /// Assembles the fit, detecting estimates at infinity.
 pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw: RawFit, n_missing: usize) -> Fit {
@@ -899,6 +926,45 @@ mod tests {
             offset: Array1::zeros(n),
             obs: Arc::new(obs),
         }
+    }
+
+    /// The theta of an iid sample from its own search equals that of the
+    /// full fit of an intercept-only model.
+    #[test]
+    fn iid_theta_equals_the_intercept_only_fit() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for (case, theta) in [0.5, 5.0, 50.0].into_iter().cycle().take(60).enumerate() {
+            let n = 12 + case * 3;
+            let y: Vec<f64> = (0..n)
+                .map(|_| {
+                    let mu = 4.0 * Gamma::new(theta, 1.0 / theta).unwrap().sample(&mut rng);
+                    Poisson::new(mu).unwrap().sample(&mut rng)
+                })
+                .collect();
+            let problem = Problem {
+                family: Family::Negbin,
+                x: Array2::ones((n, 1)),
+                offset: Array1::zeros(n),
+                obs: Arc::new(
+                    y.iter()
+                        .enumerate()
+                        .map(|(t, &v)| ObsData {
+                            periods: vec![t],
+                            y: v,
+                            k: 1.0,
+                        })
+                        .collect(),
+                ),
+            };
+            let full = fit_problem(&problem, None, None).unwrap().theta.unwrap();
+            let iid = negbin_theta_iid(&y);
+            assert!(
+                (iid - full).abs() <= 1e-8 * full,
+                "case {case}: iid {iid}, full fit {full}"
+            );
+        }
+        assert_eq!(negbin_theta_iid(&[0.0, 0.0, 0.0]), THETA_MAX);
+        assert_eq!(negbin_theta_iid(&[3.0, 3.0, 3.0]), THETA_MAX);
     }
 
     #[test]
