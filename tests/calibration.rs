@@ -8,7 +8,8 @@
 //! Per cell (family, n, rate ratio; break in the middle, 5 events per period
 //! before it): size or power of the 5% sup-LR test (bootstrap p-value, 199
 //! replicates), coverage and mean size of the 95% break-date set, and
-//! coverage of the 95% profile interval of the rate ratio at the true date.
+//! coverage of the 95% profile interval of the rate ratio at the true date
+//! (for the negative binomial, Bartlett-corrected as `test` ships it).
 
 use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
 use countshift::changepoint::step_test;
@@ -139,9 +140,9 @@ fn poisson_change_point_inference_is_calibrated() {
     );
 }
 
-/// Slower: every bootstrap replicate refits theta.
+/// Slower: every bootstrap replicate re-estimates theta.
 #[test]
-#[ignore = "an hour of simulation at 1000 series per cell; run with --ignored"]
+#[ignore = "11 minutes of simulation at 1000 series per cell; run with --ignored"]
 fn negbin_change_point_inference_is_calibrated() {
     table(
         Family::Negbin,

@@ -272,7 +272,7 @@ fn the_exact_conditional_test_agrees_with_r_binom_test() {
     ]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("--exact needs the two-rate model"),
+        run.stderr.contains("--exact needs the two-rate Poisson model"),
         "{}",
         run.stderr
     );

@@ -220,7 +220,7 @@ fn with_responses(series: &Series, y: &[f64]) -> Series {
 }
 
 /// Draws responses with the given observation means from the family of `fit`.
-fn draw_like(fit: &Fit, means: &[f64], sizes: &[f64], rng: &mut ChaCha8Rng) -> Vec<f64> {
+pub(crate) fn draw_like(fit: &Fit, means: &[f64], sizes: &[f64], rng: &mut ChaCha8Rng) -> Vec<f64> {
     match fit.spec.family {
         Family::Poisson => means.iter().map(|&m| poisson(m, rng).unwrap_or(0.0)).collect(),
         Family::Negbin => {

@@ -45,7 +45,7 @@ fn view(series: &Series, model: &ModelArgs, at: &str, slope: bool, exact: bool) 
     let result = step_test(series, &spec, at, model.level()?, slope)?;
     if exact && result.exact_p_values.is_none() {
         return Err(UsageError(
-            "--exact needs the two-rate model: no --terms, no --slope, and no observation spanning the date".into(),
+            "--exact needs the two-rate Poisson model: --family poisson, no --terms, no --slope, and no observation spanning the date".into(),
         )
         .into());
     }

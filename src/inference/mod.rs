@@ -85,6 +85,9 @@ pub enum IntervalMethod {
     Wald,
     /// Inverting the likelihood-ratio test (profile likelihood).
     Profile,
+    /// Profile likelihood with its chi-square cut-off scaled by a bootstrap
+    /// Bartlett factor.
+    ProfileBartlett,
     /// Exact conditional (binomial) interval.
     ExactConditional,
     /// Exact Poisson (Garwood) interval from chi-square quantiles.

@@ -16,6 +16,7 @@ use super::format::sig3;
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
 use crate::data::Series;
+use crate::inference::IntervalMethod;
 
 /// What `test` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -105,10 +106,11 @@ impl TestView {
         let mut out = format!("{} model, step at {} ({what})\n", self.family, self.at);
         out += &format!("  rate before  {} {per}\n", self.rate_before.text());
         out += &format!("  rate after   {} {per}\n", self.rate_after.text());
-        out += &format!(
-            "  rate ratio   {}  ({pct} profile-likelihood interval)\n",
-            self.rate_ratio.text()
-        );
+        let method = match self.rate_ratio.ci_method {
+            IntervalMethod::ProfileBartlett => "profile-likelihood interval, Bartlett-corrected by bootstrap",
+            _ => "profile-likelihood interval",
+        };
+        out += &format!("  rate ratio   {}  ({pct} {method})\n", self.rate_ratio.text());
         if let Some(exact) = &self.rate_ratio_exact {
             out += &format!("               {}  ({pct} exact conditional interval)\n", exact.text());
         }
