@@ -176,7 +176,7 @@ fn branch_series(s: f64) -> f64 {
 }
 
 /// The root below 1 as `(u, exp(-u))`. Beyond the series, Halley's method
-/// starts from it (within 1e-9 up to `delta = 1`, 1e-3 up to 3) or from
+/// starts from it (within 1e-9 up to `delta = 1`, 2e-5 up to 3) or from
 /// `u = 1 + delta - exp(-1 - delta)`, and one or two steps reach rounding.
 fn low_root(delta: f64) -> (f64, f64) {
     let s = (2.0 * delta).sqrt();
