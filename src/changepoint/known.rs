@@ -101,35 +101,39 @@ pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level, sl
     }
     let full = fit(&full_spec, series)?;
     let reduced = fit(&reduced_spec, series)?;
-    let lr = lr_test(&full, &reduced);
     let j = full
         .names
         .iter()
         .position(|n| *n == step.to_string())
         .expect("the step is a term");
-    let plain = full.profile_interval(j, level)?.map(f64::exp);
-    let rate_ratio = match (full.spec.family, slope, full.bounds[j]) {
-        (Family::Negbin, false, None) => match bartlett_factor(&full, j) {
-            Some(factor) => {
-                let chi2 = ChiSquared::new(1.0).expect("one degree of freedom");
-                let scaled = chi2.cdf(factor * chi2.inverse_cdf(level.value()));
-                let corrected = Level::new(scaled.clamp(1e-9, 1.0 - 1e-12)).expect("clamped inside (0, 1)");
-                Interval {
-                    level: level.value(),
-                    method: IntervalMethod::ProfileBartlett,
-                    ..full.profile_interval(j, corrected)?.map(f64::exp)
-                }
+    // For NB, the factor scales the test's statistic and the interval's
+    // cut-off alike, so the interval excludes 1 exactly when the test rejects.
+    let factor = match (full.spec.family, slope, full.bounds[j]) {
+        (Family::Negbin, false, None) => bartlett_factor(&full, j),
+        _ => None,
+    };
+    let chi2 = ChiSquared::new(1.0).expect("one degree of freedom");
+    let mut lr = lr_test(&full, &reduced);
+    let rate_ratio = match factor {
+        Some(factor) => {
+            lr.p_value = chi2.sf(lr.statistic / factor);
+            lr.method = "likelihood ratio, chi-square reference, statistic divided by a bootstrap Bartlett factor";
+            let scaled = chi2.cdf(factor * chi2.inverse_cdf(level.value()));
+            let corrected = Level::new(scaled.clamp(1e-9, 1.0 - 1e-12)).expect("clamped inside (0, 1)");
+            Interval {
+                level: level.value(),
+                method: IntervalMethod::ProfileBartlett,
+                ..full.profile_interval(j, corrected)?.map(f64::exp)
             }
-            None => plain,
-        },
-        _ => plain,
+        }
+        None => full.profile_interval(j, level)?.map(f64::exp),
     };
     let direction = match full.bounds[j] {
         Some(Bound::PlusInfinity) => 1.0,
         Some(Bound::MinusInfinity) => -1.0,
         None => full.beta[j].signum(),
     };
-    let signed_root = direction * lr.statistic.sqrt();
+    let signed_root = direction * (lr.statistic / factor.unwrap_or(1.0)).sqrt();
     let p_value_increase = Normal::standard().sf(signed_root);
 
     let at_index = series.index_of(at).expect("the step was built inside the series");
@@ -456,6 +460,11 @@ mod bartlett_tests {
         let plain = t.full.profile_interval(j, Level::default()).unwrap().map(f64::exp);
         let wider = t.rate_ratio.low < plain.low && t.rate_ratio.high > plain.high;
         assert_eq!(wider, factor > 1.0);
+        // The test divides its statistic by the same factor, so it rejects
+        // at 5% exactly when the interval leaves out 1.
+        assert_eq!(t.lr.p_value, chi2.sf(t.lr.statistic / factor));
+        let excludes_one = t.rate_ratio.low.unwrap() > 1.0 || t.rate_ratio.high.unwrap() < 1.0;
+        assert_eq!(excludes_one, t.lr.p_value < 0.05);
         // The same draws every time.
         assert_eq!(test_with(Family::Negbin).rate_ratio, t.rate_ratio);
         // The binomial argument is for Poisson counts.

@@ -3,7 +3,7 @@
 //! JSON fields: `schema_version`, `at`, `family`, `offset`, `unit`,
 //! `rate_ratio` (interval, profile), `rate_ratio_exact` (exact conditional,
 //! for the two-rate model), `lr_statistic`, `df`, `p_value`,
-//! `p_value_increase`, `exact_p_value` and `exact_p_value_increase` (exact
+//! `p_value_increase`, `p_value_method`, `exact_p_value` and `exact_p_value_increase` (exact
 //! conditional binomial test, two-rate model), `slope`, `rate_before`,
 //! `rate_after` (intervals, per period and
 //! per unit exposure when `offset`), `n_obs`, `n_missing`, `notes`.
@@ -44,6 +44,8 @@ pub struct TestView {
     pub p_value: f64,
     /// One-sided p-value for an increase.
     pub p_value_increase: f64,
+    /// How both p-values were computed.
+    pub p_value_method: &'static str,
     /// Exact conditional (binomial) two-sided p-value, two-rate model only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_p_value: Option<f64>,
@@ -79,6 +81,7 @@ impl TestView {
             df: t.lr.df,
             p_value: t.lr.p_value,
             p_value_increase: t.p_value_increase,
+            p_value_method: t.lr.method,
             exact_p_value: t.exact_p_values.map(|p| p.0),
             exact_p_value_increase: t.exact_p_values.map(|p| p.1),
             slope: t.full.names.iter().any(|n| n.starts_with("slope@")),
@@ -115,11 +118,16 @@ impl TestView {
             out += &format!("               {}  ({pct} exact conditional interval)\n", exact.text());
         }
         out += &format!(
-            "  LR test      {} on {} df, p = {} (two-sided), p = {} (increase)\n",
+            "  LR test      {} on {} df, p = {} (two-sided), p = {} (increase){}\n",
             sig3(self.lr_statistic),
             self.df,
             p_text(self.p_value),
-            p_text(self.p_value_increase)
+            p_text(self.p_value_increase),
+            if self.rate_ratio.ci_method == IntervalMethod::ProfileBartlett {
+                ", Bartlett-corrected"
+            } else {
+                ""
+            }
         );
         if let (Some(p), Some(p_inc)) = (self.exact_p_value, self.exact_p_value_increase) {
             out += &format!(
