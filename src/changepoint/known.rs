@@ -43,6 +43,9 @@ use crate::simulate::stream_rng;
 pub const BARTLETT_REPLICATES: usize = 199;
 /// The seed of those draws.
 const BARTLETT_SEED: u64 = 1;
+/// The method of an LR test whose statistic is divided by that factor.
+pub const BARTLETT_LR_METHOD: &str =
+    "likelihood ratio, chi-square reference, statistic divided by a bootstrap Bartlett factor";
 
 /// The outcome of a known-date test.
 #[derive(Debug, Clone)]
@@ -106,28 +109,18 @@ pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level, sl
         .iter()
         .position(|n| *n == step.to_string())
         .expect("the step is a term");
-    // For NB, the factor scales the test's statistic and the interval's
-    // cut-off alike, so the interval excludes 1 exactly when the test rejects.
-    let factor = match (full.spec.family, slope, full.bounds[j]) {
-        (Family::Negbin, false, None) => bartlett_factor(&full, j),
-        _ => None,
-    };
-    let chi2 = ChiSquared::new(1.0).expect("one degree of freedom");
+    let (rate_ratio, factor) = rate_ratio_interval(&full, j, level)?;
+    // For NB, the factor scales the test's statistic as it scaled the
+    // interval's cut-off, so the interval excludes 1 exactly when the test
+    // rejects; not with a slope change, where the test has 2 df.
+    let factor = factor.filter(|_| !slope);
     let mut lr = lr_test(&full, &reduced);
-    let rate_ratio = match factor {
-        Some(factor) => {
-            lr.p_value = chi2.sf(lr.statistic / factor);
-            lr.method = "likelihood ratio, chi-square reference, statistic divided by a bootstrap Bartlett factor";
-            let scaled = chi2.cdf(factor * chi2.inverse_cdf(level.value()));
-            let corrected = Level::new(scaled.clamp(1e-9, 1.0 - 1e-12)).expect("clamped inside (0, 1)");
-            Interval {
-                level: level.value(),
-                method: IntervalMethod::ProfileBartlett,
-                ..full.profile_interval(j, corrected)?.map(f64::exp)
-            }
-        }
-        None => full.profile_interval(j, level)?.map(f64::exp),
-    };
+    if let Some(factor) = factor {
+        lr.p_value = ChiSquared::new(1.0)
+            .expect("one degree of freedom")
+            .sf(lr.statistic / factor);
+        lr.method = BARTLETT_LR_METHOD;
+    }
     let direction = match full.bounds[j] {
         Some(Bound::PlusInfinity) => 1.0,
         Some(Bound::MinusInfinity) => -1.0,
@@ -168,6 +161,30 @@ pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level, sl
         rate_before,
         rate_after,
     })
+}
+
+/// The profile interval of the rate ratio `exp(beta_j)`; for NB its
+/// chi-square cut-off is scaled by the bootstrap Bartlett factor, which is
+/// returned too.
+pub(crate) fn rate_ratio_interval(full: &Fit, j: usize, level: Level) -> Result<(Interval, Option<f64>)> {
+    let factor = match (full.spec.family, full.bounds[j]) {
+        (Family::Negbin, None) => bartlett_factor(full, j),
+        _ => None,
+    };
+    let interval = match factor {
+        Some(factor) => {
+            let chi2 = ChiSquared::new(1.0).expect("one degree of freedom");
+            let scaled = chi2.cdf(factor * chi2.inverse_cdf(level.value()));
+            let corrected = Level::new(scaled.clamp(1e-9, 1.0 - 1e-12)).expect("clamped inside (0, 1)");
+            Interval {
+                level: level.value(),
+                method: IntervalMethod::ProfileBartlett,
+                ..full.profile_interval(j, corrected)?.map(f64::exp)
+            }
+        }
+        None => full.profile_interval(j, level)?.map(f64::exp),
+    };
+    Ok((interval, factor))
 }
 
 /// The Bartlett factor of the likelihood-ratio statistic for coefficient

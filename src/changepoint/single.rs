@@ -53,6 +53,7 @@ use serde::Serialize;
 use statrs::function::gamma::ln_gamma;
 
 use super::cost::{GaussianMeanCost, NegbinCost, PoissonCost, SegmentCost};
+use super::known::rate_ratio_interval;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{CovarianceKind, Interval, Level, covariance_root};
@@ -519,7 +520,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
     let rate_after = rate_of(&row_after)?;
     let rate_ratio = if log_link {
         let j = interval_fit.beta.len() - 1;
-        Some(interval_fit.profile_interval(j, level)?.map(f64::exp))
+        Some(rate_ratio_interval(interval_fit, j, level)?.0)
     } else {
         None
     };

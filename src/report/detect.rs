@@ -20,6 +20,7 @@ use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
 use crate::changepoint::single::SingleBreak;
 use crate::data::{Period, Series};
+use crate::inference::IntervalMethod;
 
 /// One break.
 #[derive(Debug, Clone, Serialize)]
@@ -308,8 +309,13 @@ impl DetectView {
                 b.rate_after.text()
             );
             if let Some(rr) = &b.rate_ratio {
+                let corrected = if rr.ci_method == IntervalMethod::ProfileBartlett {
+                    ", Bartlett-corrected"
+                } else {
+                    ""
+                };
                 out += &format!(
-                    "  rate ratio   {}  (profile interval at the estimated date)\n",
+                    "  rate ratio   {}  (profile interval at the estimated date{corrected})\n",
                     rr.text()
                 );
             }

@@ -15,6 +15,7 @@ use super::fit::p_text;
 use super::format::sig3;
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
+use crate::changepoint::known::BARTLETT_LR_METHOD;
 use crate::data::Series;
 use crate::inference::IntervalMethod;
 
@@ -123,7 +124,7 @@ impl TestView {
             self.df,
             p_text(self.p_value),
             p_text(self.p_value_increase),
-            if self.rate_ratio.ci_method == IntervalMethod::ProfileBartlett {
+            if self.p_value_method == BARTLETT_LR_METHOD {
                 ", Bartlett-corrected"
             } else {
                 ""
