@@ -1,4 +1,5 @@
-//! Change points: single-break scan with 999 bootstrap replicates, exact DP
+//! Change points: single-break scan with 999 bootstrap replicates (Poisson,
+//! and negative binomial at n = 240), exact DP
 //! with K = 5, and PELT (Poisson with exposure, Gaussian) up to 10^6 points
 //! with a change every 1,000 points.
 //! Inputs are simulated outside the timed closures with fixed seeds.
@@ -14,7 +15,7 @@ use countshift::model::{Family, ModelSpec, Term};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal, Poisson};
+use rand_distr::{Distribution, Gamma, Normal, Poisson};
 
 /// How the level changes along a series.
 #[derive(Clone, Copy)]
@@ -96,6 +97,34 @@ fn single_break(c: &mut Criterion) {
             b.iter(|| detect_single(black_box(s), &spec).unwrap())
         });
     }
+    // Negative binomial (theta 5, no exposure): theta is re-estimated in
+    // every replicate.
+    let n = 240;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mix = Gamma::new(5.0, 0.2).unwrap();
+    let counts: Vec<f64> = (0..n)
+        .map(|t| {
+            let mean = [5.0, 10.0, 5.0, 15.0, 7.5][level(t, n, Changes::Five)] * mix.sample(&mut rng);
+            Poisson::new(mean).unwrap().sample(&mut rng)
+        })
+        .collect();
+    let mut series = as_series(&counts, &vec![1.0; n]);
+    series.period_exposure = None;
+    let spec = DetectSpec {
+        model: ModelSpec {
+            family: Family::Negbin,
+            terms: vec![Term::Intercept],
+            use_offset: false,
+        },
+        min_segment: (n as f64 * 0.15) as usize,
+        bootstrap: 999,
+        seed: 1,
+        level: Level::default(),
+        prior: GammaPrior::default(),
+    };
+    group.bench_with_input(BenchmarkId::new("negbin", n), &series, |b, s| {
+        b.iter(|| detect_single(black_box(s), &spec).unwrap())
+    });
     group.finish();
 }
 
