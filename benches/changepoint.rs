@@ -75,24 +75,29 @@ fn as_series(counts: &[f64], exposure: &[f64]) -> Series {
     s
 }
 
+/// One break, intercept only, 999 replicates, the default 15% minimum segment.
+fn one_break_spec(family: Family, use_offset: bool, n: usize) -> DetectSpec {
+    DetectSpec {
+        model: ModelSpec {
+            family,
+            terms: vec![Term::Intercept],
+            use_offset,
+        },
+        min_segment: (n as f64 * 0.15) as usize,
+        bootstrap: 999,
+        seed: 1,
+        level: Level::default(),
+        prior: GammaPrior::default(),
+    }
+}
+
 fn single_break(c: &mut Criterion) {
     let mut group = c.benchmark_group("detect_single_b999");
     group.sample_size(10);
     for n in [120usize, 240, 1200] {
         let (y, e) = poisson_series(n, Changes::Five, 1);
         let series = as_series(&y, &e);
-        let spec = DetectSpec {
-            model: ModelSpec {
-                family: Family::Poisson,
-                terms: vec![Term::Intercept],
-                use_offset: true,
-            },
-            min_segment: (n as f64 * 0.15) as usize,
-            bootstrap: 999,
-            seed: 1,
-            level: Level::default(),
-            prior: GammaPrior::default(),
-        };
+        let spec = one_break_spec(Family::Poisson, true, n);
         group.bench_with_input(BenchmarkId::from_parameter(n), &series, |b, s| {
             b.iter(|| detect_single(black_box(s), &spec).unwrap())
         });
@@ -110,18 +115,7 @@ fn single_break(c: &mut Criterion) {
         .collect();
     let mut series = as_series(&counts, &vec![1.0; n]);
     series.period_exposure = None;
-    let spec = DetectSpec {
-        model: ModelSpec {
-            family: Family::Negbin,
-            terms: vec![Term::Intercept],
-            use_offset: false,
-        },
-        min_segment: (n as f64 * 0.15) as usize,
-        bootstrap: 999,
-        seed: 1,
-        level: Level::default(),
-        prior: GammaPrior::default(),
-    };
+    let spec = one_break_spec(Family::Negbin, false, n);
     group.bench_with_input(BenchmarkId::new("negbin", n), &series, |b, s| {
         b.iter(|| detect_single(black_box(s), &spec).unwrap())
     });

@@ -72,13 +72,14 @@ pub trait SegmentLoss: SegmentCost {
 }
 
 /// Where a convex loss crosses `level` inside `[lo, hi]`, given which ends
-/// are within the level, the minimiser `min_at` and the minimum `min`. Each
-/// root is computed only when its crossing lies inside.
+/// are within the level, the minimiser `min_at` and the minimum `min`. The
+/// minimum, and each root, is computed only when needed: most pieces are
+/// settled by their ends and where the minimiser lies.
 #[inline]
 fn cut(
     inside: (bool, bool),
     (lo, hi): (Knot, Knot),
-    (min_at, min, level): (f64, f64, f64),
+    (min_at, min, level): (f64, impl Fn() -> f64, f64),
     left_root: impl Fn() -> Knot,
     right_root: impl Fn() -> Knot,
 ) -> Option<(Knot, Knot)> {
@@ -93,7 +94,7 @@ fn cut(
     };
     match inside {
         (true, true) => Some((lo, hi)),
-        (false, false) if !(lo.value < min_at && min_at < hi.value) || min > level => None,
+        (false, false) if !(lo.value < min_at && min_at < hi.value) || min() > level => None,
         (false, false) => Some((clamp(left_root()), clamp(right_root()))),
         (false, true) => Some((clamp(left_root()), hi)),
         (true, false) => Some((lo, clamp(right_root()))),
@@ -263,29 +264,26 @@ impl SegmentLoss for PoissonCost {
         if y <= 0.0 {
             // Increasing from 0 at mu = 0: the set is [0, half / E].
             let end = || Knot::with_ln((half / e).max(0.0));
-            return cut(inside, (lo, hi), (0.0, 0.0, half), || lo, end);
+            return cut(inside, (lo, hi), (0.0, || 0.0, half), || lo, end);
         }
         let rate = y / e;
-        if inside == (false, false) && !(lo.value < rate && rate < hi.value) {
-            // Monotone on the piece and above the level at both ends; most
-            // pieces end here, before the logarithm below.
-            return None;
-        }
-        let ln_rate = rate.ln();
-        let min = y - y * ln_rate;
-        let delta = ((half - min) / y).max(0.0);
+        // The logarithm only for the pieces that need the minimum or a root.
+        let ln_rate = std::cell::OnceCell::new();
+        let ln_rate = || *ln_rate.get_or_init(|| rate.ln());
+        let min = || y - y * ln_rate();
+        let delta = || ((half - min()) / y).max(0.0);
         let left = || {
-            let (u, ratio) = low_root(delta);
+            let (u, ratio) = low_root(delta());
             Knot {
                 value: rate * ratio,
-                ln: ln_rate - u,
+                ln: ln_rate() - u,
             }
         };
         let right = || {
-            let (w, ln_ratio) = high_root(delta);
+            let (w, ln_ratio) = high_root(delta());
             Knot {
                 value: rate * (1.0 + w),
-                ln: ln_rate + ln_ratio,
+                ln: ln_rate() + ln_ratio,
             }
         };
         cut(inside, (lo, hi), (rate, min, half), left, right)
@@ -320,7 +318,7 @@ impl SegmentLoss for GaussianMeanCost {
         let half_width = || ((level - rss) / n).max(0.0).sqrt();
         let left = || Knot::plain(mean - half_width());
         let right = || Knot::plain(mean + half_width());
-        cut(inside, (lo, hi), (mean, rss, level), left, right)
+        cut(inside, (lo, hi), (mean, || rss, level), left, right)
     }
 }
 

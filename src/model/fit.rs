@@ -910,21 +910,32 @@ mod tests {
     fn drawn_problem(n: usize, seed: u64) -> Problem {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let x = Array2::from_shape_fn((n, 2), |(t, j)| if j == 0 { 1.0 } else { t as f64 / n as f64 });
-        let obs = (0..n)
+        let y: Vec<f64> = (0..n)
             .map(|t| {
                 let mu = 5.0 * (t as f64 / n as f64).exp() * Gamma::new(100.0, 0.01).unwrap().sample(&mut rng);
-                ObsData {
-                    periods: vec![t],
-                    y: Poisson::new(mu).unwrap().sample(&mut rng),
-                    k: 1.0,
-                }
+                Poisson::new(mu).unwrap().sample(&mut rng)
             })
             .collect();
+        negbin_problem(x, &y)
+    }
+
+    /// An NB problem with one observation per period.
+    fn negbin_problem(x: Array2<f64>, y: &[f64]) -> Problem {
+        let n = y.len();
         Problem {
             family: Family::Negbin,
             x,
             offset: Array1::zeros(n),
-            obs: Arc::new(obs),
+            obs: Arc::new(
+                y.iter()
+                    .enumerate()
+                    .map(|(t, &v)| ObsData {
+                        periods: vec![t],
+                        y: v,
+                        k: 1.0,
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -941,21 +952,7 @@ mod tests {
                     Poisson::new(mu).unwrap().sample(&mut rng)
                 })
                 .collect();
-            let problem = Problem {
-                family: Family::Negbin,
-                x: Array2::ones((n, 1)),
-                offset: Array1::zeros(n),
-                obs: Arc::new(
-                    y.iter()
-                        .enumerate()
-                        .map(|(t, &v)| ObsData {
-                            periods: vec![t],
-                            y: v,
-                            k: 1.0,
-                        })
-                        .collect(),
-                ),
-            };
+            let problem = negbin_problem(Array2::ones((n, 1)), &y);
             let full = fit_problem(&problem, None, None).unwrap().theta.unwrap();
             let iid = negbin_theta_iid(&y);
             assert!(
