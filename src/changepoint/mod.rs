@@ -7,6 +7,7 @@ pub mod cost;
 pub mod functional;
 pub mod known;
 pub mod multiple;
+pub(crate) mod scan;
 pub mod segment;
 pub mod single;
 

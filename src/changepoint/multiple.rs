@@ -18,11 +18,12 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::cost::{GaussianMeanCost, NegbinCost, PoissonCost, SegmentCost};
+use super::known::{exact_rate_ratio_counts, rate_ratio_interval};
 use super::segment::{Segmentation, optimal_segmentations, pelt};
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{Interval, IntervalMethod, Level};
-use crate::model::{Family, ModelSpec, Term, fit};
+use crate::model::{Family, Fit, ModelSpec, Term, fit};
 
 /// How many breaks, and how to find them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,7 +109,7 @@ pub struct MultipleBreaks {
     pub segments: Vec<SegmentSummary>,
     /// The penalty PELT used, on the cost scale.
     pub penalty: Option<f64>,
-    /// Theta used by the NB cost (the null fit's).
+    /// NB theta of the chosen segmentation, re-estimated with it.
     pub theta: Option<f64>,
     /// Per break: exact conditional interval for the ratio of the adjacent
     /// segment rates (Poisson only).
@@ -134,18 +135,17 @@ pub fn detect_multiple(
     }
     let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
     let n = y.len();
-    let exposure: Option<Vec<f64>> = (model.use_offset && model.family == Family::Poisson)
+    let exposure: Option<Vec<f64>> = (model.use_offset && model.family.log_link())
         .then(|| series.observation_exposures())
         .flatten();
-    let mut theta = None;
+    let null_theta = match model.family {
+        Family::Negbin => fit(model, series)?.theta,
+        _ => None,
+    };
     let cost: Box<dyn SegmentCost> = match model.family {
         Family::Poisson => Box::new(PoissonCost::new(&y, exposure.as_deref())),
         Family::Gaussian => Box::new(GaussianMeanCost::new(&y)),
-        Family::Negbin => {
-            let t = fit(model, series)?.theta.unwrap_or(1.0);
-            theta = Some(t);
-            Box::new(NegbinCost::new(&y, t))
-        }
+        Family::Negbin => Box::new(NegbinCost::new(&y, exposure.as_deref(), null_theta.unwrap_or(1.0))),
     };
     let gaussian = model.family == Family::Gaussian;
     if gaussian && cost.cost(0, n) <= 0.0 {
@@ -155,6 +155,14 @@ pub fn detect_multiple(
         )));
     }
     let nf = n as f64;
+    let date_of = |i: usize| series.period(series.observations[i].periods[0]);
+    // NB: theta moves with the segmentation (see `negbin_alternation`).
+    let refit = |breaks: &[usize]| -> Result<Fit> {
+        let mut spec = model.clone();
+        spec.terms.extend(breaks.iter().map(|&i| Term::Step(date_of(i))));
+        fit(&spec, series)
+    };
+    let nb_cost = |theta: f64| NegbinCost::new(&y, exposure.as_deref(), theta);
     let loglik = |s: &Segmentation| {
         if gaussian {
             -nf / 2.0 * ((2.0 * std::f64::consts::PI * s.cost.max(f64::MIN_POSITIVE) / nf).ln() + 1.0)
@@ -163,19 +171,16 @@ pub fn detect_multiple(
         }
     };
     let pps = cost.params_per_segment();
-    let row = |s: &Segmentation| {
+    // Every segment parameter, every break date, and the dispersion (the
+    // Gaussian common variance, NB theta).
+    let row = |s: &Segmentation, ll: f64| {
         let m = s.breaks.len();
-        let ll = loglik(s);
-        let n_params = (m + 1) * pps + m + usize::from(gaussian);
+        let n_params = (m + 1) * pps + m + usize::from(model.family != Family::Poisson);
         let bounds = s.bounds(n);
         let lengths: f64 = bounds.windows(2).map(|w| ((w[1] - w[0]) as f64 / nf).ln()).sum();
         CandidateCount {
             breaks: m,
-            dates: s
-                .breaks
-                .iter()
-                .map(|&i| series.period(series.observations[i].periods[0]))
-                .collect(),
+            dates: s.breaks.iter().map(|&i| date_of(i)).collect(),
             cost: s.cost,
             loglik: ll,
             n_params,
@@ -183,15 +188,40 @@ pub fn detect_multiple(
             mbic: -2.0 * ll + 3.0 * m as f64 * nf.ln() + lengths,
         }
     };
-    let (chosen, table, penalty) = match search {
+    let (chosen, table, penalty, nb_fit) = match search {
         Search::Dp { max_breaks, select } => {
-            let segs = optimal_segmentations(cost.as_ref(), max_breaks, min_segment)?;
-            let table: Vec<CandidateCount> = segs.iter().map(row).collect();
+            let (segs, fits) = match null_theta {
+                Some(theta0) => {
+                    let mut segs = Vec::new();
+                    let mut fits = Vec::new();
+                    for m in 0..=max_breaks {
+                        let (s, f) = negbin_alternation(
+                            |c| Ok(optimal_segmentations(c, max_breaks, min_segment)?.swap_remove(m)),
+                            &nb_cost,
+                            &refit,
+                            theta0,
+                        )?;
+                        segs.push(s);
+                        fits.push(Some(f));
+                    }
+                    (segs, fits)
+                }
+                None => {
+                    let segs = optimal_segmentations(cost.as_ref(), max_breaks, min_segment)?;
+                    let fits = vec![None; segs.len()];
+                    (segs, fits)
+                }
+            };
+            let table: Vec<CandidateCount> = segs
+                .iter()
+                .zip(&fits)
+                .map(|(s, f)| row(s, f.as_ref().map_or_else(|| loglik(s), |f| f.loglik)))
+                .collect();
             let score = |r: &CandidateCount| if select == Criterion::Bic { r.bic } else { r.mbic };
             let best = (0..table.len())
                 .min_by(|&a, &b| score(&table[a]).total_cmp(&score(&table[b])))
                 .expect("K >= 0");
-            (segs[best].clone(), table, None)
+            (segs[best].clone(), table, None, fits[best].clone())
         }
         Search::Pelt(p) => {
             let value = match p {
@@ -199,31 +229,29 @@ pub fn detect_multiple(
                 Penalty::Mbic => 3.0 * nf.ln() * cost.penalty_scale(),
                 Penalty::Value(v) => v,
             };
-            (pelt(cost.as_ref(), value, min_segment)?, Vec::new(), Some(value))
+            match null_theta {
+                Some(theta0) => {
+                    let (s, f) = negbin_alternation(|c| pelt(c, value, min_segment), &nb_cost, &refit, theta0)?;
+                    (s, Vec::new(), Some(value), Some(f))
+                }
+                None => (pelt(cost.as_ref(), value, min_segment)?, Vec::new(), Some(value), None),
+            }
         }
     };
     let bounds = chosen.bounds(n);
     let rss_pooled = chosen.cost / (n - bounds.len() + 1).max(1) as f64;
     let segments: Vec<SegmentSummary> = bounds
         .windows(2)
-        .map(|w| {
+        .map(|w| -> Result<SegmentSummary> {
             let (a, b) = (w[0], w[1]);
             let count: f64 = y[a..b].iter().sum();
             let e: f64 = exposure.as_ref().map_or((b - a) as f64, |e| e[a..b].iter().sum());
             let level_interval = match model.family {
                 Family::Poisson => garwood(count, e, level),
                 Family::Negbin => {
-                    let mean = count / (b - a) as f64;
-                    let t = theta.unwrap_or(1.0);
-                    let se = ((1.0 / mean + 1.0 / t) / (b - a) as f64).sqrt();
-                    let z = level.z();
-                    Interval {
-                        estimate: Some(mean),
-                        low: Some(if mean > 0.0 { mean * (-z * se).exp() } else { 0.0 }),
-                        high: (mean > 0.0).then(|| mean * (z * se).exp()),
-                        level: level.value(),
-                        method: IntervalMethod::Wald,
-                    }
+                    let f = nb_fit.as_ref().expect("NB searches end with a refit");
+                    let c = f.design_row(series.observations[a].periods[0]);
+                    f.profile_interval_of(&c, level, f.bound_of(&c), None)?.map(f64::exp)
                 }
                 Family::Gaussian => {
                     let mean = count / (b - a) as f64;
@@ -237,26 +265,30 @@ pub fn detect_multiple(
                     }
                 }
             };
-            SegmentSummary {
+            Ok(SegmentSummary {
                 total: count,
                 exposure: e,
                 start: series.period(series.observations[a].periods[0]),
                 end: series.period(series.observations[b - 1].periods[0]),
                 n: b - a,
                 level: level_interval,
-            }
+            })
         })
-        .collect();
-    let rate_ratios = segments
-        .windows(2)
-        .map(|w: &[SegmentSummary]| {
-            (model.family == Family::Poisson)
-                .then(|| {
-                    super::known::exact_rate_ratio_counts(w[0].total, w[0].exposure, w[1].total, w[1].exposure, level)
-                })
-                .flatten()
-        })
-        .collect();
+        .collect::<Result<_>>()?;
+    let rate_ratios = match &nb_fit {
+        // The step coefficients follow the intercept, one per break.
+        Some(f) => (0..chosen.breaks.len())
+            .map(|j| rate_ratio_interval(f, 1 + j, level).map(|(i, _)| Some(i)))
+            .collect::<Result<Vec<_>>>()?,
+        None => segments
+            .windows(2)
+            .map(|w: &[SegmentSummary]| {
+                (model.family == Family::Poisson)
+                    .then(|| exact_rate_ratio_counts(w[0].total, w[0].exposure, w[1].total, w[1].exposure, level))
+                    .flatten()
+            })
+            .collect(),
+    };
     Ok(MultipleBreaks {
         rate_ratios,
         cost_name: cost.name(),
@@ -268,9 +300,49 @@ pub fn detect_multiple(
             .collect(),
         segments,
         penalty,
-        theta,
+        theta: nb_fit.as_ref().and_then(|f| f.theta),
     })
 }
+
+/// NB segmentation with theta estimated: the best segmentation at fixed
+/// theta (`find`, exact for that theta), then theta and the segment rates
+/// refitted to it, alternated until the segmentation repeats. Each half-step
+/// maximises the likelihood over its own parameters, so the log-likelihood
+/// never falls; what is reported (log-likelihood, theta, intervals) comes
+/// from the final refit, not from the fixed-theta cost.
+fn negbin_alternation(
+    find: impl Fn(&NegbinCost) -> Result<Segmentation>,
+    cost_at: impl Fn(f64) -> NegbinCost,
+    refit: impl Fn(&[usize]) -> Result<Fit>,
+    theta0: f64,
+) -> Result<(Segmentation, Fit)> {
+    let mut theta = theta0;
+    let mut previous: Option<(Segmentation, Fit)> = None;
+    for _ in 0..MAX_ALTERNATIONS {
+        let s = find(&cost_at(theta))?;
+        if let Some((p, f)) = previous.take() {
+            if p.breaks == s.breaks {
+                return Ok((p, f));
+            }
+            // A new segmentation must not lower the likelihood; if rounding
+            // says it does, keep the old one.
+            let f_new = refit(&s.breaks)?;
+            if f_new.loglik < f.loglik - 1e-9 * (1.0 + f.loglik.abs()) {
+                return Ok((p, f));
+            }
+            theta = f_new.theta.unwrap_or(theta);
+            previous = Some((s, f_new));
+        } else {
+            let f = refit(&s.breaks)?;
+            theta = f.theta.unwrap_or(theta);
+            previous = Some((s, f));
+        }
+    }
+    Ok(previous.expect("at least one alternation"))
+}
+
+/// Alternations of segmentation and theta before the last one is kept.
+const MAX_ALTERNATIONS: usize = 50;
 
 /// Exact (Garwood) interval for a Poisson rate `count / exposure`.
 pub fn garwood(count: f64, exposure: f64, level: Level) -> Interval {

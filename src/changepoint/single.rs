@@ -27,9 +27,10 @@
 //! (James, James and Siegmund 1987), which reproduces Andrews' 5% and 1%
 //! critical values 8.85 and 12.35 at `pi0 = 0.15`.
 //!
-//! Negative binomial, intercept only: the scan holds theta at the null MLE of
-//! the data being scanned (re-estimated for every bootstrap replicate), a
-//! pseudo-profile that the bootstrap calibrates.
+//! The profile at each date re-estimates every nuisance parameter (common
+//! terms, NB theta, the Gaussian variance; see [`super::scan`]), in the data
+//! and in every bootstrap replicate alike, so the LR at a date is that of
+//! `test --at` the date.
 //!
 //! Posterior: for an intercept-only Poisson model (with exposure) in closed
 //! form, with independent Gamma(`shape`, `rate`) priors on the two segment
@@ -52,12 +53,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 use statrs::function::gamma::ln_gamma;
 
-use super::cost::{GaussianMeanCost, NegbinCost, PoissonCost, SegmentCost};
+use super::cost::PoissonCost;
 use super::known::rate_ratio_interval;
+use super::scan::Scan;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{CovarianceKind, Interval, Level, covariance_root};
-use crate::model::fit::negbin_theta_iid;
 use crate::model::linfa::GlmParams;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
 use crate::simulate::{poisson, stream_rng};
@@ -131,101 +132,31 @@ pub struct SingleBreak {
     pub rate_ratio: Option<Interval>,
 }
 
-/// How the profile is computed.
-enum Scan<'a> {
-    /// Intercept-only, one period per observation: closed-form segment costs.
-    Closed { family: Family, exposure: Option<Vec<f64>> },
-    /// Anything else: a refit per date.
-    Refit { series: &'a Series, model: &'a ModelSpec },
-}
-
-impl Scan<'_> {
-    /// Profile log-likelihoods at candidate positions and the null log-likelihood for responses `y`.
-    fn profile(&self, y: &[f64], positions: &[usize], dates: &[Period]) -> Result<(Vec<f64>, f64)> {
-        self.profile_with(y, positions, dates, true)
-    }
-
-    /// As [`Scan::profile`]; without `constants`, the closed-form scans leave
-    /// out terms common to every date (log-likelihood differences, all the
-    /// bootstrap needs, are unchanged).
-    fn profile_with(
-        &self,
-        y: &[f64],
-        positions: &[usize],
-        dates: &[Period],
-        constants: bool,
-    ) -> Result<(Vec<f64>, f64)> {
-        match self {
-            Scan::Closed { family, exposure } => {
-                let n = y.len();
-                let ll = |cost: &dyn SegmentCost, a: usize, b: usize| -> f64 { cost.cost(a, b) };
-                match family {
-                    Family::Poisson => {
-                        let c = if constants {
-                            PoissonCost::new(y, exposure.as_deref())
-                        } else {
-                            PoissonCost::relative(y, exposure.as_deref())
-                        };
-                        let to_ll = |total: f64| -(total + c.constant()) / 2.0;
-                        let profile = positions.iter().map(|&i| to_ll(ll(&c, 0, i) + ll(&c, i, n))).collect();
-                        Ok((profile, to_ll(c.cost(0, n))))
-                    }
-                    Family::Negbin => {
-                        // Theta at the null MLE of these data, held fixed across dates.
-                        let theta = negbin_theta_iid(y);
-                        let c = if constants {
-                            NegbinCost::new(y, theta)
-                        } else {
-                            NegbinCost::relative(y, theta)
-                        };
-                        let to_ll = |total: f64| -(total + c.constant()) / 2.0;
-                        let profile = positions.iter().map(|&i| to_ll(ll(&c, 0, i) + ll(&c, i, n))).collect();
-                        Ok((profile, to_ll(c.cost(0, n))))
-                    }
-                    Family::Gaussian => {
-                        let c = GaussianMeanCost::new(y);
-                        let nn = n as f64;
-                        let to_ll = |rss: f64| {
-                            -nn / 2.0 * ((2.0 * std::f64::consts::PI * rss.max(f64::MIN_POSITIVE) / nn).ln() + 1.0)
-                        };
-                        let profile = positions.iter().map(|&i| to_ll(c.cost(0, i) + c.cost(i, n))).collect();
-                        Ok((profile, to_ll(c.cost(0, n))))
-                    }
-                }
-            }
-            Scan::Refit { series, model } => {
-                let replicate = with_responses(series, y);
-                let null = fit(model, &replicate)?.loglik;
-                let profile = dates
-                    .iter()
-                    .map(|&p| Ok(fit(&with_step(model, p), &replicate)?.loglik))
-                    .collect::<Result<Vec<f64>>>()?;
-                Ok((profile, null))
-            }
-        }
-    }
-}
-
 fn with_step(model: &ModelSpec, at: Period) -> ModelSpec {
     let mut spec = model.clone();
     spec.terms.push(Term::Step(at));
     spec
 }
 
-fn with_responses(series: &Series, y: &[f64]) -> Series {
-    let mut s = series.clone();
-    for (o, &v) in s.observations.iter_mut().zip(y) {
-        o.y = v;
-    }
-    s
-}
-
 /// Draws responses with the given observation means from the family of `fit`.
 pub(crate) fn draw_like(fit: &Fit, means: &[f64], sizes: &[f64], rng: &mut ChaCha8Rng) -> Vec<f64> {
-    match fit.spec.family {
+    draw_from(fit.spec.family, fit.theta, fit.sigma2, means, sizes, rng)
+}
+
+/// Draws responses with observation means `means` over `sizes` periods from
+/// `family` with NB `theta` or Gaussian variance `sigma2` per period.
+pub(crate) fn draw_from(
+    family: Family,
+    theta: Option<f64>,
+    sigma2: Option<f64>,
+    means: &[f64],
+    sizes: &[f64],
+    rng: &mut ChaCha8Rng,
+) -> Vec<f64> {
+    match family {
         Family::Poisson => means.iter().map(|&m| poisson(m, rng).unwrap_or(0.0)).collect(),
         Family::Negbin => {
-            let theta = fit.theta.unwrap_or(1.0);
+            let theta = theta.unwrap_or(1.0);
             means
                 .iter()
                 .zip(sizes)
@@ -237,7 +168,7 @@ pub(crate) fn draw_like(fit: &Fit, means: &[f64], sizes: &[f64], rng: &mut ChaCh
                 .collect()
         }
         Family::Gaussian => {
-            let sd = fit.sigma2.unwrap_or(1.0).sqrt();
+            let sd = sigma2.unwrap_or(1.0).sqrt();
             means
                 .iter()
                 .zip(sizes)
@@ -260,8 +191,8 @@ pub fn sup_lr_asymptotic_p(statistic: f64, pi0: f64) -> f64 {
 }
 
 /// The candidate dates and how to scan them.
-struct Prepared<'a> {
-    scan: Scan<'a>,
+struct Prepared {
+    scan: Scan,
     positions: Vec<usize>,
     dates: Vec<Period>,
     y: Vec<f64>,
@@ -271,7 +202,7 @@ struct Prepared<'a> {
     h: usize,
 }
 
-fn prepare<'a>(series: &'a Series, spec: &'a DetectSpec) -> Result<Prepared<'a>> {
+fn prepare(series: &Series, spec: &DetectSpec) -> Result<Prepared> {
     // One observation per period: candidates are observations; with run rows,
     // every period (a break may fall inside a run, whose mean then sums both regimes).
     let simple = series.is_simple();
@@ -304,23 +235,8 @@ fn prepare<'a>(series: &'a Series, spec: &'a DetectSpec) -> Result<Prepared<'a>>
     }
     let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
     let sizes: Vec<f64> = series.observations.iter().map(|o| o.periods.len() as f64).collect();
-    let closed = spec.model.terms == [Term::Intercept]
-        && simple
-        && matches!(spec.model.family, Family::Poisson | Family::Gaussian | Family::Negbin);
-    let scan = if closed {
-        let exposure = (spec.model.use_offset && spec.model.family == Family::Poisson)
-            .then(|| series.observation_exposures())
-            .flatten();
-        Scan::Closed {
-            family: spec.model.family,
-            exposure,
-        }
-    } else {
-        Scan::Refit {
-            series,
-            model: &spec.model,
-        }
-    };
+    let scan = Scan::new(series, &spec.model, &dates)?;
+    let closed = scan.is_closed();
     Ok(Prepared {
         scan,
         positions,
@@ -350,7 +266,7 @@ fn best_index(profile: &[f64]) -> usize {
 /// As [`detect_single`].
 pub fn best_date(series: &Series, spec: &DetectSpec) -> Result<Period> {
     let p = prepare(series, spec)?;
-    let (profile, _) = p.scan.profile(&p.y, &p.positions, &p.dates)?;
+    let (profile, _) = p.scan.profile(&p.y, &p.positions, true)?;
     Ok(p.dates[best_index(&profile)])
 }
 
@@ -370,7 +286,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
         n,
         h,
     } = prepare(series, spec)?;
-    let (profile, null_loglik) = scan.profile(&y, &positions, &dates)?;
+    let (profile, null_loglik) = scan.profile(&y, &positions, true)?;
     let best = best_index(&profile);
     let sup_of = |profile: &[f64], null: f64| 2.0 * (profile.iter().copied().fold(f64::NEG_INFINITY, f64::max) - null);
     let sup_lr = sup_of(&profile, null_loglik).max(0.0);
@@ -384,8 +300,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
             .into_par_iter()
             .map(|b| {
                 let y_b = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b));
-                scan.profile_with(&y_b, &positions, &dates, false)
-                    .map(|(p, null)| sup_of(&p, null))
+                scan.profile(&y_b, &positions, false).map(|(p, null)| sup_of(&p, null))
             })
             .collect::<Result<Vec<f64>>>()?;
         let exceed = sups
@@ -423,7 +338,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
                         .collect();
                     let means = at_i.means_at(&beta);
                     let y_b = draw_like(&at_i, &means, &sizes, &mut rng);
-                    scan.profile_with(&y_b, &positions, &dates, false)
+                    scan.profile(&y_b, &positions, false)
                         .map(|(p, _)| 2.0 * (p.iter().copied().fold(f64::NEG_INFINITY, f64::max) - p[i]))
                 })
                 .collect::<Result<Vec<f64>>>()?;
@@ -471,10 +386,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
     };
 
     let (posterior, posterior_method) = match &scan {
-        Scan::Closed {
-            family: Family::Poisson,
-            exposure,
-        } => {
+        Scan::ClosedPoisson { exposure } => {
             let c = PoissonCost::relative(&y, exposure.as_deref());
             let log_marginal = |a: usize, b: usize| {
                 let (yy, e) = c.totals(a, b);
@@ -501,10 +413,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
     // rows before and after the break.
     let totals_fit;
     let (interval_fit, row_before, row_after) = match &scan {
-        Scan::Closed {
-            family: Family::Poisson,
-            exposure,
-        } => {
+        Scan::ClosedPoisson { exposure } => {
             totals_fit = segment_totals_fit(&y, exposure.as_deref(), positions[best])?;
             (&totals_fit, vec![1.0, 0.0], vec![1.0, 1.0])
         }

@@ -208,7 +208,7 @@ impl Problem {
 
     /// One pass over the observations: the log-likelihood kernel (terms that
     /// vary with beta only), the score and the expected information.
-    fn evaluate(&self, beta: &[f64], theta: f64) -> (f64, DVector<f64>, DMatrix<f64>) {
+    pub(crate) fn evaluate(&self, beta: &[f64], theta: f64) -> (f64, DVector<f64>, DMatrix<f64>) {
         let p = self.p();
         let mut kernel = 0.0;
         let mut score = DVector::zeros(p);
@@ -468,33 +468,6 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
             })
         }
     }
-}
-
-/// The NB2 theta MLE of an iid sample (intercept-only model). The mean's
-/// MLE is the sample mean whatever theta, so only theta is searched: on the
-/// distinct counts, with the mean terms of all `n` periods carried by one
-/// run observation of total `Y` and mean `n ybar` (they depend on the data
-/// only through `n` and `Y`). A scan's bootstrap calls this per replicate.
-pub(crate) fn negbin_theta_iid(y: &[f64]) -> f64 {
-    let n = y.len();
-    let total: f64 = y.iter().sum();
-    if n == 0 || total <= 0.0 {
-        return THETA_MAX;
-    }
-    let mean = total / n as f64;
-    let run = Problem {
-        family: Family::Negbin,
-        x: Array2::ones((n, 1)),
-        offset: Array1::zeros(n),
-        obs: Arc::new(vec![ObsData {
-            periods: (0..n).collect(),
-            y: total,
-            k: n as f64,
-        }]),
-    };
-    let groups = CountGroups::from_pairs(y.iter().map(|&v| (v, 1.0)));
-    let spread: f64 = y.iter().map(|&v| (v / mean - 1.0).powi(2)).sum();
-    theta_ml(&run, &groups, &[mean.ln()], moment_start(n as f64 / spread))
 }
 
 /// The starting theta of `MASS::theta.ml`: n / sum((y/mu - 1)^2).
@@ -937,31 +910,6 @@ mod tests {
                     .collect(),
             ),
         }
-    }
-
-    /// The theta of an iid sample from its own search equals that of the
-    /// full fit of an intercept-only model.
-    #[test]
-    fn iid_theta_equals_the_intercept_only_fit() {
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
-        for (case, theta) in [0.5, 5.0, 50.0].into_iter().cycle().take(60).enumerate() {
-            let n = 12 + case * 3;
-            let y: Vec<f64> = (0..n)
-                .map(|_| {
-                    let mu = 4.0 * Gamma::new(theta, 1.0 / theta).unwrap().sample(&mut rng);
-                    Poisson::new(mu).unwrap().sample(&mut rng)
-                })
-                .collect();
-            let problem = negbin_problem(Array2::ones((n, 1)), &y);
-            let full = fit_problem(&problem, None, None).unwrap().theta.unwrap();
-            let iid = negbin_theta_iid(&y);
-            assert!(
-                (iid - full).abs() <= 1e-8 * full,
-                "case {case}: iid {iid}, full fit {full}"
-            );
-        }
-        assert_eq!(negbin_theta_iid(&[0.0, 0.0, 0.0]), THETA_MAX);
-        assert_eq!(negbin_theta_iid(&[3.0, 3.0, 3.0]), THETA_MAX);
     }
 
     #[test]
