@@ -3,6 +3,7 @@
 //! and multiple breaks by exact dynamic programming and PELT, all on one
 //! [`cost::SegmentCost`] trait where a closed form exists.
 
+pub mod bartlett;
 pub mod cost;
 pub mod functional;
 pub mod known;

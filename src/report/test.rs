@@ -6,16 +6,22 @@
 //! `p_value_increase`, `p_value_method`, `exact_p_value` and `exact_p_value_increase` (exact
 //! conditional binomial test, two-rate model), `slope`, `rate_before`,
 //! `rate_after` (intervals, per period and
-//! per unit exposure when `offset`), `n_obs`, `n_missing`, `notes`.
+//! per unit exposure when `offset`), `n_obs`, `n_missing`, `notes`; for NB
+//! `bartlett_factor` {`estimate`, `mc_std_error`, `draws`, `failed`} (the
+//! test's, under the null), `lr_statistic_corrected` (`lr_statistic`, which
+//! stays the raw LR, divided by the factor when it is above 1; `p_value` is
+//! that statistic's) and `rate_ratio_bartlett_factor` (the interval's, at
+//! the estimate).
 
 use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::SCHEMA_VERSION;
 use super::fit::p_text;
 use super::format::sig3;
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
-use crate::changepoint::known::BARTLETT_LR_METHOD;
+use crate::changepoint::bartlett::BartlettFactor;
 use crate::data::Series;
 use crate::inference::IntervalMethod;
 
@@ -47,6 +53,15 @@ pub struct TestView {
     pub p_value_increase: f64,
     /// How both p-values were computed.
     pub p_value_method: &'static str,
+    /// NB: the test's Bartlett factor, under the null-constrained fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bartlett_factor: Option<BartlettFactor>,
+    /// NB: the LR statistic divided by the factor (when above 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_statistic_corrected: Option<f64>,
+    /// NB: the rate-ratio interval's Bartlett factor, at the estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_ratio_bartlett_factor: Option<BartlettFactor>,
     /// Exact conditional (binomial) two-sided p-value, two-rate model only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_p_value: Option<f64>,
@@ -83,6 +98,9 @@ impl TestView {
             p_value: t.lr.p_value,
             p_value_increase: t.p_value_increase,
             p_value_method: t.lr.method,
+            bartlett_factor: t.bartlett,
+            lr_statistic_corrected: t.lr_corrected,
+            rate_ratio_bartlett_factor: t.interval_bartlett,
             exact_p_value: t.exact_p_values.map(|p| p.0),
             exact_p_value_increase: t.exact_p_values.map(|p| p.1),
             slope: t.full.names.iter().any(|n| n.starts_with("slope@")),
@@ -118,18 +136,39 @@ impl TestView {
         if let Some(exact) = &self.rate_ratio_exact {
             out += &format!("               {}  ({pct} exact conditional interval)\n", exact.text());
         }
-        out += &format!(
-            "  LR test      {} on {} df, p = {} (two-sided), p = {} (increase){}\n",
-            sig3(self.lr_statistic),
-            self.df,
-            p_text(self.p_value),
-            p_text(self.p_value_increase),
-            if self.p_value_method == BARTLETT_LR_METHOD {
-                ", Bartlett-corrected"
-            } else {
-                ""
+        match (self.bartlett_factor, self.lr_statistic_corrected) {
+            (Some(b), Some(corrected)) => {
+                out += &format!(
+                    "  LR test      {} on {} df (raw; chi-square p = {})\n",
+                    sig3(self.lr_statistic),
+                    self.df,
+                    p_text(ChiSquared::new(self.df).map_or(f64::NAN, |c| c.sf(self.lr_statistic)))
+                );
+                out += &format!(
+                    "               Bartlett factor {} (Monte Carlo s.e. {}, {} draws under the null, {} failed){}\n",
+                    sig3(b.estimate),
+                    sig3(b.mc_std_error),
+                    b.draws,
+                    b.failed,
+                    if b.estimate < 1.0 { "; below 1, not applied" } else { "" }
+                );
+                out += &format!(
+                    "               corrected {}, p = {} (two-sided), p = {} (increase)\n",
+                    sig3(corrected),
+                    p_text(self.p_value),
+                    p_text(self.p_value_increase)
+                );
             }
-        );
+            _ => {
+                out += &format!(
+                    "  LR test      {} on {} df, p = {} (two-sided), p = {} (increase)\n",
+                    sig3(self.lr_statistic),
+                    self.df,
+                    p_text(self.p_value),
+                    p_text(self.p_value_increase)
+                );
+            }
+        }
         if let (Some(p), Some(p_inc)) = (self.exact_p_value, self.exact_p_value_increase) {
             out += &format!(
                 "  exact test   p = {} (two-sided), p = {} (increase), binomial given the total\n",

@@ -1,0 +1,193 @@
+//! Bootstrap Bartlett factors for negative binomial likelihood-ratio
+//! statistics (Rocke 1989).
+//!
+//! With theta estimated from few counts, the LR statistic for one
+//! coefficient is on average larger than its chi-square(1) reference (93.1%
+//! coverage of the plain profile interval at 48 periods). The factor is the
+//! statistic's mean over series drawn from a fit; the statistic divided by
+//! it, or the chi-square cut-off multiplied by it, has mean 1. The test
+//! takes its factor under the null-constrained fit (the coefficient at its
+//! null value, theta and the other coefficients re-estimated), the interval
+//! at the estimate.
+//!
+//! Variance reduction: every draw also gives the efficient score statistic
+//! of the coefficient at the generating parameters, `C = U_eff^2 / I_eff`,
+//! whose mean is exactly 1 (at the true values the score's variance is the
+//! expected information, and NB2's theta is orthogonal to the
+//! coefficients). `C` tracks the LR statistic closely, so the factor is
+//! estimated as `mean(LR) - c (mean(C) - 1)`, `c` the least-squares slope
+//! of LR on C (a control variate), and its Monte Carlo standard error is
+//! that of the residuals `LR - c (C - 1)`.
+//!
+//! # References
+//! - Rocke, D. M. (1989). Bootstrap Bartlett adjustment in seemingly
+//!   unrelated regression. *JASA* 84, 598–601.
+
+use ndarray::Axis;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::single::draw_from;
+use crate::model::Family;
+use crate::model::fit::{Problem, fit_problem};
+use crate::simulate::stream_rng;
+
+/// Series drawn for a Bartlett factor.
+pub const BARTLETT_DRAWS: usize = 4000;
+/// The seed of those draws (fixed, so that intervals are reproducible).
+pub(crate) const BARTLETT_SEED: u64 = 1;
+
+/// A bootstrap Bartlett factor with its Monte Carlo error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BartlettFactor {
+    /// The mean LR statistic under the generating fit (control-variate estimate).
+    pub estimate: f64,
+    /// Its Monte Carlo standard error.
+    pub mc_std_error: f64,
+    /// Series drawn.
+    pub draws: usize,
+    /// Draws whose fits failed (left out of the mean, and counted here).
+    pub failed: usize,
+}
+
+/// Which draws: the interval's (at the estimate) and the test's (under the
+/// null) use different random streams.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FactorFor {
+    /// The profile interval, drawn from the fit at its estimate.
+    Interval,
+    /// The LR test, drawn from the null-constrained fit.
+    Test,
+}
+
+/// The Bartlett factor of the LR statistic for coefficient `j` of the NB
+/// problem `free`, testing it at `beta[j]`, over series drawn from
+/// coefficients `beta` (all of `free`'s) and `theta`. `None` when fewer
+/// than half of the draws could be fitted.
+pub(crate) fn bartlett_factor(
+    free: &Problem,
+    beta: &[f64],
+    theta: f64,
+    j: usize,
+    purpose: FactorFor,
+    seed: u64,
+) -> Option<BartlettFactor> {
+    debug_assert_eq!(free.family, Family::Negbin);
+    let p = free.p();
+    let others: Vec<usize> = (0..p).filter(|&i| i != j).collect();
+    // The coefficient held at its value: its column moves into the offset.
+    let held = Problem {
+        x: free.x.select(Axis(1), &others),
+        offset: &free.offset + &(&free.x.column(j) * beta[j]),
+        ..free.clone()
+    };
+    let held_start: Vec<f64> = others.iter().map(|&i| beta[i]).collect();
+    let means = free.means(beta);
+    let sizes: Vec<f64> = free.obs.iter().map(|o| o.k).collect();
+    // The efficient information of coefficient j (data-free) and the
+    // weights that project the score onto it.
+    let (_, _, info) = free.evaluate(beta, theta);
+    let info_others = info.select_rows(&others).select_columns(&others);
+    let cross: nalgebra::DVector<f64> =
+        nalgebra::DVector::from_iterator(others.len(), others.iter().map(|&i| info[(i, j)]));
+    let weights = info_others.clone().cholesky()?.solve(&cross);
+    let info_eff = info[(j, j)] - cross.dot(&weights);
+    if !(info_eff > 0.0) {
+        return None;
+    }
+    let stream = match purpose {
+        FactorFor::Interval => 0,
+        FactorFor::Test => 1,
+    };
+    let pairs: Vec<Option<(f64, f64)>> = (0..BARTLETT_DRAWS)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = stream_rng(seed, stream, b);
+            let y = draw_from(Family::Negbin, Some(theta), None, &means, &sizes, &mut rng);
+            let free_b = free.with_responses(&y);
+            let (_, score, _) = free_b.evaluate(beta, theta);
+            let u_eff = score[j]
+                - others
+                    .iter()
+                    .zip(weights.iter())
+                    .map(|(&i, w)| score[i] * w)
+                    .sum::<f64>();
+            let control = u_eff * u_eff / info_eff;
+            let unrestricted = fit_problem(&free_b, Some(beta), Some(theta)).ok()?;
+            let restricted = fit_problem(&held.with_responses(&y), Some(&held_start), Some(theta)).ok()?;
+            let lr = 2.0 * (unrestricted.loglik - restricted.loglik);
+            (lr.is_finite() && control.is_finite()).then_some((lr.max(0.0), control))
+        })
+        .collect();
+    let ok: Vec<(f64, f64)> = pairs.iter().flatten().copied().collect();
+    let failed = BARTLETT_DRAWS - ok.len();
+    if ok.len() * 2 < BARTLETT_DRAWS {
+        return None;
+    }
+    let m = ok.len() as f64;
+    let mean_lr = ok.iter().map(|p| p.0).sum::<f64>() / m;
+    let mean_c = ok.iter().map(|p| p.1).sum::<f64>() / m;
+    let cov = ok.iter().map(|p| (p.0 - mean_lr) * (p.1 - mean_c)).sum::<f64>() / (m - 1.0);
+    let var_c = ok.iter().map(|p| (p.1 - mean_c).powi(2)).sum::<f64>() / (m - 1.0);
+    let slope = if var_c > 0.0 { cov / var_c } else { 0.0 };
+    let estimate = mean_lr - slope * (mean_c - 1.0);
+    let residual_var = ok
+        .iter()
+        .map(|p| (p.0 - slope * p.1 - (mean_lr - slope * mean_c)).powi(2))
+        .sum::<f64>()
+        / (m - 2.0);
+    (estimate.is_finite() && estimate > 0.0).then(|| BartlettFactor {
+        estimate,
+        mc_std_error: (residual_var / m).sqrt(),
+        draws: BARTLETT_DRAWS,
+        failed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::read_series;
+    use crate::model::{ModelSpec, Term, fit};
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+    /// Regression: with 199 plain draws the factor's Monte Carlo error was
+    /// about 0.11, so a p-value of 0.0029 could come out as 0.0014. With the
+    /// control variate and 2,000 draws, p-values of 1e-6 and more move by
+    /// at most 0.1 in log10 from seed to seed.
+    #[test]
+    fn the_corrected_p_value_is_stable_across_seeds() {
+        // 40 months of over-dispersed counts with a trend.
+        let counts = [
+            12, 30, 7, 19, 44, 9, 25, 16, 5, 38, 21, 14, 60, 11, 27, 33, 8, 52, 19, 24, 41, 15, 70, 29, 18, 36, 90, 22,
+            47, 31, 58, 26, 83, 40, 35, 99, 44, 61, 120, 53,
+        ];
+        let mut csv = String::from("period,count\n");
+        for (i, c) in counts.iter().enumerate() {
+            csv += &format!("{}-{:02},{c}\n", 2022 + i / 12, i % 12 + 1);
+        }
+        let series = read_series(csv.as_bytes(), "trend.csv").unwrap();
+        let spec = ModelSpec {
+            family: Family::Negbin,
+            terms: vec![Term::Intercept, Term::Trend, Term::Step(series.period(20))],
+            use_offset: false,
+        };
+        let full = fit(&spec, &series).unwrap();
+        let factors: Vec<BartlettFactor> = (1..=4)
+            .map(|seed| {
+                bartlett_factor(&full.problem, &full.beta, full.theta.unwrap(), 2, FactorFor::Test, seed).unwrap()
+            })
+            .collect();
+        let chi2 = ChiSquared::new(1.0).unwrap();
+        for lr in [5.0, 15.0, 23.9] {
+            let logs: Vec<f64> = factors.iter().map(|f| chi2.sf(lr / f.estimate).log10()).collect();
+            let spread = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                - logs.iter().copied().fold(f64::INFINITY, f64::min);
+            assert!(spread <= 0.1, "LR {lr}: log10 p spread {spread} over {factors:?}");
+        }
+        for f in &factors {
+            assert_eq!(f.draws, BARTLETT_DRAWS);
+            assert!(f.mc_std_error < 0.03, "{f:?}");
+        }
+    }
+}
