@@ -6,7 +6,10 @@
 //! `term`, `estimate`, `estimate_bound`, `std_error`, `statistic`, `p_value`,
 //! `ci_low`, `ci_high`, `ci_open`, `ci_method`, and for log-link families
 //! `rate_ratio` {`estimate`, `ci_low`, `ci_high`, ...}), `theta` and
-//! `theta_std_error` (negbin), `sigma2` (gaussian, maximum likelihood), `notes`.
+//! `theta_std_error` (negbin), `sigma2` (gaussian, maximum likelihood),
+//! `overdispersion` {`statistic`, `p_value`, `method`} (poisson: Dean's
+//! score test), `family_choice` (with `--family auto`: `chosen`, `test`,
+//! `df_residual`, `tested_in`, `reason`), `notes`.
 
 use serde::Serialize;
 
@@ -15,6 +18,7 @@ use super::format::{sig3, table};
 use super::interval::IntervalView;
 use crate::data::Series;
 use crate::error::Result;
+use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
 use crate::inference::{CovarianceKind, Level, normal_p_value};
 use crate::model::{Family, Fit};
 
@@ -81,8 +85,40 @@ pub struct FitView {
     /// Gaussian variance (ML).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sigma2: Option<f64>,
+    /// Poisson: the over-dispersion test.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdispersion: Option<OverdispersionTest>,
+    /// With `--family auto`: which family and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_choice: Option<FamilyChoice>,
     /// Notes.
     pub notes: Vec<String>,
+}
+
+/// The lines on over-dispersion and the family choice, each with `indent`.
+pub(crate) fn dispersion_lines(
+    test: Option<&OverdispersionTest>,
+    choice: Option<&FamilyChoice>,
+    indent: &str,
+) -> String {
+    let mut out = String::new();
+    if let Some(c) = choice {
+        out += &format!("{indent}family auto: {}\n", c.reason);
+    }
+    if let Some(t) = test {
+        out += &format!(
+            "{indent}over-dispersion: Dean's score test z = {}, p = {} (one-sided)\n",
+            sig3(t.statistic),
+            p_text(t.p_value)
+        );
+        if t.rejects() {
+            out += &format!(
+                "{indent}warning: the counts vary more than a Poisson model allows (p = {}), so its intervals and p-values are too optimistic; use --family negbin (or auto)\n",
+                p_text(t.p_value)
+            );
+        }
+    }
+    out
 }
 
 impl FitView {
@@ -132,6 +168,8 @@ impl FitView {
             theta: fit.theta,
             theta_std_error: fit.theta_std_error(),
             sigma2: fit.sigma2,
+            overdispersion: fit.overdispersion_test(),
+            family_choice: None,
             notes: fit.notes.clone(),
         })
     }
@@ -202,6 +240,7 @@ impl FitView {
         if let Some(s2) = self.sigma2 {
             out += &format!("residual variance {} (maximum likelihood)\n", sig3(s2));
         }
+        out += &dispersion_lines(self.overdispersion.as_ref(), self.family_choice.as_ref(), "");
         for note in &self.notes {
             out += &format!("note: {note}\n");
         }

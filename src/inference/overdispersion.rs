@@ -1,0 +1,126 @@
+//! Over-dispersion of a Poisson fit, and the `auto` family choice.
+//!
+//! Dean's (1992) adjusted score test of the Poisson model against NB2 (the
+//! variance `mu + alpha mu^2`, alpha = 1/theta, tested at 0): with fitted
+//! means `M_i` over `k_i` periods and leverages `h_i`,
+//! `T = sum [(y_i - M_i)^2 - y_i + h_i M_i] / k_i / sqrt(2 sum M_i^2 / k_i^2)`,
+//! standard normal under the Poisson model, one-sided. An observation over
+//! `k` periods is NB with size `k theta` (see the design), hence the `k_i`.
+//! It needs the Poisson fit only, O(n p^2), so every Poisson fit reports it.
+//!
+//! `auto` chooses NB when the test rejects at 1% and the model leaves at
+//! least 10 residual degrees of freedom (with fewer, theta is barely
+//! identified and NB intervals are unreliable), else Poisson.
+//!
+//! # References
+//! - Dean, C. B. (1992). Testing for overdispersion in Poisson and binomial
+//!   regression models. *JASA* 87, 451–457.
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::model::fit::pseudo_inverse;
+use crate::model::{Family, Fit};
+
+/// The level at which `auto` takes over-dispersion as shown.
+pub const AUTO_LEVEL: f64 = 0.01;
+/// Fewest residual degrees of freedom for `auto` to choose NB.
+pub const AUTO_MIN_DF: usize = 10;
+
+/// The over-dispersion test of a Poisson fit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OverdispersionTest {
+    /// Dean's adjusted score statistic (standard normal under Poisson).
+    pub statistic: f64,
+    /// One-sided p-value.
+    pub p_value: f64,
+    /// The method.
+    pub method: &'static str,
+}
+
+impl OverdispersionTest {
+    /// Whether it rejects at the `auto` level.
+    pub fn rejects(&self) -> bool {
+        self.p_value < AUTO_LEVEL
+    }
+}
+
+impl Fit {
+    /// Dean's adjusted score test for over-dispersion; `None` unless the
+    /// fit is Poisson with some positive fitted mean.
+    pub fn overdispersion_test(&self) -> Option<OverdispersionTest> {
+        if self.spec.family != Family::Poisson {
+            return None;
+        }
+        let problem = &self.problem;
+        let inverse = pseudo_inverse(&self.information);
+        let p = problem.p();
+        let mut g = vec![0.0; p];
+        let (mut numerator, mut variance) = (0.0, 0.0);
+        for o in problem.obs.iter() {
+            let m = problem.mean_and_gradient(o, &self.beta, &mut g);
+            if !(m > 0.0) || !m.is_finite() {
+                continue;
+            }
+            // h_i M_i = g' I^-1 g for the Poisson hat matrix.
+            let gv = nalgebra::DVector::from_column_slice(&g);
+            let leverage_m = (gv.transpose() * &inverse * &gv)[(0, 0)];
+            numerator += ((o.y - m).powi(2) - o.y + leverage_m) / o.k;
+            variance += 2.0 * m * m / (o.k * o.k);
+        }
+        if !(variance > 0.0) {
+            return None;
+        }
+        let statistic = numerator / variance.sqrt();
+        Some(OverdispersionTest {
+            statistic,
+            p_value: Normal::standard().sf(statistic),
+            method: "Dean's adjusted score test against NB2, one-sided normal reference",
+        })
+    }
+}
+
+/// How `--family auto` chose.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FamilyChoice {
+    /// The family chosen.
+    pub chosen: Family,
+    /// The over-dispersion test in the Poisson version of the fullest model.
+    pub test: OverdispersionTest,
+    /// Residual degrees of freedom of that model.
+    pub df_residual: usize,
+    /// The model the test ran in (its terms).
+    pub tested_in: Vec<String>,
+    /// One sentence: which and why.
+    pub reason: String,
+}
+
+/// The `auto` choice from the Poisson fit of the command's fullest model.
+pub fn choose_family(poisson_fit: &Fit) -> Option<FamilyChoice> {
+    let test = poisson_fit.overdispersion_test()?;
+    let df = poisson_fit.df_residual();
+    let chosen = if test.rejects() && df >= AUTO_MIN_DF {
+        Family::Negbin
+    } else {
+        Family::Poisson
+    };
+    let model = poisson_fit.names.join(" + ");
+    let evidence = format!(
+        "Dean's over-dispersion test in the Poisson model ({model}) gives z = {:.3}, p = {:.2e}",
+        test.statistic, test.p_value
+    );
+    let reason = match (chosen, test.rejects()) {
+        (Family::Negbin, _) => format!("negbin: {evidence}, significant at 1% with {df} residual degrees of freedom"),
+        (_, true) => format!(
+            "poisson, with a warning: {evidence}, significant at 1%, but only {df} residual degrees of freedom (negbin needs at least {AUTO_MIN_DF})"
+        ),
+        _ => format!("poisson: {evidence}, not significant at 1%"),
+    };
+    Some(FamilyChoice {
+        chosen,
+        test,
+        df_residual: df,
+        tested_in: poisson_fit.names.clone(),
+        reason,
+    })
+}
