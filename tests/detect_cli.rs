@@ -45,7 +45,16 @@ fn detect_json(args: &[&str]) -> (Detect, String) {
 
 #[test]
 fn the_monthly_share_breaks_in_august_2024() {
-    let (d, _) = detect_json(&["--dataset", "kn23_monthly", "--min-segment", "3", "--bootstrap", "199"]);
+    let (d, _) = detect_json(&[
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--min-segment",
+        "3",
+        "--bootstrap",
+        "199",
+    ]);
     assert_eq!(d.schema_version, 1);
     assert_eq!(d.breaks[0].period, "2024-08");
     assert!(d.breaks[0].set.contains(&"2024-08".to_owned()));
@@ -101,10 +110,21 @@ fn the_same_seed_gives_identical_json_whatever_the_thread_count() {
 
 #[test]
 fn several_breaks_by_dp_and_pelt_agree_on_the_monthly_series() {
-    let (dp, _) = detect_json(&["--dataset", "kn23_monthly", "--max-breaks", "3", "--min-segment", "5"]);
+    let (dp, _) = detect_json(&[
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--max-breaks",
+        "3",
+        "--min-segment",
+        "5",
+    ]);
     let (pelt, _) = detect_json(&[
         "--dataset",
         "kn23_monthly",
+        "--family",
+        "poisson",
         "--max-breaks",
         "3",
         "--method",

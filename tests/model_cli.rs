@@ -101,6 +101,8 @@ fn fit_json_reports_an_all_zero_segment_as_a_bound_with_an_open_end() {
         "fit",
         "--dataset",
         "kn23_monthly",
+        "--family",
+        "poisson",
         "--terms",
         "step@2024-01",
         "--no-offset",

@@ -92,7 +92,7 @@ pub(crate) fn bartlett_factor(
         nalgebra::DVector::from_iterator(others.len(), others.iter().map(|&i| info[(i, j)]));
     let weights = info_others.clone().cholesky()?.solve(&cross);
     let info_eff = info[(j, j)] - cross.dot(&weights);
-    if !(info_eff > 0.0) {
+    if info_eff.is_nan() || info_eff <= 0.0 {
         return None;
     }
     let stream = match purpose {

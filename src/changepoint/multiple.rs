@@ -197,8 +197,8 @@ pub fn detect_multiple(
                     for m in 0..=max_breaks {
                         let (s, f) = negbin_alternation(
                             |c| Ok(optimal_segmentations(c, max_breaks, min_segment)?.swap_remove(m)),
-                            &nb_cost,
-                            &refit,
+                            nb_cost,
+                            refit,
                             theta0,
                         )?;
                         segs.push(s);
@@ -231,7 +231,7 @@ pub fn detect_multiple(
             };
             match null_theta {
                 Some(theta0) => {
-                    let (s, f) = negbin_alternation(|c| pelt(c, value, min_segment), &nb_cost, &refit, theta0)?;
+                    let (s, f) = negbin_alternation(|c| pelt(c, value, min_segment), nb_cost, refit, theta0)?;
                     (s, Vec::new(), Some(value), Some(f))
                 }
                 None => (pelt(cost.as_ref(), value, min_segment)?, Vec::new(), Some(value), None),

@@ -2,10 +2,12 @@
 
 use clap::{Args, ValueEnum};
 use countshift::changepoint::multiple::{Criterion, Penalty, Search, detect_multiple};
-use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use countshift::changepoint::single::{DetectSpec, GammaPrior, best_date, detect_single};
+use countshift::inference::Level;
+use countshift::model::{Family, ModelSpec, Term, fit};
 use countshift::report::detect::DetectView;
 
-use super::model::ModelArgs;
+use super::model::{FamilyArg, ModelArgs};
 use super::{DataArgs, Format, UsageError, emit, json};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -62,7 +64,6 @@ pub struct DetectArgs {
 
 pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     let series = args.data.load()?;
-    let model = args.model.spec_or(&series, "")?;
     let level = args.model.level()?;
     let n = if series.is_simple() {
         series.n_obs()
@@ -81,63 +82,107 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     if !(args.prior_shape > 0.0 && args.prior_rate >= 0.0) {
         return Err(UsageError("--prior-shape must be positive and --prior-rate non-negative".into()).into());
     }
-    let view = match (args.method, args.max_breaks) {
-        (_, 0) => return Err(UsageError("--max-breaks must be at least 1".into()).into()),
-        (Method::Dp, 1) => {
-            let spec = DetectSpec {
-                model,
-                min_segment,
-                bootstrap: args.bootstrap,
-                seed: args.seed,
-                level,
-                prior: GammaPrior {
-                    shape: args.prior_shape,
-                    rate: args.prior_rate,
-                },
-            };
-            let result = detect_single(&series, &spec)?;
+    let search = search(args)?;
+    // `auto`: the breaks a Poisson search finds go into the model in which
+    // over-dispersion is tested (an unmodelled break looks like it).
+    let (model, choice) = if args.model.is_auto() {
+        let poisson = ModelArgs {
+            family: Some(FamilyArg::Poisson),
+            ..args.model.clone()
+        }
+        .spec_or(&series, "")?;
+        let breaks = match search {
+            None => vec![best_date(
+                &series,
+                &single_spec(args, poisson.clone(), min_segment, level),
+            )?],
+            Some(search) => detect_multiple(&series, &poisson, search, min_segment, level)?.breaks,
+        };
+        let steps: Vec<Term> = breaks.into_iter().map(Term::Step).collect();
+        args.model.resolve(&series, "", &steps)?
+    } else {
+        (args.model.spec_or(&series, "")?, None)
+    };
+    let mut view = match search {
+        None => {
+            let result = detect_single(&series, &single_spec(args, model.clone(), min_segment, level))?;
             DetectView::single(&result, min_segment, args.bootstrap, args.seed)
         }
-        (method, k) => {
-            let search = match method {
-                Method::Dp => Search::Dp {
-                    max_breaks: k,
-                    select: match args.select {
-                        Select::Bic => Criterion::Bic,
-                        Select::Mbic => Criterion::Mbic,
-                    },
-                },
-                Method::Pelt => Search::Pelt(match args.penalty.as_str() {
-                    "bic" => Penalty::Bic,
-                    "mbic" => Penalty::Mbic,
-                    v => Penalty::Value(
-                        v.parse::<f64>()
-                            .ok()
-                            .filter(|v| v.is_finite() && *v >= 0.0)
-                            .ok_or_else(|| {
-                                UsageError(format!("--penalty `{v}` is not bic, mbic or a non-negative number"))
-                            })?,
-                    ),
-                }),
-            };
+        Some(search) => {
             let result = detect_multiple(&series, &model, search, min_segment, level)?;
-            let (name, selected) = match (method, args.select) {
-                (Method::Pelt, _) => ("pelt", None),
-                (Method::Dp, Select::Bic) => ("dp", Some("bic")),
-                (Method::Dp, Select::Mbic) => ("dp", Some("mbic")),
+            let method = match search {
+                Search::Pelt(_) => "pelt",
+                Search::Dp { .. } => "dp",
             };
-            DetectView::multiple(
+            let selected = match search {
+                Search::Dp {
+                    select: Criterion::Bic, ..
+                } => Some("bic"),
+                Search::Dp { .. } => Some("mbic"),
+                Search::Pelt(_) => None,
+            };
+            let mut view = DetectView::multiple(
                 &result,
                 model.family.name(),
                 model.use_offset && series.has_exposure(),
-                name,
+                method,
                 selected,
                 min_segment,
-            )
+            );
+            if model.family == Family::Poisson {
+                let mut with_breaks = model.clone();
+                with_breaks.terms.extend(result.breaks.iter().copied().map(Term::Step));
+                view.overdispersion = fit(&with_breaks, &series)?.overdispersion_test();
+            }
+            view
         }
     };
+    view.family_choice = choice;
     match args.format {
         Format::Json => emit(&json(&view)?),
         Format::Table | Format::Csv => emit(&view.table(&series)),
+    }
+}
+
+fn single_spec(args: &DetectArgs, model: ModelSpec, min_segment: usize, level: Level) -> DetectSpec {
+    DetectSpec {
+        model,
+        min_segment,
+        bootstrap: args.bootstrap,
+        seed: args.seed,
+        level,
+        prior: GammaPrior {
+            shape: args.prior_shape,
+            rate: args.prior_rate,
+        },
+    }
+}
+
+/// The several-break search asked for; `None` for one break by the full scan.
+fn search(args: &DetectArgs) -> anyhow::Result<Option<Search>> {
+    match (args.method, args.max_breaks) {
+        (_, 0) => Err(UsageError("--max-breaks must be at least 1".into()).into()),
+        (Method::Dp, 1) => Ok(None),
+        (method, k) => Ok(Some(match method {
+            Method::Dp => Search::Dp {
+                max_breaks: k,
+                select: match args.select {
+                    Select::Bic => Criterion::Bic,
+                    Select::Mbic => Criterion::Mbic,
+                },
+            },
+            Method::Pelt => Search::Pelt(match args.penalty.as_str() {
+                "bic" => Penalty::Bic,
+                "mbic" => Penalty::Mbic,
+                v => Penalty::Value(
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite() && *v >= 0.0)
+                        .ok_or_else(|| {
+                            UsageError(format!("--penalty `{v}` is not bic, mbic or a non-negative number"))
+                        })?,
+                ),
+            }),
+        })),
     }
 }

@@ -1,15 +1,20 @@
 //! Options shared by the model commands, and `countshift fit`.
 
 use clap::{Args, ValueEnum};
-use countshift::data::Series;
+use countshift::data::{Response, Series};
+use countshift::inference::overdispersion::{FamilyChoice, choose_family};
 use countshift::inference::{CovarianceKind, Level};
-use countshift::model::{Family, ModelSpec, fit, parse_terms};
+use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
 use countshift::report::fit::FitView;
 
 use super::{DataArgs, Format, emit, json};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FamilyArg {
+    /// NB when Dean's over-dispersion test rejects Poisson at 1% in the
+    /// command's fullest model with at least 10 residual df, else Poisson
+    /// (Gaussian for a `value` series).
+    Auto,
     Poisson,
     Negbin,
     Gaussian,
@@ -25,9 +30,9 @@ pub enum VcovArg {
 /// The model: family, terms, offset, level.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// Distribution of the counts.
-    #[arg(long, value_enum, default_value_t = FamilyArg::Poisson)]
-    pub family: FamilyArg,
+    /// Distribution of the counts [default: auto; poisson for simulate].
+    #[arg(long, value_enum)]
+    pub family: Option<FamilyArg>,
     /// Terms, comma-separated: trend, step@PERIOD, slope@PERIOD, season, season:K,
     /// covariate names; the intercept is implied unless `-intercept`
     /// (default: `trend` for fit and simulate, none for test and detect).
@@ -42,18 +47,48 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// The model, with `default_terms` when `--terms` is absent.
+    /// The model, with `default_terms` when `--terms` is absent; `auto`
+    /// chooses in the model itself (see [`ModelArgs::resolve`]).
     pub fn spec_or(&self, series: &Series, default_terms: &str) -> anyhow::Result<ModelSpec> {
-        let family = match self.family {
-            FamilyArg::Poisson => Family::Poisson,
-            FamilyArg::Negbin => Family::Negbin,
-            FamilyArg::Gaussian => Family::Gaussian,
-        };
-        Ok(ModelSpec {
+        Ok(self.resolve(series, default_terms, &[])?.0)
+    }
+
+    /// The model with its family resolved. For `auto` (the default) the
+    /// over-dispersion test runs in the Poisson fit of the model plus
+    /// `fullest` (the step, the breaks a command adds), since an
+    /// unmodelled break looks like over-dispersion; the choice and its
+    /// reason are returned.
+    pub fn resolve(
+        &self,
+        series: &Series,
+        default_terms: &str,
+        fullest: &[Term],
+    ) -> anyhow::Result<(ModelSpec, Option<FamilyChoice>)> {
+        let terms = parse_terms(self.terms.as_deref().unwrap_or(default_terms), series)?;
+        let fixed = |family| ModelSpec {
             family,
-            terms: parse_terms(self.terms.as_deref().unwrap_or(default_terms), series)?,
+            terms: terms.clone(),
             use_offset: !self.no_offset,
+        };
+        Ok(match self.family.unwrap_or(FamilyArg::Auto) {
+            FamilyArg::Poisson => (fixed(Family::Poisson), None),
+            FamilyArg::Negbin => (fixed(Family::Negbin), None),
+            FamilyArg::Gaussian => (fixed(Family::Gaussian), None),
+            FamilyArg::Auto if series.response == Response::Value => (fixed(Family::Gaussian), None),
+            FamilyArg::Auto => {
+                let mut full = fixed(Family::Poisson);
+                full.terms
+                    .extend(fullest.iter().filter(|t| !terms.contains(t)).cloned());
+                let choice = choose_family(&fit(&full, series)?);
+                let family = choice.as_ref().map_or(Family::Poisson, |c| c.chosen);
+                (fixed(family), choice)
+            }
         })
+    }
+
+    /// Whether the family is `auto` (given or by default).
+    pub fn is_auto(&self) -> bool {
+        self.family.is_none_or(|f| f == FamilyArg::Auto)
     }
 
     pub fn level(&self) -> anyhow::Result<Level> {
@@ -80,14 +115,17 @@ pub struct FitArgs {
 
 pub fn run_fit(args: &FitArgs) -> anyhow::Result<()> {
     let series = args.data.load()?;
-    let spec = args.model.spec_or(&series, "trend")?;
+    let (spec, choice) = args.model.resolve(&series, "trend", &[])?;
     let fitted = fit(&spec, &series)?;
     let vcov = match args.vcov {
         VcovArg::Model => CovarianceKind::Model,
         VcovArg::Robust => CovarianceKind::Robust,
         VcovArg::Hac => CovarianceKind::Hac,
     };
-    let view = FitView::new(&fitted, args.model.level()?, vcov, args.wald)?;
+    let view = FitView {
+        family_choice: choice,
+        ..FitView::new(&fitted, args.model.level()?, vcov, args.wald)?
+    };
     match args.format {
         Format::Table => emit(&view.table(&series)),
         Format::Json => emit(&json(&view)?),

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use countshift::data::{Period, Series, load_dataset, read_series_path};
-use countshift::model::parse_terms;
+use countshift::model::{Family, parse_terms};
 use countshift::simulate::{SimulationSpec, draw, period_means};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -91,7 +91,18 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let terms = parse_terms(args.model.terms.as_deref().unwrap_or("trend"), &template)?;
     let names = countshift::model::Design::build(&terms, &template, 0)?.names;
     let spec = SimulationSpec {
-        family: args.model.spec_or(&template, "")?.family,
+        family: match args.model.family {
+            None | Some(FamilyArg::Poisson) => Family::Poisson,
+            Some(FamilyArg::Negbin) => Family::Negbin,
+            Some(FamilyArg::Gaussian) => Family::Gaussian,
+            Some(FamilyArg::Auto) => {
+                return Err(UsageError(
+                    "simulate draws from a model you give, so it has no --family auto; use poisson, negbin or gaussian"
+                        .into(),
+                )
+                .into());
+            }
+        },
         terms,
         coefficients: coefficients(&args.coefficients, &names)?,
         theta: args.theta,
@@ -103,7 +114,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let periods: Vec<usize> = (0..template.n_periods).filter(|&t| covered[t]).collect();
     let wanted: Vec<f64> = periods.iter().map(|&t| means[t]).collect();
     let values = draw(&spec, &wanted, &mut ChaCha8Rng::seed_from_u64(args.seed))?;
-    let gaussian = matches!(args.model.family, FamilyArg::Gaussian);
+    let gaussian = spec.family == Family::Gaussian;
     let mut out = String::from(if gaussian { "period,value" } else { "period,count" });
     if template.has_exposure() {
         out += ",exposure";

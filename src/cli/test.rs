@@ -3,6 +3,7 @@
 use clap::Args;
 use countshift::changepoint::step_test;
 use countshift::data::{DEFAULT_DATASET, Period, Series, dataset};
+use countshift::model::Term;
 use countshift::report::test::TestView;
 
 use super::model::ModelArgs;
@@ -41,7 +42,10 @@ pub fn known_date(data: &DataArgs) -> Option<&'static str> {
 
 fn view(series: &Series, model: &ModelArgs, at: &str, slope: bool, exact: bool) -> anyhow::Result<TestView> {
     let at = Period::parse_in(at, series.frequency).map_err(|e| UsageError(format!("--at `{at}` {e}")))?;
-    let spec = model.spec_or(series, "")?;
+    let fullest: Vec<Term> = std::iter::once(Term::Step(at))
+        .chain(slope.then_some(Term::Slope(at)))
+        .collect();
+    let (spec, choice) = model.resolve(series, "", &fullest)?;
     let result = step_test(series, &spec, at, model.level()?, slope)?;
     if exact && result.exact_p_values.is_none() {
         return Err(UsageError(
@@ -49,7 +53,10 @@ fn view(series: &Series, model: &ModelArgs, at: &str, slope: bool, exact: bool) 
         )
         .into());
     }
-    Ok(TestView::new(&result, series))
+    Ok(TestView {
+        family_choice: choice,
+        ..TestView::new(&result, series)
+    })
 }
 
 pub fn run(args: &TestArgs) -> anyhow::Result<()> {

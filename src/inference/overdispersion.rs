@@ -59,7 +59,7 @@ impl Fit {
         let (mut numerator, mut variance) = (0.0, 0.0);
         for o in problem.obs.iter() {
             let m = problem.mean_and_gradient(o, &self.beta, &mut g);
-            if !(m > 0.0) || !m.is_finite() {
+            if !m.is_finite() || m <= 0.0 {
                 continue;
             }
             // h_i M_i = g' I^-1 g for the Poisson hat matrix.
@@ -68,7 +68,7 @@ impl Fit {
             numerator += ((o.y - m).powi(2) - o.y + leverage_m) / o.k;
             variance += 2.0 * m * m / (o.k * o.k);
         }
-        if !(variance > 0.0) {
+        if variance.is_nan() || variance <= 0.0 {
             return None;
         }
         let statistic = numerator / variance.sqrt();
@@ -105,9 +105,14 @@ pub fn choose_family(poisson_fit: &Fit) -> Option<FamilyChoice> {
         Family::Poisson
     };
     let model = poisson_fit.names.join(" + ");
+    let p = if test.p_value < 1e-16 {
+        "p < 1e-16".to_string()
+    } else {
+        format!("p = {:.2e}", test.p_value)
+    };
     let evidence = format!(
-        "Dean's over-dispersion test in the Poisson model ({model}) gives z = {:.3}, p = {:.2e}",
-        test.statistic, test.p_value
+        "Dean's over-dispersion test in the Poisson model ({model}) gives z = {:.1}, {p}",
+        test.statistic
     );
     let reason = match (chosen, test.rejects()) {
         (Family::Negbin, _) => format!("negbin: {evidence}, significant at 1% with {df} residual degrees of freedom"),

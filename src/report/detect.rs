@@ -9,18 +9,20 @@
 //! `probability`), `posterior_method`, `bootstrap`, `seed`; for several
 //! breaks `table` (per number of breaks: `breaks`, `dates`, `cost`, `loglik`,
 //! `n_params`, `bic`, `mbic`), `selected_by`, `penalty`, `segments` (array of
-//! `start`, `end`, `n`, `level`).
+//! `start`, `end`, `n`, `level`); `overdispersion` (Poisson: Dean's test in
+//! the model with the breaks found) and `family_choice` (`--family auto`).
 
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::fit::p_text;
+use super::fit::{dispersion_lines, p_text};
 use super::format::{sig3, table};
 use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
 use crate::changepoint::single::SingleBreak;
 use crate::data::{Period, Series};
 use crate::inference::IntervalMethod;
+use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
 
 /// One break.
 #[derive(Debug, Clone, Serialize)]
@@ -131,6 +133,12 @@ pub struct DetectView {
     /// Segments.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<SegmentView>,
+    /// Poisson: the over-dispersion test in the model with the breaks found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdispersion: Option<OverdispersionTest>,
+    /// With `--family auto`: which family and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_choice: Option<FamilyChoice>,
 }
 
 impl DetectView {
@@ -194,6 +202,8 @@ impl DetectView {
             selected_by: None,
             penalty: None,
             segments: Vec::new(),
+            overdispersion: r.fit_at_best.overdispersion_test(),
+            family_choice: None,
         }
     }
 
@@ -258,6 +268,8 @@ impl DetectView {
             selected_by,
             penalty: r.penalty,
             segments,
+            overdispersion: None,
+            family_choice: None,
         }
     }
 
@@ -281,6 +293,7 @@ impl DetectView {
             series.n_obs(),
             self.min_segment
         );
+        out += &dispersion_lines(self.overdispersion.as_ref(), self.family_choice.as_ref(), "  ");
         if self.method == "single" {
             let b = &self.breaks[0];
             let set: Vec<String> = b.set.iter().map(Period::to_string).collect();

@@ -107,14 +107,19 @@ pub(crate) fn dispersion_lines(
     }
     if let Some(t) = test {
         out += &format!(
-            "{indent}over-dispersion: Dean's score test z = {}, p = {} (one-sided)\n",
+            "{indent}over-dispersion: Dean's score test z = {}, {} (one-sided)\n",
             sig3(t.statistic),
-            p_text(t.p_value)
+            p_phrase(t.p_value)
         );
         if t.rejects() {
+            let advice = if choice.is_some() {
+                "too few residual degrees of freedom to estimate the negative binomial's theta"
+            } else {
+                "use --family negbin or auto"
+            };
             out += &format!(
-                "{indent}warning: the counts vary more than a Poisson model allows (p = {}), so its intervals and p-values are too optimistic; use --family negbin (or auto)\n",
-                p_text(t.p_value)
+                "{indent}warning: the counts vary more than a Poisson model allows ({}), so its intervals and p-values are too optimistic; {advice}\n",
+                p_phrase(t.p_value)
             );
         }
     }
@@ -300,6 +305,16 @@ impl FitView {
             return format!("{word}: {change}");
         }
         "a constant level; add terms (trend, step@PERIOD) to look for change".into()
+    }
+}
+
+/// `p = 0.012` or `p < 1e-16`.
+pub fn p_phrase(p: f64) -> String {
+    let text = p_text(p);
+    if text.starts_with('<') {
+        format!("p {}", text.replacen('<', "< ", 1))
+    } else {
+        format!("p = {text}")
     }
 }
 

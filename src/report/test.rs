@@ -11,19 +11,21 @@
 //! test's, under the null), `lr_statistic_corrected` (`lr_statistic`, which
 //! stays the raw LR, divided by the factor when it is above 1; `p_value` is
 //! that statistic's) and `rate_ratio_bartlett_factor` (the interval's, at
-//! the estimate).
+//! the estimate); `overdispersion` (Poisson: Dean's test in the model with
+//! the step) and `family_choice` (`--family auto`).
 
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::SCHEMA_VERSION;
-use super::fit::p_text;
+use super::fit::{dispersion_lines, p_text};
 use super::format::sig3;
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
 use crate::changepoint::bartlett::BartlettFactor;
 use crate::data::Series;
 use crate::inference::IntervalMethod;
+use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
 
 /// What `test` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +80,12 @@ pub struct TestView {
     pub n_obs: usize,
     /// Missing periods.
     pub n_missing: usize,
+    /// Poisson: the over-dispersion test in the model with the step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdispersion: Option<OverdispersionTest>,
+    /// With `--family auto`: which family and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_choice: Option<FamilyChoice>,
     /// Notes from the fits.
     pub notes: Vec<String>,
 }
@@ -108,6 +116,8 @@ impl TestView {
             rate_after: IntervalView::new(&t.rate_after, true),
             n_obs: t.full.n_obs,
             n_missing: t.full.n_missing,
+            overdispersion: t.full.overdispersion_test(),
+            family_choice: None,
             notes: t.full.notes.clone(),
         }
     }
@@ -179,6 +189,7 @@ impl TestView {
         if self.slope {
             out += "  (the slope may change at the date too; the LR test covers both)\n";
         }
+        out += &dispersion_lines(self.overdispersion.as_ref(), self.family_choice.as_ref(), "  ");
         for note in &self.notes {
             out += &format!("  note: {note}\n");
         }
