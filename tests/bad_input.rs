@@ -46,6 +46,16 @@ const SERIES_CASES: &[(&str, &[u8], &str)] = &[
     ("two_digit_year", b"period,count\n24-01,3\n", "`24-01` is not a period"),
     ("quarter_5", b"period,count\n2024-Q5,3\n", "`2024-Q5` has quarter Q5"),
     (
+        "week_53_in_a_52_week_year",
+        b"period,count\n2021-W53,3\n",
+        "line 2, column `period`: `2021-W53` has week 53, but 2021 has 52 ISO weeks; the week after 2021-W52 is 2022-W01",
+    ),
+    (
+        "week_0",
+        b"period,count\n2021-W00,3\n",
+        "`2021-W00` has week 0; ISO weeks run from W01 to W52, or W53 in long years",
+    ),
+    (
         "feb_30",
         b"period,count\n2024-02-30,3\n",
         "`2024-02-30` is not a calendar date",
@@ -73,7 +83,17 @@ const SERIES_CASES: &[(&str, &[u8], &str)] = &[
     (
         "nan_count",
         b"period,count\n2024-01,NaN\n",
-        "the count `NaN` is not a number",
+        "line 2, column `count`: the count is `NaN`, a missing value; every row needs a count",
+    ),
+    (
+        "na_count",
+        b"period,count\n2024-01,NA\n",
+        "line 2, column `count`: the count is `NA`, a missing value; every row needs a count, so give 0 if nothing happened or delete the row if the count is unknown (a period with no row is missing, not zero)",
+    ),
+    (
+        "na_value",
+        b"period,value\n2024-01,NA\n",
+        "line 2, column `value`: the value is `NA`, a missing value; every row needs a value",
     ),
     (
         "inf_count",
@@ -83,7 +103,7 @@ const SERIES_CASES: &[(&str, &[u8], &str)] = &[
     (
         "blank_count",
         b"period,count\n2024-01,\n",
-        "line 2, column `count`: the count is blank",
+        "line 2, column `count`: the count is blank; every row needs a count, so give 0 if nothing happened or delete the row if the count is unknown (a period with no row is missing, not zero)",
     ),
     (
         "overflowing_count",
@@ -255,12 +275,22 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "test_date_not_a_period",
         &["test", "--at", "2024-1"],
-        "error: --at `2024-1` is not a period; write YYYY-MM, YYYY-Qn, YYYY-MM-DD, YYYY or an integer index",
+        "error: --at `2024-1` is not a period; write YYYY-MM, YYYY-Qn, YYYY-Www, YYYY-MM-DD, YYYY or an integer index",
     ),
     (
         "test_date_at_the_first_period",
         &["test", "--dataset", "kn23_monthly", "--at", "2023-01"],
         "error: term `step@2023-01` puts the change at or outside the ends of the series (2023-01 to 2025-12); choose a period after the first and not after the last",
+    ),
+    (
+        "test_date_mid_month",
+        &["test", "--dataset", "kn23_monthly", "--at", "2024-07-15"],
+        "error: --at `2024-07-15` is daily, but this series is monthly; write it as YYYY-MM (or as the first or last day of the month)",
+    ),
+    (
+        "frequency_on_months",
+        &["inspect", "--dataset", "kn23_monthly", "--frequency", "week"],
+        "error: embedded dataset kn23_monthly, line 2: the periods are written as months (YYYY-MM), so --frequency week cannot re-read them; --frequency reads dates written YYYY-MM-DD, so drop it or write the periods as dates",
     ),
     (
         "detect_no_breaks",
@@ -285,7 +315,7 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "detect_too_many_breaks",
         &["detect", "--dataset", "kn23_monthly", "--max-breaks", "20"],
-        "error: 21 segments of at least 5 periods need 105 periods, but the series has 36; lower --max-breaks or --min-segment",
+        "error: 21 segments of at least 5 observations need 105 observations, but the series has 36; lower --max-breaks or --min-segment",
     ),
     (
         "fit_unknown_term",

@@ -60,7 +60,7 @@ fn check_room(n: usize, segments: usize, min_segment: usize) -> Result<()> {
     }
     if segments * min_segment > n {
         return Err(Error::Spec(format!(
-            "{segments} segments of at least {min_segment} periods need {} periods, but the series has {n}; lower --max-breaks or --min-segment",
+            "{segments} segments of at least {min_segment} observations need {} observations, but the series has {n}; lower --max-breaks or --min-segment",
             segments * min_segment
         )));
     }

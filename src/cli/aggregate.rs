@@ -1,19 +1,11 @@
 //! `countshift aggregate`.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use countshift::data::read::read_input;
 use countshift::data::{AggregateSpec, Catalogue, ExposureSelector, Frequency, ModelSelector, Period, aggregate};
 use regex::Regex;
 
-use super::{UsageError, emit};
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Freq {
-    Day,
-    Month,
-    Quarter,
-    Year,
-}
+use super::{FrequencyArg, UsageError, emit};
 
 #[derive(Debug, Args)]
 pub struct AggregateArgs {
@@ -35,10 +27,11 @@ pub struct AggregateArgs {
     /// Column holding the model label.
     #[arg(long, default_value = "model")]
     model_column: String,
-    /// Output frequency.
-    #[arg(long, value_enum, default_value_t = Freq::Month)]
-    frequency: Freq,
-    /// First period to write (default: first period of the log).
+    /// Output frequency; weeks are ISO weeks, Monday to Sunday, written YYYY-Www.
+    #[arg(long, value_enum, default_value_t = FrequencyArg::Month)]
+    frequency: FrequencyArg,
+    /// First period to write (default: first period of the log); a week may
+    /// also be given as any date in it.
     #[arg(long, value_name = "PERIOD")]
     from: Option<String>,
     /// Last period to write (default: last period of the log).
@@ -76,12 +69,7 @@ fn period(option: &str, text: &str, frequency: Frequency) -> anyhow::Result<Peri
 
 impl AggregateArgs {
     fn spec(&self) -> anyhow::Result<AggregateSpec> {
-        let frequency = match self.frequency {
-            Freq::Day => Frequency::Daily,
-            Freq::Month => Frequency::Monthly,
-            Freq::Quarter => Frequency::Quarterly,
-            Freq::Year => Frequency::Yearly,
-        };
+        let frequency = Frequency::from(self.frequency);
         let select = match (&self.model_regex, self.models.is_empty()) {
             (Some(re), _) => ModelSelector::Regex(regex("--model-regex", re)?),
             (None, false) => ModelSelector::Names(self.models.clone()),

@@ -18,10 +18,7 @@ pub struct InspectArgs {
 impl Default for InspectArgs {
     fn default() -> Self {
         InspectArgs {
-            data: DataArgs {
-                data: None,
-                dataset: None,
-            },
+            data: DataArgs::default(),
             format: Format::Table,
         }
     }

@@ -13,7 +13,7 @@ mod test;
 use std::io::Write;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use countshift::data::{DEFAULT_DATASET, Series, load_dataset, read_series_path};
+use countshift::data::{DEFAULT_DATASET, Frequency, ReadOptions, Series, load_dataset_with, read_series_path_with};
 
 /// A usage problem found after parsing (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -55,8 +55,42 @@ enum Command {
     Report(Box<report::ReportArgs>),
 }
 
+/// A frequency on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrequencyArg {
+    /// Days (`YYYY-MM-DD`).
+    Day,
+    /// ISO weeks, Monday to Sunday (`YYYY-Www`).
+    Week,
+    /// Months (`YYYY-MM`).
+    Month,
+    /// Quarters (`YYYY-Qn`).
+    Quarter,
+    /// Years (`YYYY`).
+    Year,
+}
+
+impl From<FrequencyArg> for Frequency {
+    fn from(f: FrequencyArg) -> Frequency {
+        match f {
+            FrequencyArg::Day => Frequency::Daily,
+            FrequencyArg::Week => Frequency::Weekly,
+            FrequencyArg::Month => Frequency::Monthly,
+            FrequencyArg::Quarter => Frequency::Quarterly,
+            FrequencyArg::Year => Frequency::Yearly,
+        }
+    }
+}
+
+/// The reading options of `--frequency`.
+fn read_options(frequency: Option<FrequencyArg>) -> ReadOptions {
+    ReadOptions {
+        frequency: frequency.map(Frequency::from),
+    }
+}
+
 /// Where the series comes from.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct DataArgs {
     /// Series CSV file (`-` for standard input); the embedded default when absent.
     #[arg(long, value_name = "FILE", conflicts_with = "dataset")]
@@ -64,14 +98,20 @@ pub struct DataArgs {
     /// An embedded dataset (see `countshift datasets`).
     #[arg(long, value_name = "NAME")]
     dataset: Option<String>,
+    /// Read the file's dates (YYYY-MM-DD) as days, ISO weeks, months, quarters
+    /// or years, each date standing for the period that holds it (default:
+    /// inferred from the dates; `inspect` says how).
+    #[arg(long, value_enum, value_name = "UNIT")]
+    frequency: Option<FrequencyArg>,
 }
 
 impl DataArgs {
     fn load(&self) -> anyhow::Result<Series> {
+        let options = read_options(self.frequency);
         Ok(match (&self.data, &self.dataset) {
-            (Some(path), _) => read_series_path(path)?,
-            (None, Some(name)) => load_dataset(name)?,
-            (None, None) => load_dataset(DEFAULT_DATASET)?,
+            (Some(path), _) => read_series_path_with(path, &options)?,
+            (None, Some(name)) => load_dataset_with(name, &options)?,
+            (None, None) => load_dataset_with(DEFAULT_DATASET, &options)?,
         })
     }
 }

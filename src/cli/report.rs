@@ -107,10 +107,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
 /// The main job: the report on the embedded default data.
 pub fn main_job() -> anyhow::Result<()> {
     run(&ReportArgs {
-        data: DataArgs {
-            data: None,
-            dataset: None,
-        },
+        data: DataArgs::default(),
         at: None,
         family: ReportFamily::Poisson,
         level: 0.95,

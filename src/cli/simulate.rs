@@ -3,14 +3,14 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use countshift::data::{Period, Series, load_dataset, read_series_path};
+use countshift::data::{Period, Series, load_dataset_with, read_series_path_with};
 use countshift::model::{Family, parse_terms};
 use countshift::simulate::{SimulationSpec, draw, period_means};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::model::{FamilyArg, ModelArgs};
-use super::{UsageError, emit};
+use super::{FrequencyArg, UsageError, emit, read_options};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -37,6 +37,10 @@ pub struct SimulateArgs {
     /// Embedded dataset as template.
     #[arg(long, value_name = "NAME")]
     dataset: Option<String>,
+    /// Read the template's dates (YYYY-MM-DD), or --start, as days, ISO weeks,
+    /// months, quarters or years (default: inferred from the dates).
+    #[arg(long, value_enum, value_name = "UNIT")]
+    frequency: Option<FrequencyArg>,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -78,10 +82,14 @@ fn coefficients(text: &str, names: &[String]) -> anyhow::Result<Vec<f64>> {
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let template: Series = match (&args.data, &args.dataset) {
-        (Some(path), _) => read_series_path(path)?,
-        (None, Some(name)) => load_dataset(name)?,
+        (Some(path), _) => read_series_path_with(path, &read_options(args.frequency))?,
+        (None, Some(name)) => load_dataset_with(name, &read_options(args.frequency))?,
         (None, None) => {
-            let first = Period::parse(&args.start).map_err(|e| UsageError(format!("--start `{}` {e}", args.start)))?;
+            let first = match args.frequency {
+                Some(f) => Period::parse_in(&args.start, f.into()),
+                None => Period::parse(&args.start),
+            }
+            .map_err(|e| UsageError(format!("--start `{}` {e}", args.start)))?;
             if args.periods == 0 {
                 return Err(UsageError("--periods must be at least 1".into()).into());
             }

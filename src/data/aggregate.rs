@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::period::{Frequency, Period};
-use super::read::parse_count;
+use super::read::{is_missing_marker, parse_count};
 use crate::error::{Error, InputError, Location, Result};
 
 /// Which model labels a selection takes.
@@ -94,7 +94,8 @@ pub struct AggregateSpec {
     pub count_column: String,
     /// Column with the time (`time_start`); its date decides the period.
     pub time_column: String,
-    /// Output frequency (daily, monthly, quarterly or yearly).
+    /// Output frequency (daily, weekly, monthly, quarterly or yearly); weeks
+    /// are ISO weeks, Monday to Sunday, so a log's 2024-12-30 counts in 2025-W01.
     pub frequency: Frequency,
     /// First period to write; default the first period of the log.
     pub from: Option<Period>,
@@ -221,7 +222,7 @@ fn event_date(text: &str) -> Option<NaiveDate> {
 pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Aggregation> {
     if spec.frequency == Frequency::Index {
         return Err(Error::Spec(
-            "an event log has dates; aggregate by day, month, quarter or year".into(),
+            "an event log has dates; aggregate by day, week, month, quarter or year".into(),
         ));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -282,6 +283,8 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
             Err(_) => {
                 let reason = if count_text.is_empty() {
                     format!("blank `{}` (unknown, not zero)", spec.count_column)
+                } else if is_missing_marker(count_text) {
+                    format!("`{}` written {count_text} (unknown, not zero)", spec.count_column)
                 } else {
                     format!("`{}` not a non-negative whole number", spec.count_column)
                 };
@@ -453,6 +456,28 @@ mod tests {
         // The blank count of 2024-02-27 makes February's 6 a lower bound.
         let lower: Vec<String> = a.lower_bounds.iter().map(|p| p.to_string()).collect();
         assert_eq!(lower, ["2024-02"]);
+    }
+
+    #[test]
+    fn weeks_are_iso_weeks_and_na_counts_are_lower_bounds() {
+        let log = "time_start,model,launched\n\
+            2024-12-29 23:00,KN-23,1\n\
+            2024-12-30 01:00,KN-23,2\n\
+            2025-01-12,KN-23,NA\n\
+            2025-01-13,KN-23,3\n";
+        let mut weekly = spec(ModelSelector::Names(vec!["KN-23".into()]));
+        weekly.frequency = Frequency::Weekly;
+        let agg = aggregate(log.as_bytes(), "log.csv", &weekly).unwrap();
+        assert_eq!(
+            agg.to_csv(),
+            "period,count\n2024-W52,1\n2025-W01,2\n2025-W02,0\n2025-W03,3\n"
+        );
+        let lower: Vec<String> = agg.account.lower_bounds.iter().map(|p| p.to_string()).collect();
+        assert_eq!(lower, ["2025-W02"]);
+        assert_eq!(
+            agg.account.skipped.keys().collect::<Vec<_>>(),
+            ["`launched` written NA (unknown, not zero)"]
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Datasets compiled into the binary, so that every command runs with no file.
 //! `data/README.md` gives the provenance of each.
 
-use super::read::read_series;
+use super::read::{ReadOptions, read_series_with};
 use super::series::Series;
 use crate::error::{Error, Result};
 
@@ -59,8 +59,17 @@ pub fn dataset(name: &str) -> Result<&'static Dataset> {
 /// # Errors
 /// [`Error::Spec`] for an unknown name.
 pub fn load_dataset(name: &str) -> Result<Series> {
+    load_dataset_with(name, &ReadOptions::default())
+}
+
+/// Reads an embedded dataset with options (`--frequency`).
+///
+/// # Errors
+/// [`Error::Spec`] for an unknown name, [`crate::Error::Input`] when the
+/// options cannot apply to its periods.
+pub fn load_dataset_with(name: &str, options: &ReadOptions) -> Result<Series> {
     let d = dataset(name)?;
-    read_series(d.csv.as_bytes(), &format!("embedded dataset {name}"))
+    read_series_with(d.csv.as_bytes(), &format!("embedded dataset {name}"), options)
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 
 pub mod aggregate;
 pub mod embedded;
+pub mod infer;
 pub mod period;
 pub mod read;
 pub mod series;
 
 pub use aggregate::{AggregateSpec, Aggregation, Catalogue, ExposureSelector, ModelSelector, aggregate};
-pub use embedded::{DATASETS, DEFAULT_DATASET, Dataset, dataset, load_dataset};
+pub use embedded::{DATASETS, DEFAULT_DATASET, Dataset, dataset, load_dataset, load_dataset_with};
+pub use infer::FrequencySource;
 pub use period::{Frequency, Period, PeriodError};
-pub use read::{read_series, read_series_path};
+pub use read::{ReadOptions, read_series, read_series_path, read_series_path_with, read_series_with};
 pub use series::{Observation, Response, Series};

@@ -8,6 +8,7 @@ use std::io::Read;
 
 use ndarray::{Array1, Array2};
 
+use super::infer::{DateEvidence, FrequencySource, Role};
 use super::period::{Frequency, Period, RawPeriod};
 use super::series::{Observation, Response, Series};
 use crate::error::{Error, InputError, Location, Result};
@@ -17,14 +18,33 @@ const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 /// A series index longer than this is surely a typo (a stray year 9999).
 const MAX_PERIODS: i64 = 100_000_000;
 
+/// How to read a series file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Read the file's dates (`YYYY-MM-DD`) as periods of this frequency,
+    /// each date standing for the period that holds it, instead of the
+    /// frequency inferred from them (see [`super::infer`]). Periods written
+    /// in another spelling (`2024-01`) cannot be re-read.
+    pub frequency: Option<Frequency>,
+}
+
 /// Reads a series file; `-` reads standard input.
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be read, [`Error::Input`] when it breaks
 /// a rule of DESIGN §1.1.
 pub fn read_series_path(path: &str) -> Result<Series> {
+    read_series_path_with(path, &ReadOptions::default())
+}
+
+/// Reads a series file with options; `-` reads standard input.
+///
+/// # Errors
+/// As [`read_series_path`], and [`Error::Input`] when `--frequency` cannot
+/// apply to the file's periods.
+pub fn read_series_path_with(path: &str, options: &ReadOptions) -> Result<Series> {
     let (bytes, name) = read_input(path)?;
-    read_series(&bytes, &name)
+    read_series_with(&bytes, &name, options)
 }
 
 /// Reads the bytes of `path` (`-` for standard input) and the name to report.
@@ -85,6 +105,15 @@ struct Row {
 /// # Errors
 /// [`Error::Input`] when the bytes break a rule of DESIGN §1.1.
 pub fn read_series(bytes: &[u8], source: &str) -> Result<Series> {
+    read_series_with(bytes, source, &ReadOptions::default())
+}
+
+/// Reads a series from CSV bytes with options; `source` names it in messages.
+///
+/// # Errors
+/// [`Error::Input`] when the bytes break a rule of DESIGN §1.1, or when
+/// `options.frequency` cannot apply to the file's periods.
+pub fn read_series_with(bytes: &[u8], source: &str, options: &ReadOptions) -> Result<Series> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let fail = |loc: Location, msg: String| Error::Input(InputError::new(loc, msg));
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -115,7 +144,41 @@ pub fn read_series(bytes: &[u8], source: &str) -> Result<Series> {
         ));
     }
 
-    let frequency = settle_frequency(&raw_rows, source)?;
+    let (written, first_line) = settle_frequency(&raw_rows, source)?;
+    let (frequency, frequency_source, frequency_rule) = match (written, options.frequency) {
+        (Frequency::Daily, Some(f)) => (f, FrequencySource::Option, option_rule(f)),
+        (Frequency::Daily, None) => {
+            let (f, rule) = date_evidence(&raw_rows).infer();
+            (f, FrequencySource::Dates, rule)
+        }
+        (w, Some(f)) if f != w => {
+            return Err(fail(
+                Location::line(source, first_line),
+                format!(
+                    "the periods are written as {}, so --frequency {} cannot re-read them; --frequency reads dates written YYYY-MM-DD, so drop it or write the periods as dates",
+                    written_as(w),
+                    f.unit()
+                ),
+            ));
+        }
+        (w, _) => (
+            w,
+            FrequencySource::Periods,
+            format!("the periods are written as {}", written_as(w)),
+        ),
+    };
+    if written == Frequency::Daily && frequency != Frequency::Daily {
+        for row in &mut raw_rows {
+            for (p, column) in [(&mut row.start, row.period_column), (&mut row.end, "end")] {
+                *p = regroup(*p, frequency).ok_or_else(|| {
+                    fail(
+                        Location::cell(source, row.line, column),
+                        format!("the date has no {} in the calendar; check the year", frequency.unit()),
+                    )
+                })?;
+            }
+        }
+    }
     let integers_are_years = frequency == Frequency::Yearly;
     let placed: Vec<(Period, Period)> = raw_rows
         .iter()
@@ -155,7 +218,58 @@ pub fn read_series(bytes: &[u8], source: &str) -> Result<Series> {
         })
         .collect();
     let index_period = |i: usize| first.offset(i as i64);
-    build_series(rows, &columns, source, frequency, first, n_periods, &index_period)
+    let mut series = build_series(rows, &columns, source, frequency, first, n_periods, &index_period)?;
+    series.frequency_source = frequency_source;
+    series.frequency_rule = frequency_rule;
+    Ok(series)
+}
+
+/// How periods of `frequency` are written, for messages.
+fn written_as(frequency: Frequency) -> String {
+    match frequency {
+        Frequency::Index => "plain integers (an index)".into(),
+        Frequency::Weekly => format!("ISO weeks ({})", frequency.format_hint()),
+        f => format!("{}s ({})", f.unit(), f.format_hint()),
+    }
+}
+
+/// The rule of `--frequency`, in words.
+fn option_rule(frequency: Frequency) -> String {
+    match frequency {
+        Frequency::Daily => "--frequency day: each date is a day".into(),
+        Frequency::Weekly => {
+            "--frequency week: each date stands for the ISO week, Monday to Sunday, that holds it".into()
+        }
+        f => format!("--frequency {0}: each date stands for the {0} that holds it", f.unit()),
+    }
+}
+
+/// What every row's dates show about their frequency.
+fn date_evidence(rows: &[RawRow]) -> DateEvidence {
+    let mut evidence = DateEvidence::default();
+    for row in rows {
+        let is_run = row.period_column != "period";
+        evidence.add_row(is_run);
+        let roles = if is_run {
+            [(row.start, Role::Start), (row.end, Role::End)]
+        } else {
+            [(row.start, Role::Period), (row.end, Role::Period)]
+        };
+        for (p, role) in roles {
+            if let Some(date) = p.date() {
+                evidence.add(role, date);
+            }
+        }
+    }
+    evidence
+}
+
+/// A date read as the period of `frequency` that holds it.
+fn regroup(p: RawPeriod, frequency: Frequency) -> Option<RawPeriod> {
+    match p.date() {
+        Some(date) => Period::containing(date, frequency).map(RawPeriod::Dated),
+        None => Some(p),
+    }
 }
 
 fn csv_error(source: &str, e: csv::Error) -> Error {
@@ -282,7 +396,7 @@ fn parse_row(
     let y_name = &header[yi];
     let y = match response {
         Response::Count => parse_count(cell(yi)).map_err(|m| fail(y_name, m))?,
-        Response::Value => parse_finite(cell(yi)).map_err(|m| fail(y_name, m))?,
+        Response::Value => parse_value(cell(yi)).map_err(|m| fail(y_name, m))?,
     };
     let exposure = match columns.exposure.map(cell) {
         None | Some("") => None,
@@ -304,13 +418,23 @@ fn parse_row(
     })
 }
 
+/// What a row without a count should do instead; missing periods have no row.
+const NO_COUNT: &str = "every row needs a count, so give 0 if nothing happened or delete the row if the count is unknown (a period with no row is missing, not zero)";
+
+/// The words tools write for a missing value: R and pandas `NA`, `NaN`,
+/// spreadsheets' `#N/A`, SQL `NULL`, Python `None`, SAS and Stata `.`.
+pub(crate) fn is_missing_marker(text: &str) -> bool {
+    const MARKERS: [&str; 9] = ["na", "n/a", "#n/a", "nan", "null", "none", ".", "-nan", "<na>"];
+    MARKERS.iter().any(|m| text.eq_ignore_ascii_case(m))
+}
+
 /// A count: a non-negative whole number (`10.0` is 10).
 pub(crate) fn parse_count(text: &str) -> Result<f64, String> {
     if text.is_empty() {
-        return Err(
-            "the count is blank; give a non-negative integer (0 if nothing happened, or drop the row if unknown)"
-                .into(),
-        );
+        return Err(format!("the count is blank; {NO_COUNT}"));
+    }
+    if is_missing_marker(text) {
+        return Err(format!("the count is `{text}`, a missing value; {NO_COUNT}"));
     }
     if let Ok(n) = text.parse::<u64>() {
         return if (n as f64) <= MAX_COUNT {
@@ -344,6 +468,19 @@ pub(crate) fn parse_count(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A value of a `value` series: any finite number.
+fn parse_value(text: &str) -> Result<f64, String> {
+    const NO_VALUE: &str =
+        "every row needs a value, so delete the row if the value is unknown (a period with no row is missing)";
+    if text.is_empty() {
+        return Err(format!("the value is blank; {NO_VALUE}"));
+    }
+    if is_missing_marker(text) {
+        return Err(format!("the value is `{text}`, a missing value; {NO_VALUE}"));
+    }
+    parse_finite(text)
+}
+
 fn parse_finite(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         _ if text.is_empty() => Err("the cell is blank; give a number".into()),
@@ -365,8 +502,9 @@ fn parse_exposure(text: &str) -> Result<f64, String> {
     }
 }
 
-/// One frequency per file; plain integers are years when all have four digits.
-fn settle_frequency(rows: &[RawRow], source: &str) -> Result<Frequency> {
+/// One frequency per file, as written, with the line of the first dated row;
+/// plain integers are years when all have four digits.
+fn settle_frequency(rows: &[RawRow], source: &str) -> Result<(Frequency, u64)> {
     let mut dated: Option<(Frequency, u64)> = None;
     let mut integer_line: Option<u64> = None;
     let mut all_years = true;
@@ -397,9 +535,9 @@ fn settle_frequency(rows: &[RawRow], source: &str) -> Result<Frequency> {
             Location::line(source, line),
             format!("this period is a plain integer but line {first_line} is {f}; use one frequency per file"),
         ))),
-        (Some((f, _)), None) => Ok(f),
-        (None, _) if all_years => Ok(Frequency::Yearly),
-        (None, _) => Ok(Frequency::Index),
+        (Some((f, line)), None) => Ok((f, line)),
+        (None, _) if all_years => Ok((Frequency::Yearly, integer_line.unwrap_or(1))),
+        (None, _) => Ok((Frequency::Index, integer_line.unwrap_or(1))),
     }
 }
 
@@ -558,6 +696,8 @@ fn build_series(
     Ok(Series {
         source: source.to_owned(),
         frequency,
+        frequency_source: FrequencySource::Periods,
+        frequency_rule: String::new(),
         first,
         n_periods,
         response: columns.response.1,
@@ -703,6 +843,16 @@ mod tests {
         assert_eq!(parse_count("0"), Ok(0.0));
         for bad in ["10.5", "-1", "NaN", "inf", "", "abc", "1e300", "-0.5"] {
             assert!(parse_count(bad).is_err(), "{bad}");
+        }
+        // A blank and a missing-value marker say the same thing.
+        let blank = parse_count("").unwrap_err();
+        for na in ["NA", "na", "N/A", "#N/A", "NaN", "NULL", "None", "."] {
+            let message = parse_count(na).unwrap_err();
+            assert!(
+                message.starts_with(&format!("the count is `{na}`, a missing value; ")),
+                "{message}"
+            );
+            assert_eq!(message.split_once("; ").unwrap().1, blank.split_once("; ").unwrap().1);
         }
     }
 

@@ -4,6 +4,7 @@
 use ndarray::{Array1, Array2};
 use serde::Serialize;
 
+use super::infer::FrequencySource;
 use super::period::{Frequency, Period};
 
 /// What the response column holds.
@@ -37,6 +38,11 @@ pub struct Series {
     pub source: String,
     /// The frequency of every period.
     pub frequency: Frequency,
+    /// Where the frequency came from: the periods' spelling, the dates (by
+    /// the rules of [`super::infer`]), or `--frequency`.
+    pub frequency_source: FrequencySource,
+    /// Why, in words (`every date is the first day of a month`).
+    pub frequency_rule: String,
     /// The earliest period.
     pub first: Period,
     /// Number of periods from `first` to the latest, inclusive.
@@ -65,6 +71,8 @@ impl Series {
         Series {
             source: "template".into(),
             frequency: first.frequency(),
+            frequency_source: FrequencySource::Periods,
+            frequency_rule: format!("the first period {first} is {}", first.frequency()),
             first,
             n_periods: n,
             response: Response::Count,

@@ -6,6 +6,13 @@
 //! `season` = dummies `season_2..season_S` (the first season is the
 //! baseline); `season:K` = Fourier pairs `sin_k, cos_k` at 2 pi k s / S for
 //! k = 1..K, s the 0-based position in the year; covariate columns by name.
+//!
+//! Weekly data have 52 or 53 ISO weeks a year, so no fixed position in it:
+//! `season:K` then takes the pairs at 2 pi k u, u the fraction of the calendar
+//! year at the middle of the week ([`Period::year_fraction`]), K at most 26;
+//! week 53 sits between week 52 and the next week 1, with no coefficient of
+//! its own. `season` (one dummy per week) is refused for weekly data: 52
+//! dummies would each rest on a few years, and week 53 on one in five or six.
 
 use ndarray::{Array1, Array2};
 use serde::Serialize;
@@ -168,10 +175,39 @@ impl Design {
                     names.push(term.to_string());
                     columns.push(Array1::from_shape_fn(n_rows, |i| (t(i) - k).max(0.0)));
                 }
+                Term::Fourier(k) if series.frequency == crate::data::Frequency::Weekly => {
+                    const MAX_WEEKLY_PAIRS: usize = 26;
+                    if *k > MAX_WEEKLY_PAIRS {
+                        return Err(Error::Spec(format!(
+                            "term `{term}` asks for {k} Fourier pairs but weekly data allow at most {MAX_WEEKLY_PAIRS}"
+                        )));
+                    }
+                    let fraction = |i: usize| {
+                        series.period(i).year_fraction().ok_or_else(|| {
+                            Error::Spec(format!(
+                                "term `{term}`: week {} is beyond the calendar",
+                                series.period(i)
+                            ))
+                        })
+                    };
+                    let u = (0..n_rows).map(fraction).collect::<Result<Vec<f64>>>()?;
+                    for h in 1..=*k {
+                        let w = |i: usize| 2.0 * std::f64::consts::PI * h as f64 * u[i];
+                        names.push(format!("sin_{h}"));
+                        columns.push(Array1::from_shape_fn(n_rows, |i| w(i).sin()));
+                        names.push(format!("cos_{h}"));
+                        columns.push(Array1::from_shape_fn(n_rows, |i| w(i).cos()));
+                    }
+                }
+                Term::Season if series.frequency == crate::data::Frequency::Weekly => {
+                    return Err(Error::Spec(
+                        "term `season` (one dummy per season) needs monthly or quarterly data; for weekly data use season:K, K Fourier pairs in the fraction of the year (e.g. season:3)".into(),
+                    ));
+                }
                 Term::Season | Term::Fourier(_) => {
                     let per_year = series.frequency.periods_per_year().ok_or_else(|| {
                         Error::Spec(format!(
-                            "term `{term}` needs monthly or quarterly data, and this series is {}",
+                            "term `{term}` needs monthly or quarterly data (or weekly data for season:K), and this series is {}",
                             series.frequency
                         ))
                     })?;

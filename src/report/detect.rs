@@ -281,8 +281,15 @@ impl DetectView {
         } else {
             format!("per {unit}")
         };
+        // The minimum segment counts observations, or periods when run rows
+        // let a break fall inside a run (as the search does).
+        let segment_unit = if series.is_simple() {
+            "observations".to_owned()
+        } else {
+            format!("{unit}s")
+        };
         let mut out = format!(
-            "{} model on {}: {} ({} observations, segments of at least {})\n",
+            "{} model on {}: {} ({} observations, segments of at least {} {segment_unit})\n",
             self.family,
             series.source,
             match self.method {

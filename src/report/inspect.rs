@@ -1,15 +1,20 @@
 //! The `inspect` view: what was understood from a series file.
 //!
-//! JSON fields: `schema_version`, `source`, `frequency`, `response`, `first`,
-//! `last`, `n_periods`, `n_obs`, `n_missing`, `missing_periods`, `total`,
-//! `covariates`, `observations` (array of `periods`, `count` or `value`,
-//! `exposure`, `line`), `notes`.
+//! JSON fields: `schema_version`, `source`, `frequency`,
+//! `frequency_inferred_from` (`periods` when their spelling says it, as
+//! `2024-01`; `dates` when read from `YYYY-MM-DD` dates by the rules of
+//! [`crate::data::infer`]; `option` for `--frequency`), `frequency_rule` (the
+//! reason in words), `response`, `first`, `last`, `n_periods`, `n_obs`,
+//! `n_missing`, `missing_periods`, `total`, `covariates`, `observations`
+//! (array of `periods`, `count` or `value`, `exposure`, `line`), `notes`.
+//! Periods are strings in their frequency's spelling (`2024-01`,
+//! `2024-W05`), also when the file wrote them as dates.
 
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
 use super::format::{count, period_set, sig3, table};
-use crate::data::{Frequency, Period, Response, Series};
+use crate::data::{Frequency, FrequencySource, Period, Response, Series};
 
 /// One observation as `inspect` reports it.
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +42,10 @@ pub struct InspectView {
     pub source: String,
     /// Frequency of the periods.
     pub frequency: Frequency,
+    /// What decided the frequency.
+    pub frequency_inferred_from: FrequencySource,
+    /// Why, in words.
+    pub frequency_rule: String,
     /// Count or value.
     pub response: Response,
     /// Earliest period.
@@ -70,6 +79,8 @@ impl InspectView {
             schema_version: SCHEMA_VERSION,
             source: series.source.clone(),
             frequency: series.frequency,
+            frequency_inferred_from: series.frequency_source,
+            frequency_rule: series.frequency_rule.clone(),
             response: series.response,
             first: series.first,
             last: series.last(),
@@ -113,6 +124,16 @@ pub fn inspect_table(series: &Series) -> String {
         missing.len(),
         count(series.total())
     );
+    match series.frequency_source {
+        FrequencySource::Dates if series.frequency != Frequency::Daily => {
+            out += &format!(
+                "read as {}: {} (--frequency day|week|month|quarter|year overrides)\n",
+                series.frequency, series.frequency_rule
+            );
+        }
+        FrequencySource::Option => out += &format!("read as {}: {}\n", series.frequency, series.frequency_rule),
+        FrequencySource::Dates | FrequencySource::Periods => {}
+    }
     if !missing.is_empty() {
         let shown: Vec<String> = missing.iter().take(12).map(Period::to_string).collect();
         let more = if missing.len() > 12 {
