@@ -124,3 +124,34 @@ fn countshift_sig3(v: f64) -> String {
     let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
     format!("{v:.digits$}")
 }
+
+#[test]
+fn the_date_set_never_excludes_a_date_the_posterior_holds() {
+    // Regression: on the drones the 95% set was 2024-09 alone ("LR cut-off
+    // 0") while the posterior printed under it gave 2024-08 a third.
+    let shahed = real("shahed");
+    let d = json(&["detect", "--data", &shahed, "--family", "negbin", "--bootstrap", "199"]);
+    let set: Vec<&str> = d["breaks"][0]["set"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(set.contains(&"2024-08") && set.contains(&"2024-09"), "{set:?}");
+    for p in d["set_posterior"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(d["set_lr"].as_array().unwrap())
+    {
+        assert!(set.contains(&p.as_str().unwrap()), "{p} missing from {set:?}");
+    }
+    let mass: f64 = d["posterior"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| set.contains(&p["period"].as_str().unwrap()))
+        .map(|p| p["probability"].as_f64().unwrap())
+        .sum();
+    assert!(mass >= 0.95, "the set holds {mass} of the posterior");
+}

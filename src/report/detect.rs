@@ -4,7 +4,8 @@
 //! or `pelt`), `min_segment`, `breaks` (array of `period`, `ci_low`, `ci_high`
 //! (ends of the date set), `set` (the periods in the set), `rate_before`,
 //! `rate_after`, `rate_ratio`), `sup_lr`, `p_value`, `p_value_method`,
-//! `p_value_asymptotic`, `set_method`, `set_cutoff`, `null_loglik`, `profile`
+//! `p_value_asymptotic`, `set_method`, `set_cutoff`, `set_lr` and
+//! `set_posterior` (the two sets whose union is `set`), `null_loglik`, `profile`
 //! (array of `period`, `loglik`), `posterior` (array of `period`,
 //! `probability`), `posterior_method`, `bootstrap`, `seed`; for several
 //! breaks `table` (per number of breaks: `breaks`, `dates`, `cost`, `loglik`,
@@ -107,6 +108,12 @@ pub struct DetectView {
     /// Its LR cut-off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set_cutoff: Option<f64>,
+    /// The dates kept by the LR test inversion alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_lr: Option<Vec<Period>>,
+    /// The highest-posterior set alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_posterior: Option<Vec<Period>>,
     /// Log-likelihood without a break.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub null_loglik: Option<f64>,
@@ -139,6 +146,24 @@ pub struct DetectView {
     /// With `--family auto`: which family and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family_choice: Option<FamilyChoice>,
+}
+
+/// Periods as runs: `2024-05..2024-07, 2024-09`; consecutive periods join.
+pub(crate) fn period_list(periods: &[Period]) -> String {
+    let mut runs: Vec<(Period, Period)> = Vec::new();
+    for &p in periods {
+        match runs.last_mut() {
+            Some((_, last)) if p.steps_since(*last) == 1 => *last = p,
+            _ => runs.push((p, p)),
+        }
+    }
+    if runs.is_empty() {
+        return "none".into();
+    }
+    runs.iter()
+        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}..{b}") })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl DetectView {
@@ -182,6 +207,8 @@ impl DetectView {
             p_value_asymptotic: r.p_value_asymptotic,
             set_method: Some(r.set_method),
             set_cutoff: Some(r.set_cutoff),
+            set_lr: Some(r.set_lr.iter().map(|&i| r.dates[i]).collect()),
+            set_posterior: Some(r.set_posterior.iter().map(|&i| r.dates[i]).collect()),
             null_loglik: Some(r.null_loglik),
             profile: r
                 .dates
@@ -258,6 +285,8 @@ impl DetectView {
             p_value_asymptotic: None,
             set_method: None,
             set_cutoff: None,
+            set_lr: None,
+            set_posterior: None,
             null_loglik: None,
             profile: Vec::new(),
             posterior: Vec::new(),
@@ -303,18 +332,28 @@ impl DetectView {
         out += &dispersion_lines(self.overdispersion.as_ref(), self.family_choice.as_ref(), "  ");
         if self.method == "single" {
             let b = &self.breaks[0];
-            let set: Vec<String> = b.set.iter().map(Period::to_string).collect();
             out += &format!("  break        {} (first {unit} of the new regime)\n", b.period);
-            out += &format!(
-                "  {:.0}% set      {}  (LR cut-off {})\n",
-                b.rate_before.level * 100.0,
-                if set.len() > 8 {
-                    format!("{} .. {} ({} dates)", set[0], set[set.len() - 1], set.len())
+            let count = |s: &[Period]| {
+                if s.len() == 1 {
+                    "1 date".to_string()
                 } else {
-                    set.join(", ")
-                },
-                self.set_cutoff.map_or("-".into(), sig3)
+                    format!("{} dates", s.len())
+                }
+            };
+            out += &format!(
+                "  {:.0}% set      {} ({})\n",
+                b.rate_before.level * 100.0,
+                period_list(&b.set),
+                count(&b.set)
             );
+            if let (Some(lr), Some(post)) = (&self.set_lr, &self.set_posterior) {
+                out += &format!(
+                    "               = LR test inversion {} (LR cut-off at the best date {}) joined with the highest-posterior set {}\n",
+                    period_list(lr),
+                    self.set_cutoff.map_or("-".into(), sig3),
+                    period_list(post)
+                );
+            }
             let mut post: Vec<&PosteriorPoint> = self.posterior.iter().collect();
             post.sort_by(|a, b| b.probability.total_cmp(&a.probability));
             let top: Vec<String> = post
@@ -353,11 +392,10 @@ impl DetectView {
             }
             let verdict = match self.p_value {
                 Some(p) if p < 0.05 => format!(
-                    "a break is clear (p = {}): the level changed at {} (set {}..{})",
+                    "a break is clear (p = {}): the level changed at {} (set {})",
                     p_text(p),
                     b.period,
-                    b.ci_low.map_or("-".into(), |x| x.to_string()),
-                    b.ci_high.map_or("-".into(), |x| x.to_string())
+                    period_list(&b.set)
                 ),
                 Some(p) => format!(
                     "no clear break (p = {}); the best date would be {}",
