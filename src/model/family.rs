@@ -103,6 +103,26 @@ impl Family {
         }
     }
 
+    /// As [`Family::kernel`], given `ln m` (for log-link families).
+    pub(crate) fn kernel_with_log(self, y: f64, m: f64, log_m: f64, k: f64, theta: f64) -> f64 {
+        let y_log_m = if y > 0.0 { y * log_m } else { 0.0 };
+        match self {
+            Family::Poisson | Family::Negbin if m <= 0.0 => {
+                if y == 0.0 {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            Family::Poisson => y_log_m - m,
+            Family::Negbin => {
+                let r = k * theta;
+                y_log_m - (y + r) * (r + m).ln()
+            }
+            Family::Gaussian => self.kernel(y, m, k, theta),
+        }
+    }
+
     /// Unit deviance of one observation (twice the log-likelihood gap to the
     /// saturated model; for the Gaussian the weighted squared residual).
     pub fn deviance(self, y: f64, m: f64, k: f64, theta: f64) -> f64 {
