@@ -155,3 +155,26 @@ fn the_date_set_never_excludes_a_date_the_posterior_holds() {
         .sum();
     assert!(mass >= 0.95, "the set holds {mass} of the posterior");
 }
+
+#[test]
+fn the_sequential_p_value_stops_at_h_exceedances_whatever_the_threads() {
+    let kalibr = real("kalibr");
+    let args = ["detect", "--data", &kalibr, "--sequential", "10", "--format", "json"];
+    let one = common::stdout_with_threads(&args, "1");
+    assert_eq!(one, common::stdout_with_threads(&args, "2"));
+    let d: Value = serde_json::from_slice(&one).unwrap();
+    let method = d["p_value_method"].as_str().unwrap();
+    assert!(method.contains("Besag and Clifford"), "{method}");
+    // "stopped after 10 exceedances at replicate L": p = 10 / L.
+    let l: f64 = method
+        .split("at replicate ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(l < 999.0);
+    assert_eq!(d["p_value"].as_f64().unwrap(), 10.0 / l);
+}

@@ -104,6 +104,27 @@ pub struct DetectSpec {
     pub prior: GammaPrior,
 }
 
+/// How to run the Monte Carlo work of a search (not what it estimates).
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Sequential p-value (Besag and Clifford 1991): stop the bootstrap
+    /// once this many replicates reach the observed statistic.
+    pub sequential: Option<usize>,
+    /// Told, before the bootstrap starts, how long it is expected to take.
+    pub notice: Option<&'a (dyn Fn(std::time::Duration) + Sync)>,
+}
+
+/// How the bootstrap p-value was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BootstrapUse {
+    /// Replicates drawn.
+    pub replicates: usize,
+    /// Replicates whose statistic reached the observed one.
+    pub exceedances: usize,
+    /// The exceedances after which a sequential p-value stops, when sequential.
+    pub sequential_h: Option<usize>,
+}
+
 /// The result of the search.
 #[derive(Debug, Clone)]
 pub struct SingleBreak {
@@ -119,6 +140,8 @@ pub struct SingleBreak {
     pub sup_lr: f64,
     /// Bootstrap p-value `(1 + #{sup* >= sup}) / (B + 1)`, when B > 0.
     pub p_value_bootstrap: Option<f64>,
+    /// The replicates the bootstrap p-value used.
+    pub bootstrap_use: Option<BootstrapUse>,
     /// Asymptotic p-value (one changing parameter only).
     pub p_value_asymptotic: Option<f64>,
     /// Indices into `dates` of the confidence set: the union of `set_lr`
@@ -290,6 +313,19 @@ pub fn best_date(series: &Series, spec: &DetectSpec) -> Result<Period> {
 /// [`Error::Spec`] when the series is too short for two segments of
 /// `min_segment`, or the model already has a step; fitting errors otherwise.
 pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> {
+    detect_single_with(series, spec, &RunOptions::default())
+}
+
+/// As [`detect_single`], with run options.
+///
+/// The sequential p-value is `h / L` when the `h`-th exceedance comes at
+/// replicate `L <= B`, else `(1 + k) / (B + 1)`. Replicates are computed
+/// in parallel in blocks but counted in index order, each from its own
+/// random stream, so `L` and the p-value do not depend on the threads.
+///
+/// # Errors
+/// As [`detect_single`].
+pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptions) -> Result<SingleBreak> {
     let Prepared {
         scan,
         positions,
@@ -308,22 +344,55 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
     let null_fit = fit(&spec.model, series)?;
     let fit_at_best = fit(&with_step(&spec.model, dates[best]), series)?;
     let b_count = spec.bootstrap;
-    let p_value_bootstrap = if b_count > 0 {
+    if let (Some(notice), true) = (options.notice, b_count > 0) {
+        // One scan timed; the p-value takes B scans, the date set up to 199
+        // per date tested (a handful), shared over the threads.
+        let started = std::time::Instant::now();
+        scan.profile(&y, &positions, false)?;
+        let per_scan = started.elapsed();
+        let scans = b_count + 5 * b_count.min(SET_REPLICATES);
+        notice(per_scan * scans as u32 / rayon::current_num_threads().max(1) as u32);
+    }
+    let (p_value_bootstrap, bootstrap_use) = if b_count > 0 {
         let means = null_fit.fitted.clone();
-        let sups: Vec<f64> = (0..b_count)
-            .into_par_iter()
-            .map(|b| {
-                let y_b = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b));
-                scan.profile(&y_b, &positions, false).map(|(p, null)| sup_of(&p, null))
-            })
-            .collect::<Result<Vec<f64>>>()?;
-        let exceed = sups
-            .iter()
-            .filter(|&&s| s >= sup_lr - 1e-9 * sup_lr.abs().max(1.0))
-            .count();
-        Some((1 + exceed) as f64 / (b_count + 1) as f64)
+        let replicate = |b: usize| -> Result<f64> {
+            let y_b = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b));
+            scan.profile(&y_b, &positions, false).map(|(p, null)| sup_of(&p, null))
+        };
+        let reaches = |s: f64| s >= sup_lr - 1e-9 * sup_lr.abs().max(1.0);
+        let block = 8 * rayon::current_num_threads().max(1);
+        let (mut drawn, mut exceed) = (0, 0);
+        let mut stopped = false;
+        while drawn < b_count && !stopped {
+            let end = (drawn + block).min(b_count);
+            let sups = (drawn..end)
+                .into_par_iter()
+                .map(replicate)
+                .collect::<Result<Vec<f64>>>()?;
+            for s in sups {
+                drawn += 1;
+                exceed += usize::from(reaches(s));
+                if options.sequential.is_some_and(|h| exceed >= h) {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+        let p = if stopped {
+            exceed as f64 / drawn as f64
+        } else {
+            (1 + exceed) as f64 / (b_count + 1) as f64
+        };
+        (
+            Some(p),
+            Some(BootstrapUse {
+                replicates: drawn,
+                exceedances: exceed,
+                sequential_h: options.sequential,
+            }),
+        )
     } else {
-        None
+        (None, None)
     };
     let one_parameter = spec.model.family != Family::Gaussian || closed;
     let p_value_asymptotic = one_parameter.then(|| sup_lr_asymptotic_p(sup_lr, h as f64 / n as f64));
@@ -467,6 +536,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
         best,
         sup_lr,
         p_value_bootstrap,
+        bootstrap_use,
         p_value_asymptotic,
         set,
         set_lr,

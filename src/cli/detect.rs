@@ -2,7 +2,7 @@
 
 use clap::{Args, ValueEnum};
 use countshift::changepoint::multiple::{Criterion, Penalty, Search, detect_multiple};
-use countshift::changepoint::single::{DetectSpec, GammaPrior, best_date, detect_single};
+use countshift::changepoint::single::{DetectSpec, GammaPrior, RunOptions, best_date, detect_single_with};
 use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term, fit};
 use countshift::report::detect::DetectView;
@@ -48,6 +48,10 @@ pub struct DetectArgs {
     /// Bootstrap replicates for the p-value and the date set (0: asymptotic only).
     #[arg(long, default_value_t = 999)]
     bootstrap: usize,
+    /// Sequential p-value (Besag and Clifford 1991): stop the bootstrap after H
+    /// replicates reach the observed sup-LR (p = H / replicates drawn).
+    #[arg(long, value_name = "H")]
+    sequential: Option<usize>,
     /// Random seed of the bootstrap.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -83,6 +87,9 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
         return Err(UsageError("--prior-shape must be positive and --prior-rate non-negative".into()).into());
     }
     let search = search(args)?;
+    if args.sequential == Some(0) {
+        return Err(UsageError("--sequential must be at least 1 (the exceedances to wait for)".into()).into());
+    }
     // `auto`: the breaks a Poisson search finds go into the model in which
     // over-dispersion is tested (an unmodelled break looks like it).
     let (model, choice) = if args.model.is_auto() {
@@ -105,7 +112,20 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     };
     let mut view = match search {
         None => {
-            let result = detect_single(&series, &single_spec(args, model.clone(), min_segment, level))?;
+            let notice = |expected: std::time::Duration| {
+                if expected.as_secs_f64() > 10.0 {
+                    eprintln!(
+                        "countshift: the bootstrap ({} replicates, then the date set) should take about {:.0} s",
+                        args.bootstrap,
+                        expected.as_secs_f64()
+                    );
+                }
+            };
+            let options = RunOptions {
+                sequential: args.sequential,
+                notice: Some(&notice),
+            };
+            let result = detect_single_with(&series, &single_spec(args, model.clone(), min_segment, level), &options)?;
             DetectView::single(&result, min_segment, args.bootstrap, args.seed)
         }
         Some(search) => {

@@ -173,9 +173,17 @@ impl DetectView {
         let (p_value, p_value_method) = match (r.p_value_bootstrap, r.p_value_asymptotic) {
             (Some(p), _) => (
                 Some(p),
-                Some(format!(
-                    "parametric bootstrap under the fitted null, {bootstrap} replicates"
-                )),
+                Some(match r.bootstrap_use {
+                    Some(u) if u.sequential_h.is_some_and(|h| u.exceedances >= h) => format!(
+                        "sequential parametric bootstrap under the fitted null (Besag and Clifford 1991): stopped after {} exceedances at replicate {} of {bootstrap}, p = h / L",
+                        u.exceedances, u.replicates
+                    ),
+                    Some(u) if u.sequential_h.is_some() => format!(
+                        "sequential parametric bootstrap under the fitted null (Besag and Clifford 1991): fewer than {} exceedances in {bootstrap} replicates, p = (1 + k) / (B + 1)",
+                        u.sequential_h.unwrap_or(0)
+                    ),
+                    _ => format!("parametric bootstrap under the fitted null, {bootstrap} replicates"),
+                }),
             ),
             (None, Some(p)) => (
                 Some(p),
