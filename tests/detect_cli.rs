@@ -221,3 +221,91 @@ fn failure_modes_are_clear_errors_or_correct_answers() {
         assert!(run.stderr.contains(expected), "{all:?}: {}", run.stderr);
     }
 }
+
+/// Regression: a missing period was never a candidate date, so the
+/// "uniform prior on the date" was uniform over observations. Now a gap is
+/// one candidate range weighted by its periods, which reproduces the exact
+/// posterior over every period (computed here directly), and `test --at`
+/// inside the gap says it answers for the range.
+#[test]
+fn a_gap_of_missing_years_is_one_candidate_range_with_the_exact_posterior() {
+    let coal = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/data/coal.csv")).unwrap();
+    let masked: String = coal
+        .lines()
+        .filter(|l| !l.starts_with("1889,") && !l.starts_with("1890,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::temp_file(&dir, "coal_gap.csv", masked.as_bytes());
+    let run = countshift(&[
+        "detect",
+        "--data",
+        &file,
+        "--family",
+        "poisson",
+        "--min-segment",
+        "1",
+        "--prior-shape",
+        "1",
+        "--prior-rate",
+        "1",
+        "--bootstrap",
+        "0",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let d: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    // Exact posterior with Gamma(1, 1) rate priors and a uniform prior on
+    // every year from the second observed year on.
+    let rows: Vec<(i64, f64)> = masked
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (y, c) = l.split_once(',').unwrap();
+            (y.parse().unwrap(), c.parse().unwrap())
+        })
+        .collect();
+    let log_marginal = |seg: &[&(i64, f64)]| {
+        let total: f64 = seg.iter().map(|r| r.1).sum();
+        statrs::function::gamma::ln_gamma(1.0 + total) - (1.0 + total) * (1.0 + seg.len() as f64).ln()
+    };
+    let taus: Vec<i64> = (rows[0].0 + 1..=rows.last().unwrap().0).collect();
+    let logs: Vec<f64> = taus
+        .iter()
+        .map(|&tau| {
+            let before: Vec<&(i64, f64)> = rows.iter().filter(|r| r.0 < tau).collect();
+            let after: Vec<&(i64, f64)> = rows.iter().filter(|r| r.0 >= tau).collect();
+            log_marginal(&before) + log_marginal(&after)
+        })
+        .collect();
+    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let z: f64 = logs.iter().map(|l| (l - top).exp()).sum();
+    let exact = |from: i64, to: i64| -> f64 {
+        taus.iter()
+            .zip(&logs)
+            .filter(|(t, _)| (from..=to).contains(*t))
+            .map(|(_, l)| (l - top).exp() / z)
+            .sum()
+    };
+    let posterior = d["posterior"].as_array().unwrap();
+    let gap = posterior.iter().find(|p| p["period_to"] == "1891").unwrap();
+    assert_eq!(gap["period_from"], "1889");
+    assert_eq!(
+        posterior.len(),
+        rows.len() - 1,
+        "one candidate per observation boundary"
+    );
+    for p in posterior {
+        let from: i64 = p["period_from"].as_str().unwrap().parse().unwrap();
+        let to: i64 = p["period_to"].as_str().unwrap().parse().unwrap();
+        let want = exact(from, to);
+        assert!(
+            (p["probability"].as_f64().unwrap() - want).abs() < 1e-9,
+            "{p} vs {want}"
+        );
+    }
+    let t = countshift(&["test", "--data", &file, "--family", "poisson", "--at", "1890"]);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    assert!(t.stdout.contains("every date from 1889 to 1891"), "{}", t.stdout);
+}

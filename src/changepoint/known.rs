@@ -139,6 +139,10 @@ pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level, sl
     let p_value_increase = Normal::standard().sf(signed_root);
 
     let at_index = series.index_of(at).expect("the step was built inside the series");
+    let mut full = full;
+    if let Some(note) = gap_note(series, at_index) {
+        full.notes.push(note);
+    }
     let row = |t: usize| -> Vec<f64> { full.design_row(t) };
     let rate_at = |t: usize| -> Result<Interval> {
         let c = row(t);
@@ -204,6 +208,24 @@ pub(crate) fn rate_ratio_interval(full: &Fit, j: usize, level: Level) -> Result<
         None => full.profile_interval(j, level)?.map(f64::exp),
     };
     Ok((interval, bartlett))
+}
+
+/// When `at` lies in or just after a gap of missing periods, the dates the
+/// data cannot tell apart from it (they split the observations alike).
+fn gap_note(series: &Series, at: usize) -> Option<String> {
+    let covered = series.covered();
+    let from = (0..at).rev().find(|&t| covered[t]).map_or(0, |t| t + 1);
+    let to = (at..series.n_periods)
+        .find(|&t| covered[t])
+        .unwrap_or(series.n_periods - 1);
+    (from != to).then(|| {
+        format!(
+            "{} falls in or right after a gap of missing periods: every date from {} to {} splits the observations alike, so this test answers for that whole range",
+            series.period(at),
+            series.period(from),
+            series.period(to)
+        )
+    })
 }
 
 /// Counts and exposures before and after the break, when no observation

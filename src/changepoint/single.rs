@@ -41,6 +41,15 @@
 //! and in every bootstrap replicate alike, so the LR at a date is that of
 //! `test --at` the date.
 //!
+//! A gap of missing periods: every date from the period after the last
+//! observation before the gap to the first after it splits the observations
+//! alike, so the data cannot tell them apart; the candidate is that range
+//! (`dates_from[i]..=dates[i]`), the profile, posterior and date set list
+//! it once, and `--min-segment` counts observations. The prior is uniform
+//! over periods, so a range of `w` periods has prior weight `w`: a long gap
+//! draws posterior mass in proportion to its length, as in an exact
+//! posterior over every period.
+//!
 //! Posterior: for an intercept-only Poisson model (with exposure) in closed
 //! form, with independent Gamma(`shape`, `rate`) priors on the two segment
 //! rates (default shape 0.5, rate 0: Jeffreys-type; the improper constant is
@@ -128,8 +137,14 @@ pub struct BootstrapUse {
 /// The result of the search.
 #[derive(Debug, Clone)]
 pub struct SingleBreak {
-    /// Candidate dates (first periods of the new regime).
+    /// Candidate dates (first periods of the new regime): the first period
+    /// of the observation that opens the new regime.
     pub dates: Vec<Period>,
+    /// Per candidate, the earliest first period with the same fit: after a
+    /// gap of missing periods every date from the period after the previous
+    /// observation to `dates[i]` splits the observations alike, so the
+    /// candidate is the range `dates_from[i]..=dates[i]`.
+    pub dates_from: Vec<Period>,
     /// Profile log-likelihood at each date.
     pub profile: Vec<f64>,
     /// Log-likelihood of the model without a break.
@@ -230,6 +245,7 @@ pub fn sup_lr_asymptotic_p(statistic: f64, pi0: f64) -> f64 {
 /// The candidate dates and how to scan them.
 struct Prepared {
     scan: Scan,
+    dates_from: Vec<Period>,
     positions: Vec<usize>,
     dates: Vec<Period>,
     y: Vec<f64>,
@@ -270,12 +286,21 @@ fn prepare(series: &Series, spec: &DetectSpec) -> Result<Prepared> {
             series.source
         )));
     }
+    let dates_from: Vec<Period> = if simple {
+        positions
+            .iter()
+            .map(|&i| series.period(series.observations[i - 1].periods[0] + 1))
+            .collect()
+    } else {
+        dates.clone()
+    };
     let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
     let sizes: Vec<f64> = series.observations.iter().map(|o| o.periods.len() as f64).collect();
     let scan = Scan::new(series, &spec.model, &dates)?;
     let closed = scan.is_closed();
     Ok(Prepared {
         scan,
+        dates_from,
         positions,
         dates,
         y,
@@ -328,6 +353,7 @@ pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> 
 pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptions) -> Result<SingleBreak> {
     let Prepared {
         scan,
+        dates_from,
         positions,
         dates,
         y,
@@ -397,6 +423,14 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     let one_parameter = spec.model.family != Family::Gaussian || closed;
     let p_value_asymptotic = one_parameter.then(|| sup_lr_asymptotic_p(sup_lr, h as f64 / n as f64));
 
+    // The prior is uniform over periods: a candidate range after a gap
+    // holds one date per period in it, so it weighs their number.
+    let log_width: Vec<f64> = dates
+        .iter()
+        .zip(&dates_from)
+        .map(|(d, f)| ((d.steps_since(*f) + 1) as f64).ln())
+        .collect();
+    let weighted = |logs: &[f64]| -> Vec<f64> { logs.iter().zip(&log_width).map(|(l, w)| l + w).collect() };
     let (posterior, posterior_method) = match &scan {
         Scan::ClosedPoisson { exposure } => {
             let c = PoissonCost::relative(&y, exposure.as_deref());
@@ -410,12 +444,12 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
                 .map(|&i| log_marginal(0, i) + log_marginal(i, n))
                 .collect();
             (
-                normalise(&logs),
+                normalise(&weighted(&logs)),
                 "exact: uniform prior on the date, independent Gamma priors on the two rates",
             )
         }
         _ => (
-            normalise(&profile),
+            normalise(&weighted(&profile)),
             "profile-likelihood approximation: uniform prior on the date, posterior proportional to exp(profile log-likelihood)",
         ),
     };
@@ -531,6 +565,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     };
     Ok(SingleBreak {
         dates,
+        dates_from,
         profile,
         null_loglik,
         best,

@@ -47,8 +47,12 @@ pub struct BreakView {
 /// A (period, value) pair.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfilePoint {
-    /// Date.
+    /// Date: the first period of the observation opening the new regime.
     pub period: Period,
+    /// The candidate's range: the earliest date with the same fit (after a gap of missing periods) ...
+    pub period_from: Period,
+    /// ... and the latest (`period`).
+    pub period_to: Period,
     /// Profile log-likelihood.
     pub loglik: f64,
 }
@@ -56,8 +60,12 @@ pub struct ProfilePoint {
 /// A (period, probability) pair.
 #[derive(Debug, Clone, Serialize)]
 pub struct PosteriorPoint {
-    /// Date.
+    /// Date, as in [`ProfilePoint`].
     pub period: Period,
+    /// The candidate's range, as in [`ProfilePoint`].
+    pub period_from: Period,
+    /// Its end (`period`).
+    pub period_to: Period,
     /// Posterior probability.
     pub probability: f64,
 }
@@ -202,7 +210,7 @@ impl DetectView {
             min_segment,
             breaks: vec![BreakView {
                 period: r.dates[r.best],
-                ci_low: set.first().copied(),
+                ci_low: r.set.first().map(|&i| r.dates_from[i]),
                 ci_high: set.last().copied(),
                 set,
                 rate_before: IntervalView::new(&r.rate_before, r.fit_at_best.spec.family.log_link()),
@@ -218,17 +226,21 @@ impl DetectView {
             set_lr: Some(r.set_lr.iter().map(|&i| r.dates[i]).collect()),
             set_posterior: Some(r.set_posterior.iter().map(|&i| r.dates[i]).collect()),
             null_loglik: Some(r.null_loglik),
-            profile: r
-                .dates
-                .iter()
-                .zip(&r.profile)
-                .map(|(&period, &loglik)| ProfilePoint { period, loglik })
+            profile: (0..r.dates.len())
+                .map(|i| ProfilePoint {
+                    period: r.dates[i],
+                    period_from: r.dates_from[i],
+                    period_to: r.dates[i],
+                    loglik: r.profile[i],
+                })
                 .collect(),
-            posterior: r
-                .dates
-                .iter()
-                .zip(&r.posterior)
-                .map(|(&period, &probability)| PosteriorPoint { period, probability })
+            posterior: (0..r.dates.len())
+                .map(|i| PosteriorPoint {
+                    period: r.dates[i],
+                    period_from: r.dates_from[i],
+                    period_to: r.dates[i],
+                    probability: r.posterior[i],
+                })
                 .collect(),
             posterior_method: Some(r.posterior_method),
             bootstrap,
@@ -367,7 +379,13 @@ impl DetectView {
             let top: Vec<String> = post
                 .iter()
                 .take(3)
-                .map(|p| format!("{} {:.2}", p.period, p.probability))
+                .map(|p| {
+                    if p.period_from == p.period_to {
+                        format!("{} {:.2}", p.period, p.probability)
+                    } else {
+                        format!("{}..{} {:.2}", p.period_from, p.period_to, p.probability)
+                    }
+                })
                 .collect();
             out += &format!("  posterior    {}\n", top.join(", "));
             out += &format!(
