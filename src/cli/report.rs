@@ -15,6 +15,8 @@ use super::{DataArgs, UsageError, emit, json};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ReportFamily {
+    /// NB when Dean's test rejects Poisson at 1% in a step's fullest model with at least 10 residual df.
+    Auto,
     Poisson,
     Negbin,
 }
@@ -36,7 +38,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PERIOD")]
     at: Option<String>,
     /// Family of the tests and the break search.
-    #[arg(long, value_enum, default_value_t = ReportFamily::Poisson)]
+    #[arg(long, value_enum, default_value_t = ReportFamily::Auto)]
     family: ReportFamily,
     /// Confidence level.
     #[arg(long, default_value_t = 0.95)]
@@ -76,8 +78,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     }
     let spec = ReportSpec {
         family: match args.family {
-            ReportFamily::Poisson => Family::Poisson,
-            ReportFamily::Negbin => Family::Negbin,
+            ReportFamily::Auto => None,
+            ReportFamily::Poisson => Some(Family::Poisson),
+            ReportFamily::Negbin => Some(Family::Negbin),
         },
         level: Level::new(args.level)?,
         bootstrap: args.bootstrap,
@@ -109,7 +112,7 @@ pub fn main_job() -> anyhow::Result<()> {
     run(&ReportArgs {
         data: DataArgs::default(),
         at: None,
-        family: ReportFamily::Poisson,
+        family: ReportFamily::Auto,
         level: 0.95,
         bootstrap: 999,
         draws: 10_000,

@@ -10,14 +10,16 @@ use super::SCHEMA_VERSION;
 use super::detect::DetectView;
 use super::forecast::{BacktestView, ForecastView};
 use super::inspect::InspectView;
+use super::interval::IntervalView;
 use super::test::TestView;
-use crate::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use crate::changepoint::single::{DetectSpec, GammaPrior, best_date, detect_single};
 use crate::changepoint::step_test;
 use crate::data::{Period, Series};
 use crate::error::Result;
 use crate::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest};
 use crate::forecast::{ForecastSpec, FutureExposure, forecast};
 use crate::inference::Level;
+use crate::inference::overdispersion::{FamilyChoice, choose_family};
 use crate::model::{Family, ModelSpec, Term, fit};
 
 /// What the report runs.
@@ -25,8 +27,9 @@ use crate::model::{Family, ModelSpec, Term, fit};
 pub struct ReportSpec {
     /// The known date to test (first period of the new regime), if any.
     pub at: Option<Period>,
-    /// Family of the tests and the break search.
-    pub family: Family,
+    /// Family of the tests and the break search; `None` is `auto` (see
+    /// [`crate::inference::overdispersion`]), chosen in each step's fullest model.
+    pub family: Option<Family>,
     /// Confidence level of every interval.
     pub level: Level,
     /// Bootstrap replicates of the break search.
@@ -42,7 +45,7 @@ pub struct ReportSpec {
 }
 
 impl ReportSpec {
-    /// The defaults of `countshift report`: Poisson, 95%, 999 bootstrap
+    /// The defaults of `countshift report`: family auto, 95%, 999 bootstrap
     /// replicates, 10,000 draws, seed 1, forecasts 6 and 12 periods ahead,
     /// the backtest's default models.
     ///
@@ -51,7 +54,7 @@ impl ReportSpec {
     pub fn new(at: Option<Period>) -> Result<ReportSpec> {
         Ok(ReportSpec {
             at,
-            family: Family::Poisson,
+            family: None,
             level: Level::default(),
             bootstrap: 999,
             draws: 10_000,
@@ -148,13 +151,32 @@ pub struct Report {
 /// invalid spec.
 pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
     let volume = ModelSpec {
-        family: spec.family,
+        family: spec.family.unwrap_or(Family::Poisson),
         terms: vec![Term::Intercept],
         use_offset: false,
     };
     let share = ModelSpec {
         use_offset: true,
         ..volume.clone()
+    };
+    // The family of a step: as given, or chosen by `auto` in the Poisson fit
+    // of the step's fullest model (the model plus `fullest`).
+    let resolve = |model: &ModelSpec, fullest: &[Term]| -> Result<(ModelSpec, Option<FamilyChoice>)> {
+        if spec.family.is_some() {
+            return Ok((model.clone(), None));
+        }
+        let mut full = model.clone();
+        full.family = Family::Poisson;
+        full.terms.extend(fullest.iter().cloned());
+        let choice = choose_family(&fit(&full, series)?);
+        let family = choice.as_ref().map_or(Family::Poisson, |c| c.chosen);
+        Ok((
+            ModelSpec {
+                family,
+                ..model.clone()
+            },
+            choice,
+        ))
     };
     let known = |model: &ModelSpec, why_not: Option<&str>| -> Section<TestView> {
         match (spec.at, why_not) {
@@ -164,9 +186,29 @@ pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
             (None, None) => Section::Skipped {
                 skipped: "no known date: give --at PERIOD to test one".into(),
             },
-            (Some(at), None) => {
-                Section::from_result(step_test(series, model, at, spec.level, false).map(|t| TestView::new(&t, series)))
-            }
+            (Some(at), None) => Section::from_result((|| {
+                let (model, choice) = resolve(model, &[Term::Step(at)])?;
+                let t = step_test(series, &model, at, spec.level, false)?;
+                // Poisson kept for want of residual df although the counts
+                // are over-dispersed: the NB answer beside it.
+                let negbin = match &choice {
+                    Some(c) if c.chosen == Family::Poisson && c.test.rejects() => {
+                        let nb = ModelSpec {
+                            family: Family::Negbin,
+                            ..model.clone()
+                        };
+                        step_test(series, &nb, at, spec.level, false)
+                            .ok()
+                            .map(|t| IntervalView::new(&t.rate_ratio, true))
+                    }
+                    _ => None,
+                };
+                Ok(TestView {
+                    family_choice: choice,
+                    negbin_rate_ratio: negbin,
+                    ..TestView::new(&t, series)
+                })
+            })()),
         }
     };
     let test = known(&volume, None);
@@ -180,22 +222,42 @@ pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
         series.n_periods
     };
     let min_segment = ((0.15 * n as f64).floor() as usize).max(2);
-    let detect_spec = DetectSpec {
-        model: ModelSpec {
-            use_offset: series.has_exposure(),
-            ..volume.clone()
-        },
+    let detect_model = ModelSpec {
+        use_offset: series.has_exposure(),
+        ..volume.clone()
+    };
+    let detect_spec = |model: ModelSpec| DetectSpec {
+        model,
         min_segment,
         bootstrap: spec.bootstrap,
         seed: spec.seed,
         level: spec.level,
         prior: GammaPrior::default(),
     };
-    let detect = Section::from_result(
-        detect_single(series, &detect_spec).map(|d| DetectView::single(&d, min_segment, spec.bootstrap, spec.seed)),
-    );
+    let detect = Section::from_result((|| {
+        let poisson = ModelSpec {
+            family: Family::Poisson,
+            ..detect_model.clone()
+        };
+        let fullest = match spec.family {
+            Some(_) => Vec::new(),
+            None => vec![Term::Step(best_date(series, &detect_spec(poisson))?)],
+        };
+        let (model, choice) = resolve(&detect_model, &fullest)?;
+        let d = detect_single(series, &detect_spec(model))?;
+        let mut view = DetectView::single(&d, min_segment, spec.bootstrap, spec.seed);
+        view.family_choice = choice;
+        Ok(view)
+    })());
     let backtest = Section::from_result(run_backtest(series, spec));
-    let forecast_model = Section::from_result(choose_forecast_model(spec, &backtest, &detect));
+    // The forecast's family: the known-date test's, else the break search's.
+    let family = test
+        .done()
+        .or(share_test.done())
+        .map(|t| t.family)
+        .or(detect.done().map(|d| d.family))
+        .unwrap_or("poisson");
+    let forecast_model = Section::from_result(choose_forecast_model(spec, family, &backtest, &detect));
     let fitted_model = match &forecast_model {
         Section::Done(m) => ModelChoice::parse(&m.model)
             .and_then(|c| c.spec(series, true))
@@ -272,6 +334,7 @@ fn run_backtest(series: &Series, spec: &ReportSpec) -> Result<BacktestView> {
 /// date (or after a clear detected break) carried forward.
 fn choose_forecast_model(
     spec: &ReportSpec,
+    family: &str,
     backtest: &Section<BacktestView>,
     detect: &Section<DetectView>,
 ) -> Result<ForecastModel> {
@@ -281,7 +344,6 @@ fn choose_forecast_model(
             reason: "the best model of the backtest (lowest mean ranked probability score)".into(),
         });
     }
-    let family = spec.family.name();
     let clear_break = detect
         .done()
         .filter(|d| d.p_value.is_some_and(|p| p < 1.0 - spec.level.value()))

@@ -106,11 +106,14 @@ pub(crate) fn dispersion_lines(
         out += &format!("{indent}family auto: {}\n", c.reason);
     }
     if let Some(t) = test {
-        out += &format!(
-            "{indent}over-dispersion: Dean's score test z = {}, {} (one-sided)\n",
-            sig3(t.statistic),
-            p_phrase(t.p_value)
-        );
+        // With a choice, its reason already cites the test.
+        if choice.is_none() {
+            out += &format!(
+                "{indent}over-dispersion: Dean's score test z = {}, {} (one-sided)\n",
+                sig3(t.statistic),
+                p_phrase(t.p_value)
+            );
+        }
         if t.rejects() {
             let advice = if choice.is_some() {
                 "too few residual degrees of freedom to estimate the negative binomial's theta"

@@ -86,6 +86,10 @@ pub struct TestView {
     /// With `--family auto`: which family and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family_choice: Option<FamilyChoice>,
+    /// In the report, when `auto` kept Poisson for want of residual degrees
+    /// of freedom although the counts are over-dispersed: the NB rate ratio.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub negbin_rate_ratio: Option<IntervalView>,
     /// Notes from the fits.
     pub notes: Vec<String>,
 }
@@ -118,6 +122,7 @@ impl TestView {
             n_missing: t.full.n_missing,
             overdispersion: t.full.overdispersion_test(),
             family_choice: None,
+            negbin_rate_ratio: None,
             notes: t.full.notes.clone(),
         }
     }
@@ -190,6 +195,13 @@ impl TestView {
             out += "  (the slope may change at the date too; the LR test covers both)\n";
         }
         out += &dispersion_lines(self.overdispersion.as_ref(), self.family_choice.as_ref(), "  ");
+        if let Some(nb) = &self.negbin_rate_ratio {
+            out += &format!(
+                "  negbin       rate ratio {}  (the same test under the negative binomial, for comparison; theta rests on {} residual degrees of freedom)\n",
+                nb.text(),
+                self.family_choice.as_ref().map_or(0, |c| c.df_residual)
+            );
+        }
         for note in &self.notes {
             out += &format!("  note: {note}\n");
         }
