@@ -9,6 +9,11 @@
 //! - closed form, for an intercept-only Poisson model (with exposure) or an
 //!   intercept-only Gaussian model, one period per observation: segment
 //!   totals are sufficient, O(1) per date;
+//! - for an intercept-only NB model without exposure, one period per
+//!   observation: each segment's mean is its sample mean whatever theta, so
+//!   only theta is searched at each date (Newton in `log theta`, started at
+//!   the previous date's), on the distinct counts, whose gamma-function sums
+//!   every date shares;
 //! - a refit per date, for everything else (NB, common terms, run rows):
 //!   Fisher scoring (and theta's Newton steps) warm-started from the fit at
 //!   the previous date, whose coefficients and theta are close.
@@ -20,7 +25,9 @@ use ndarray::{Array2, Axis, concatenate};
 use super::cost::{GaussianMeanCost, PoissonCost, SegmentCost};
 use crate::data::{Period, Series};
 use crate::error::Result;
-use crate::model::fit::{ObsData, Problem, RawFit, fit_problem};
+use crate::model::family::trigamma;
+use crate::model::fit::{CountGroups, ObsData, Problem, RawFit, THETA_MAX, fit_problem};
+use statrs::function::gamma::{digamma, ln_gamma};
 use crate::model::{Family, ModelSpec, Term};
 
 /// How the profile is computed.
@@ -32,6 +39,8 @@ pub(crate) enum Scan {
     },
     /// Intercept-only Gaussian, one period per observation.
     ClosedGaussian,
+    /// Intercept-only NB without exposure, one period per observation.
+    ClosedNegbin,
     /// A refit of the model with the step at every date.
     Refit(StepRefit),
 }
@@ -57,6 +66,7 @@ impl Scan {
                 exposure: model.use_offset.then(|| series.observation_exposures()).flatten(),
             },
             Family::Gaussian if intercept_only => Scan::ClosedGaussian,
+            Family::Negbin if intercept_only && !(model.use_offset && series.has_exposure()) => Scan::ClosedNegbin,
             _ => Scan::Refit(StepRefit {
                 base: Problem::new(model, series)?,
                 starts: dates
@@ -101,9 +111,116 @@ impl Scan {
                 let profile = positions.iter().map(|&i| to_ll(c.cost(0, i) + c.cost(i, n))).collect();
                 Ok((profile, to_ll(c.cost(0, n))))
             }
+            Scan::ClosedNegbin => Ok(negbin_profile(y, positions, constants)),
             Scan::Refit(refit) => refit.profile(y),
         }
     }
+}
+
+/// The NB profile of the intercept-only model with a step at each position
+/// (and the null), theta re-estimated at each: with segment sample means
+/// `mu_s` over `n_s` observations totalling `Y_s`,
+/// `l(theta) = sum_g c_g A(y_g, theta) + sum_s [Y_s ln mu_s - (n_s theta + Y_s) ln(1 + mu_s / theta)] - sum ln y_i!`,
+/// `A(y, r) = ln G(y + r) - ln G(r) - y ln r` summed over the distinct counts.
+fn negbin_profile(y: &[f64], positions: &[usize], constants: bool) -> (Vec<f64>, f64) {
+    let n = y.len();
+    let groups = CountGroups::from_pairs(y.iter().map(|&v| (v, 1.0)));
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0.0);
+    for &v in y {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + v);
+    }
+    let constant = if constants {
+        -y.iter().map(|&v| ln_gamma(v + 1.0)).sum::<f64>()
+    } else {
+        0.0
+    };
+    let segments = |cut: Option<usize>| -> Vec<(f64, f64)> {
+        let bounds: Vec<usize> = std::iter::once(0).chain(cut).chain([n]).collect();
+        bounds
+            .windows(2)
+            .map(|w| ((w[1] - w[0]) as f64, prefix[w[1]] - prefix[w[0]]))
+            .collect()
+    };
+    let loglik = |theta: f64, segs: &[(f64, f64)]| -> f64 {
+        let gamma = groups.rising_sums(
+            theta,
+            |j, r| [(j / r).ln_1p(), 0.0],
+            |v, r| [ln_gamma(v + r) - ln_gamma(r) - v * r.ln(), 0.0],
+            |_| [1.0, 0.0],
+        )[0];
+        let means: f64 = segs
+            .iter()
+            .filter(|&&(_, total)| total > 0.0)
+            .map(|&(k, total)| {
+                let mu = total / k;
+                total * mu.ln() - (k * theta + total) * (mu / theta).ln_1p()
+            })
+            .sum();
+        gamma + means
+    };
+    // Newton in u = ln theta on l'(theta) = sum psi(y + theta) - psi(theta)
+    // - sum_s n_s ln(1 + mu_s / theta), with a line search on l.
+    let maximise = |start: f64, segs: &[(f64, f64)]| -> (f64, f64) {
+        if segs.iter().all(|s| s.1 <= 0.0) {
+            return (THETA_MAX, 0.0);
+        }
+        let mut u = start.ln();
+        let mut current = loglik(start, segs);
+        for _ in 0..100 {
+            let theta = u.exp();
+            let [d1, d2] = groups.rising_sums(
+                theta,
+                |j, r| [1.0 / (r + j), -1.0 / ((r + j) * (r + j))],
+                |v, r| [digamma(v + r) - digamma(r), trigamma(v + r) - trigamma(r)],
+                |_| [1.0, 1.0],
+            );
+            let (mut l1, mut l2) = (d1, d2);
+            for &(k, total) in segs {
+                let mu = total / k;
+                l1 -= k * (mu / theta).ln_1p();
+                l2 += k * mu / (theta * (theta + mu));
+            }
+            let g = l1 * theta;
+            let h = l2 * theta * theta + l1 * theta;
+            let mut step = if h < 0.0 { -g / h } else { g.signum() };
+            step = step.clamp(-3.0, 3.0);
+            let mut moved = false;
+            for _ in 0..40 {
+                let candidate = (u + step).min(THETA_MAX.ln());
+                let value = loglik(candidate.exp(), segs);
+                if value.is_finite() && value >= current - 1e-14 * (1.0 + current.abs()) {
+                    moved = candidate != u;
+                    u = candidate;
+                    current = value;
+                    break;
+                }
+                step *= 0.5;
+            }
+            if !moved || step.abs() < 1e-12 || u >= THETA_MAX.ln() {
+                break;
+            }
+        }
+        (u.exp().min(THETA_MAX), current)
+    };
+    let total = prefix[n];
+    let spread: f64 = y.iter().map(|&v| (v * n as f64 / total - 1.0).powi(2)).sum();
+    let start = if total > 0.0 && spread > 0.0 {
+        (n as f64 / spread).clamp(1e-3, THETA_MAX)
+    } else {
+        1.0
+    };
+    let (theta_null, null) = maximise(start, &segments(None));
+    let mut theta = theta_null;
+    let profile = positions
+        .iter()
+        .map(|&i| {
+            let (t, l) = maximise(theta.min(1e6), &segments(Some(i)));
+            theta = t;
+            l + constant
+        })
+        .collect();
+    (profile, null + constant)
 }
 
 impl StepRefit {

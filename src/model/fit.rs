@@ -554,7 +554,7 @@ impl CountGroups {
     }
 
     /// The groups of `(y, k)` pairs.
-    fn from_pairs(pairs: impl Iterator<Item = (f64, f64)>) -> CountGroups {
+    pub(crate) fn from_pairs(pairs: impl Iterator<Item = (f64, f64)>) -> CountGroups {
         let mut counts: std::collections::HashMap<(u64, u64), f64> = std::collections::HashMap::new();
         for (y, k) in pairs {
             *counts.entry((y.to_bits(), k.to_bits())).or_insert(0.0) += 1.0;
@@ -574,7 +574,7 @@ impl CountGroups {
     /// exact rising-factorial sums) and `large(y, r)` otherwise. Each sum
     /// continues the previous group's of the same `k`, so the cost is the
     /// largest count per `k`, not the sum of the counts.
-    fn rising_sums(
+    pub(crate) fn rising_sums(
         &self,
         theta: f64,
         term: impl Fn(f64, f64) -> [f64; 2],
