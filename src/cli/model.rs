@@ -6,6 +6,7 @@ use countshift::inference::overdispersion::{FamilyChoice, choose_family};
 use countshift::inference::{CovarianceKind, Level};
 use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
 use countshift::report::fit::FitView;
+use countshift::report::format::csv_cell;
 
 use super::{DataArgs, Format, emit, json};
 
@@ -140,7 +141,7 @@ pub fn run_fit(args: &FitArgs) -> anyhow::Result<()> {
                 "ci_low",
                 "ci_high",
             ])?;
-            let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+            let cell = csv_cell;
             for c in &view.coefficients {
                 w.write_record([
                     c.term.clone(),

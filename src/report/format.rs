@@ -30,6 +30,28 @@ pub fn sig3(x: f64) -> String {
     }
 }
 
+/// A number for a CSV cell: the shortest decimal that reads back as the same
+/// `f64` (Rust's round-trip formatting), with an exponent outside
+/// `[1e-4, 1e16)` as R, pandas and spreadsheets read it (`1.4e-282`, not a
+/// 300-character decimal); whole numbers have no `.0`. Infinities are `Inf`
+/// and `-Inf` (read by R and pandas); NaN is an empty (missing) cell.
+pub fn csv_number(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Inf".into() } else { "-Inf".into() }
+    } else if x == 0.0 || (1e-4..1e16).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A CSV cell of an optional number: empty when absent.
+pub fn csv_cell(x: Option<f64>) -> String {
+    x.map(csv_number).unwrap_or_default()
+}
+
 /// A whole number if `x` is one, else three significant figures.
 pub fn count(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
@@ -103,5 +125,24 @@ mod tests {
         assert_eq!(sig3(1234.6), "1235");
         assert_eq!(sig3(-0.5), "-0.5");
         assert_eq!(sig3(1.07e-14), "1.07e-14");
+    }
+
+    #[test]
+    fn csv_numbers_are_shortest_round_trip() {
+        let p = 1.4109884680848497e-282;
+        assert_eq!(csv_number(p), "1.4109884680848497e-282");
+        assert_eq!(csv_number(3.0), "3");
+        assert_eq!(csv_number(-0.0), "-0");
+        assert_eq!(csv_number(0.25), "0.25");
+        assert_eq!(csv_number(0.0001), "0.0001");
+        assert_eq!(csv_number(0.00009), "9e-5");
+        assert_eq!(csv_number(2.5e30), "2.5e30");
+        assert_eq!(csv_number(1234.5678), "1234.5678");
+        assert_eq!(csv_number(f64::INFINITY), "Inf");
+        assert_eq!(csv_number(f64::NAN), "");
+        for x in [p, 0.1 + 0.2, 1e-300, f64::MAX, f64::MIN_POSITIVE, 123456789.123] {
+            assert_eq!(csv_number(x).parse::<f64>().unwrap(), x);
+            assert!(csv_number(x).len() <= 24);
+        }
     }
 }

@@ -1,0 +1,129 @@
+//! Output formats (issue 16, items 8 and 14): CSV from `test` and `detect`,
+//! CSV numbers in their shortest round-trip form, counted nouns that agree
+//! with their number, interval digits that tell the ends apart, the break
+//! lines of the series plot, theta's standard error at its cap, and the range
+//! of dates `detect` searched.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{countshift, temp_file};
+use serde_json::Value;
+
+const SHAHED: &str = "tests/reference/data/real/shahed.csv";
+const KALIBR: &str = "tests/reference/data/real/kalibr.csv";
+
+/// Standard output of a successful run.
+fn ok(args: &[&str]) -> String {
+    let run = countshift(args);
+    assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    run.stdout
+}
+
+fn json(args: &[&str]) -> Value {
+    let mut full = args.to_vec();
+    full.extend(["--format", "json"]);
+    serde_json::from_str(&ok(&full)).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// The header and the rows of a CSV text, each row keyed by column.
+fn csv_rows(text: &str) -> (Vec<String>, Vec<HashMap<String, String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap_or_else(|e| panic!("bad CSV: {e}\n{text}"));
+            assert_eq!(r.len(), header.len(), "ragged CSV:\n{text}");
+            header.iter().cloned().zip(r.iter().map(str::to_owned)).collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+fn csv(args: &[&str]) -> (Vec<String>, Vec<HashMap<String, String>>) {
+    let mut full = args.to_vec();
+    full.extend(["--format", "csv"]);
+    csv_rows(&ok(&full))
+}
+
+/// A CSV number cell: parses as f64, and is short.
+fn number(cell: &str) -> f64 {
+    assert!(cell.len() <= 24, "`{cell}` is not in shortest round-trip form");
+    cell.parse().unwrap_or_else(|e| panic!("`{cell}` is not a number: {e}"))
+}
+
+/// The cell holds the JSON number (to a few ulp: serde_json's default float
+/// parser is not exact).
+fn same(cell: &str, v: &Value) {
+    match v.as_f64() {
+        Some(x) => assert!(
+            (number(cell) - x).abs() <= 4.0 * f64::EPSILON * x.abs(),
+            "cell `{cell}` vs JSON {v}"
+        ),
+        None => assert!(cell.is_empty(), "cell `{cell}` vs JSON {v}"),
+    }
+}
+
+fn row<'a>(rows: &'a [HashMap<String, String>], quantity: &str) -> &'a HashMap<String, String> {
+    rows.iter()
+        .find(|r| r["quantity"] == quantity)
+        .unwrap_or_else(|| panic!("no row `{quantity}` in {rows:?}"))
+}
+
+// --- CSV numbers ----------------------------------------------------------
+
+#[test]
+fn fit_csv_writes_tiny_p_values_in_exponent_form() {
+    // z = 35.9: p = 1.4e-281, which `to_string` wrote as a 300-character decimal.
+    let args = ["fit", "--data", KALIBR, "--family", "poisson"];
+    let (_, rows) = csv(&args);
+    let view = json(&args);
+    let intercept = &rows[0];
+    assert!(
+        intercept["p_value"].contains('e'),
+        "p-value written as {}",
+        intercept["p_value"]
+    );
+    for (r, c) in rows.iter().zip(view["coefficients"].as_array().unwrap()) {
+        for field in ["estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"] {
+            same(&r[field], &c[field]);
+        }
+    }
+}
+
+#[test]
+fn inspect_csv_writes_extreme_exposures_in_exponent_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(
+        &dir,
+        "tiny.csv",
+        b"period,count,exposure\n2024-01,3,1e-30\n2024-02,4,2.5e30\n2024-03,5,0.25\n",
+    );
+    let (_, rows) = csv(&["inspect", "--data", &path]);
+    let exposures: Vec<f64> = rows.iter().map(|r| number(&r["exposure"])).collect();
+    assert_eq!(exposures, [1e-30, 2.5e30, 0.25]);
+    assert_eq!(rows[2]["exposure"], "0.25");
+    assert_eq!(rows[0]["y"], "3");
+}
+
+#[test]
+fn forecast_csv_numbers_round_trip() {
+    let args = [
+        "forecast",
+        "--dataset",
+        "kn23_monthly",
+        "--horizon",
+        "2",
+        "--draws",
+        "500",
+    ];
+    let (_, rows) = csv(&args);
+    let view = json(&args);
+    for (r, f) in rows.iter().zip(view["forecasts"].as_array().unwrap()) {
+        for field in ["mean", "mean_ci_low", "mean_ci_high", "median", "lower_95", "upper_95"] {
+            same(&r[field], &f[field]);
+        }
+    }
+}
