@@ -127,3 +127,112 @@ fn forecast_csv_numbers_round_trip() {
         }
     }
 }
+
+// --- test --format csv ----------------------------------------------------
+
+const TEST_HEADER: [&str; 15] = [
+    "at",
+    "family",
+    "quantity",
+    "unit",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "level",
+    "ci_method",
+    "std_error",
+    "statistic",
+    "df",
+    "p_value",
+    "p_value_increase",
+    "method",
+];
+
+/// An interval row holds the JSON interval.
+fn interval_row(r: &HashMap<String, String>, v: &Value) {
+    same(&r["estimate"], &v["estimate"]);
+    same(&r["ci_low"], &v["ci_low"]);
+    same(&r["ci_high"], &v["ci_high"]);
+    same(&r["level"], &v["level"]);
+    assert_eq!(r["ci_method"], v["ci_method"].as_str().unwrap());
+}
+
+#[test]
+fn test_csv_has_one_row_per_quantity() {
+    let args = ["test", "--family", "poisson"];
+    let (header, rows) = csv(&args);
+    let view = json(&args);
+    assert_eq!(header, TEST_HEADER);
+    let quantities: Vec<&str> = rows.iter().map(|r| r["quantity"].as_str()).collect();
+    assert_eq!(
+        quantities,
+        [
+            "rate_before",
+            "rate_after",
+            "rate_ratio",
+            "rate_ratio_exact",
+            "lr_test",
+            "exact_test",
+            "overdispersion"
+        ]
+    );
+    for r in &rows {
+        assert_eq!(r["at"], "2024-07");
+        assert_eq!(r["family"], "poisson");
+    }
+    for q in ["rate_before", "rate_after", "rate_ratio", "rate_ratio_exact"] {
+        interval_row(row(&rows, q), &view[q]);
+    }
+    assert_eq!(row(&rows, "rate_before")["unit"], "per unit exposure per month");
+    assert_eq!(row(&rows, "rate_ratio")["unit"], "");
+    let lr = row(&rows, "lr_test");
+    same(&lr["statistic"], &view["lr_statistic"]);
+    same(&lr["df"], &view["df"]);
+    same(&lr["p_value"], &view["p_value"]);
+    same(&lr["p_value_increase"], &view["p_value_increase"]);
+    assert_eq!(lr["method"], view["p_value_method"].as_str().unwrap());
+    assert_eq!(lr["estimate"], "");
+    let exact = row(&rows, "exact_test");
+    same(&exact["p_value"], &view["exact_p_value"]);
+    same(&exact["p_value_increase"], &view["exact_p_value_increase"]);
+    let od = row(&rows, "overdispersion");
+    same(&od["statistic"], &view["overdispersion"]["statistic"]);
+    same(&od["p_value"], &view["overdispersion"]["p_value"]);
+}
+
+#[test]
+fn test_csv_of_a_bartlett_corrected_negbin_test() {
+    let args = ["test", "--data", SHAHED, "--at", "2024-09", "--family", "negbin"];
+    let (header, rows) = csv(&args);
+    let view = json(&args);
+    assert_eq!(header, TEST_HEADER);
+    let quantities: Vec<&str> = rows.iter().map(|r| r["quantity"].as_str()).collect();
+    assert_eq!(
+        quantities,
+        [
+            "rate_before",
+            "rate_after",
+            "rate_ratio",
+            "lr_test",
+            "bartlett_factor",
+            "lr_test_corrected",
+            "rate_ratio_bartlett_factor"
+        ]
+    );
+    interval_row(row(&rows, "rate_ratio"), &view["rate_ratio"]);
+    assert_eq!(row(&rows, "rate_ratio")["ci_method"], "profile_bartlett");
+    assert_eq!(row(&rows, "rate_before")["unit"], "per month");
+    // The raw statistic with its own chi-square p; the corrected one with the reported p.
+    let raw = row(&rows, "lr_test");
+    same(&raw["statistic"], &view["lr_statistic"]);
+    assert!(number(&raw["p_value"]) > 0.0 && number(&raw["p_value"]) < 1e-16);
+    let corrected = row(&rows, "lr_test_corrected");
+    same(&corrected["statistic"], &view["lr_statistic_corrected"]);
+    same(&corrected["p_value"], &view["p_value"]);
+    same(&corrected["p_value_increase"], &view["p_value_increase"]);
+    assert_eq!(corrected["method"], view["p_value_method"].as_str().unwrap());
+    let factor = row(&rows, "bartlett_factor");
+    same(&factor["estimate"], &view["bartlett_factor"]["estimate"]);
+    same(&factor["std_error"], &view["bartlett_factor"]["mc_std_error"]);
+    assert!(factor["method"].contains("4000 series"), "{}", factor["method"]);
+}

@@ -52,6 +52,26 @@ pub fn csv_cell(x: Option<f64>) -> String {
     x.map(csv_number).unwrap_or_default()
 }
 
+/// CSV text (RFC 4180): a header line, then one line per row; a cell with a
+/// comma, a quote or a line break is quoted, its quotes doubled.
+pub fn csv_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let cell = |c: &str| {
+        if c.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", c.replace('"', "\"\""))
+        } else {
+            c.to_owned()
+        }
+    };
+    let mut out = String::new();
+    for line in std::iter::once(header.iter().map(|h| cell(h)).collect::<Vec<_>>())
+        .chain(rows.iter().map(|r| r.iter().map(|c| cell(c)).collect()))
+    {
+        out += &line.join(",");
+        out.push('\n');
+    }
+    out
+}
+
 /// A whole number if `x` is one, else three significant figures.
 pub fn count(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
@@ -125,6 +145,15 @@ mod tests {
         assert_eq!(sig3(1234.6), "1235");
         assert_eq!(sig3(-0.5), "-0.5");
         assert_eq!(sig3(1.07e-14), "1.07e-14");
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_when_needed() {
+        let rows = vec![vec!["a,b".to_owned(), "say \"hi\"".to_owned(), "plain".to_owned()]];
+        assert_eq!(
+            csv_table(&["x", "y", "z"], &rows),
+            "x,y,z\n\"a,b\",\"say \"\"hi\"\"\",plain\n"
+        );
     }
 
     #[test]

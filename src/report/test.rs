@@ -13,19 +13,104 @@
 //! that statistic's) and `rate_ratio_bartlett_factor` (the interval's, at
 //! the estimate); `overdispersion` (Poisson: Dean's test in the model with
 //! the step) and `family_choice` (`--family auto`).
+//!
+//! # CSV
+//! `test --format csv` writes one row per reported quantity, tidy (one
+//! observation per row, as R's `broom::tidy` or a pandas long frame), with
+//! the columns `at`, `family`, `quantity`, `unit`, `estimate`, `ci_low`,
+//! `ci_high`, `level`, `ci_method`, `std_error`, `statistic`, `df`,
+//! `p_value`, `p_value_increase`, `method`. A cell that does not apply to a
+//! row is empty, and so is an unbounded interval end. The rows, in order:
+//! - `rate_before`, `rate_after`: the rates of the JSON fields (below), with
+//!   `unit` `per month` or `per unit exposure per month`;
+//! - `rate_ratio` (`ci_method` `profile`, or `profile_bartlett` for NB), and
+//!   `rate_ratio_exact` (`exact_conditional`) for the two-rate model;
+//! - `lr_test`: the raw LR `statistic`, its `df` and chi-square `p_value`
+//!   (with `p_value_increase`, the one-sided p for an increase, when it is
+//!   the reported test);
+//! - NB only: `bartlett_factor` (the test's, under the null; `estimate` and
+//!   its Monte Carlo `std_error`), `lr_test_corrected` (`statistic` divided
+//!   by the factor; its `p_value` is the one the table and JSON report) and
+//!   `rate_ratio_bartlett_factor` (the interval's, at the estimate);
+//! - `exact_test` (two-rate model): the exact conditional binomial p-values;
+//! - `overdispersion` (Poisson): Dean's score test, `statistic` z and its
+//!   one-sided `p_value`.
+//!
+//! Numbers are in shortest round-trip form, with an exponent for very small
+//! or large ones ([`csv_number`](super::format::csv_number)).
 
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::SCHEMA_VERSION;
 use super::fit::{dispersion_lines, p_text};
-use super::format::sig3;
+use super::format::{csv_cell, csv_table, sig3};
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
 use crate::changepoint::bartlett::BartlettFactor;
 use crate::data::Series;
 use crate::inference::IntervalMethod;
 use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
+
+/// The columns of `test --format csv`.
+const CSV_HEADER: [&str; 15] = [
+    "at",
+    "family",
+    "quantity",
+    "unit",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "level",
+    "ci_method",
+    "std_error",
+    "statistic",
+    "df",
+    "p_value",
+    "p_value_increase",
+    "method",
+];
+
+/// One CSV row; absent cells are empty.
+#[derive(Default)]
+struct CsvRow {
+    quantity: &'static str,
+    unit: String,
+    estimate: Option<f64>,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+    level: Option<f64>,
+    ci_method: Option<IntervalMethod>,
+    std_error: Option<f64>,
+    statistic: Option<f64>,
+    df: Option<f64>,
+    p_value: Option<f64>,
+    p_value_increase: Option<f64>,
+    method: String,
+}
+
+impl CsvRow {
+    fn interval(quantity: &'static str, unit: &str, i: &IntervalView) -> CsvRow {
+        CsvRow {
+            quantity,
+            unit: unit.to_owned(),
+            estimate: i.estimate,
+            ci_low: i.ci_low,
+            ci_high: i.ci_high,
+            level: Some(i.level),
+            ci_method: Some(i.ci_method),
+            ..CsvRow::default()
+        }
+    }
+}
+
+/// The JSON name of an interval method (`profile`, `exact_conditional`, ...).
+pub(crate) fn interval_method_name(m: IntervalMethod) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
 
 /// What `test` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -195,6 +280,117 @@ impl TestView {
         }
         out += &format!("  verdict: {}\n", self.verdict());
         out
+    }
+
+    /// CSV: one row per quantity (see the module docs).
+    pub fn csv(&self) -> String {
+        let per = if self.offset {
+            format!("per unit exposure per {}", self.unit)
+        } else {
+            format!("per {}", self.unit)
+        };
+        let mut rows: Vec<CsvRow> = vec![
+            CsvRow::interval("rate_before", &per, &self.rate_before),
+            CsvRow::interval("rate_after", &per, &self.rate_after),
+            CsvRow::interval("rate_ratio", "", &self.rate_ratio),
+        ];
+        if let Some(exact) = &self.rate_ratio_exact {
+            rows.push(CsvRow::interval("rate_ratio_exact", "", exact));
+        }
+        let test = |quantity: &'static str, statistic: f64, p: f64, p_increase: Option<f64>, method: &str| CsvRow {
+            quantity,
+            statistic: Some(statistic),
+            df: Some(self.df),
+            p_value: Some(p),
+            p_value_increase: p_increase,
+            method: method.to_owned(),
+            ..CsvRow::default()
+        };
+        let factor = |quantity: &'static str, b: &BartlettFactor, drawn_from: &str| CsvRow {
+            quantity,
+            estimate: Some(b.estimate),
+            std_error: Some(b.mc_std_error),
+            method: format!(
+                "bootstrap Bartlett factor: mean LR of {} series drawn from {drawn_from} ({} failed); std_error is its Monte Carlo standard error",
+                b.draws, b.failed
+            ),
+            ..CsvRow::default()
+        };
+        match (&self.bartlett_factor, self.lr_statistic_corrected) {
+            (Some(b), Some(corrected)) => {
+                let raw_p = ChiSquared::new(self.df).map_or(f64::NAN, |c| c.sf(self.lr_statistic));
+                rows.push(test(
+                    "lr_test",
+                    self.lr_statistic,
+                    raw_p,
+                    None,
+                    "likelihood ratio, chi-square reference (raw statistic, uncorrected)",
+                ));
+                rows.push(factor("bartlett_factor", b, "the null-constrained fit"));
+                rows.push(test(
+                    "lr_test_corrected",
+                    corrected,
+                    self.p_value,
+                    Some(self.p_value_increase),
+                    self.p_value_method,
+                ));
+            }
+            _ => rows.push(test(
+                "lr_test",
+                self.lr_statistic,
+                self.p_value,
+                Some(self.p_value_increase),
+                self.p_value_method,
+            )),
+        }
+        if let Some(b) = &self.rate_ratio_bartlett_factor {
+            rows.push(factor(
+                "rate_ratio_bartlett_factor",
+                b,
+                "the fit at the estimate, for the interval",
+            ));
+        }
+        if let (Some(p), Some(p_increase)) = (self.exact_p_value, self.exact_p_value_increase) {
+            rows.push(CsvRow {
+                quantity: "exact_test",
+                p_value: Some(p),
+                p_value_increase: Some(p_increase),
+                method: "exact conditional binomial test given the total".into(),
+                ..CsvRow::default()
+            });
+        }
+        if let Some(t) = &self.overdispersion {
+            rows.push(CsvRow {
+                quantity: "overdispersion",
+                statistic: Some(t.statistic),
+                p_value: Some(t.p_value),
+                method: t.method.to_owned(),
+                ..CsvRow::default()
+            });
+        }
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    self.at.clone(),
+                    self.family.to_owned(),
+                    r.quantity.to_owned(),
+                    r.unit.clone(),
+                    csv_cell(r.estimate),
+                    csv_cell(r.ci_low),
+                    csv_cell(r.ci_high),
+                    csv_cell(r.level),
+                    r.ci_method.map(interval_method_name).unwrap_or_default(),
+                    csv_cell(r.std_error),
+                    csv_cell(r.statistic),
+                    csv_cell(r.df),
+                    csv_cell(r.p_value),
+                    csv_cell(r.p_value_increase),
+                    r.method.clone(),
+                ]
+            })
+            .collect();
+        csv_table(&CSV_HEADER, &cells)
     }
 
     fn verdict(&self) -> String {
