@@ -66,6 +66,15 @@ fn same(cell: &str, v: &Value) {
     }
 }
 
+/// An interval end: the JSON number, or an infinity where JSON has `null`.
+fn same_end(cell: &str, v: &Value, open: &str) {
+    if v.is_null() {
+        assert_eq!(cell, open, "open end");
+    } else {
+        same(cell, v);
+    }
+}
+
 fn row<'a>(rows: &'a [HashMap<String, String>], quantity: &str) -> &'a HashMap<String, String> {
     rows.iter()
         .find(|r| r["quantity"] == quantity)
@@ -151,8 +160,8 @@ const TEST_HEADER: [&str; 15] = [
 /// An interval row holds the JSON interval.
 fn interval_row(r: &HashMap<String, String>, v: &Value) {
     same(&r["estimate"], &v["estimate"]);
-    same(&r["ci_low"], &v["ci_low"]);
-    same(&r["ci_high"], &v["ci_high"]);
+    same_end(&r["ci_low"], &v["ci_low"], "-Inf");
+    same_end(&r["ci_high"], &v["ci_high"], "Inf");
     same(&r["level"], &v["level"]);
     assert_eq!(r["ci_method"], v["ci_method"].as_str().unwrap());
 }
@@ -235,4 +244,119 @@ fn test_csv_of_a_bartlett_corrected_negbin_test() {
     same(&factor["estimate"], &view["bartlett_factor"]["estimate"]);
     same(&factor["std_error"], &view["bartlett_factor"]["mc_std_error"]);
     assert!(factor["method"].contains("4000 series"), "{}", factor["method"]);
+}
+
+// --- detect --format csv --------------------------------------------------
+
+const DETECT_HEADER: [&str; 18] = [
+    "period",
+    "ci_low",
+    "ci_high",
+    "set",
+    "unit",
+    "rate_before",
+    "rate_before_ci_low",
+    "rate_before_ci_high",
+    "rate_after",
+    "rate_after_ci_low",
+    "rate_after_ci_high",
+    "rate_ratio",
+    "rate_ratio_ci_low",
+    "rate_ratio_ci_high",
+    "level",
+    "sup_lr",
+    "p_value",
+    "p_value_method",
+];
+
+/// Each break row holds the JSON break.
+fn break_rows(rows: &[HashMap<String, String>], view: &Value) {
+    let breaks = view["breaks"].as_array().unwrap();
+    assert_eq!(rows.len(), breaks.len(), "{rows:?}");
+    for (r, b) in rows.iter().zip(breaks) {
+        assert_eq!(r["period"], b["period"].as_str().unwrap());
+        assert_eq!(r["ci_low"], b["ci_low"].as_str().unwrap_or(""));
+        assert_eq!(r["ci_high"], b["ci_high"].as_str().unwrap_or(""));
+        let set: Vec<&str> = b["set"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(r["set"], set.join(" "));
+        for q in ["rate_before", "rate_after", "rate_ratio"] {
+            match b[q]["estimate_bound"].as_str() {
+                Some("+infinity") => assert_eq!(r[q], "Inf"),
+                _ => same(&r[q], &b[q]["estimate"]),
+            }
+            same_end(&r[&format!("{q}_ci_low")], &b[q]["ci_low"], "-Inf");
+            same_end(&r[&format!("{q}_ci_high")], &b[q]["ci_high"], "Inf");
+        }
+        same(&r["level"], &b["rate_before"]["level"]);
+        assert_eq!(r["unit"], "per unit exposure per month");
+    }
+}
+
+#[test]
+fn detect_csv_of_one_break_has_its_test() {
+    let args = [
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--bootstrap",
+        "19",
+    ];
+    let (header, rows) = csv(&args);
+    let view = json(&args);
+    assert_eq!(header, DETECT_HEADER);
+    break_rows(&rows, &view);
+    same(&rows[0]["sup_lr"], &view["sup_lr"]);
+    same(&rows[0]["p_value"], &view["p_value"]);
+    assert_eq!(rows[0]["p_value_method"], view["p_value_method"].as_str().unwrap());
+}
+
+#[test]
+fn detect_csv_of_several_breaks_has_one_row_per_break() {
+    let args = [
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--max-breaks",
+        "3",
+    ];
+    let (header, rows) = csv(&args);
+    let view = json(&args);
+    assert_eq!(header, DETECT_HEADER);
+    assert_eq!(rows.len(), 3);
+    break_rows(&rows, &view);
+    // The first segment has no events: its rate ratio lies at infinity.
+    assert_eq!(rows[0]["rate_before"], "0");
+    assert_eq!(rows[0]["rate_ratio"], "Inf");
+    assert_eq!(rows[0]["rate_ratio_ci_high"], "Inf");
+    for r in &rows {
+        assert_eq!(r["sup_lr"], "");
+        assert_eq!(r["p_value"], "");
+    }
+}
+
+#[test]
+fn detect_csv_with_no_break_is_a_header() {
+    let args = [
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--method",
+        "pelt",
+        "--penalty",
+        "5000",
+    ];
+    let (header, rows) = csv(&args);
+    assert_eq!(header, DETECT_HEADER);
+    assert!(rows.is_empty());
 }

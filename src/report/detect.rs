@@ -12,12 +12,27 @@
 //! `n_params`, `bic`, `mbic`), `selected_by`, `penalty`, `segments` (array of
 //! `start`, `end`, `n`, `level`); `overdispersion` (Poisson: Dean's test in
 //! the model with the breaks found) and `family_choice` (`--family auto`).
+//!
+//! # CSV
+//! `detect --format csv` writes one row per break (none when no break is
+//! found: the header alone), with the columns `period` (first period of the
+//! new regime), `ci_low`, `ci_high` (ends of the date set) and `set` (every
+//! date in the set, separated by spaces; it need not be contiguous), `unit`
+//! of the rates (`per month`, `per unit exposure per month`), `rate_before`,
+//! `rate_before_ci_low`, `rate_before_ci_high`, the same for `rate_after` and
+//! `rate_ratio`, the confidence `level`, and for one break `sup_lr`,
+//! `p_value` and `p_value_method`. Several breaks have no date set, sup-LR
+//! or p-value: those cells are empty. An unbounded interval end is `-Inf` or
+//! `Inf`, and so is an estimate at infinity (a rate ratio after a segment
+//! with no events); an estimate the data do not identify is empty.
+//! Numbers are in shortest round-trip form, with an exponent for very small
+//! or large ones ([`csv_number`](super::format::csv_number)).
 
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
 use super::fit::{dispersion_lines, p_text};
-use super::format::{sig3, table};
+use super::format::{csv_cell, csv_number, csv_table, sig3, table};
 use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
 use crate::changepoint::single::SingleBreak;
@@ -300,6 +315,67 @@ impl DetectView {
             overdispersion: None,
             family_choice: None,
         }
+    }
+
+    /// CSV: one row per break (see the module docs).
+    pub fn csv(&self, series: &Series) -> String {
+        let header = [
+            "period",
+            "ci_low",
+            "ci_high",
+            "set",
+            "unit",
+            "rate_before",
+            "rate_before_ci_low",
+            "rate_before_ci_high",
+            "rate_after",
+            "rate_after_ci_low",
+            "rate_after_ci_high",
+            "rate_ratio",
+            "rate_ratio_ci_low",
+            "rate_ratio_ci_high",
+            "level",
+            "sup_lr",
+            "p_value",
+            "p_value_method",
+        ];
+        let unit = series.frequency.unit();
+        let per = if self.offset {
+            format!("per unit exposure per {unit}")
+        } else {
+            format!("per {unit}")
+        };
+        let period = |p: Option<Period>| p.map(|p| p.to_string()).unwrap_or_default();
+        let interval = |i: Option<&IntervalView>| match i {
+            Some(i) => {
+                let (low, high) = i.ends_or_infinity();
+                [csv_cell(i.estimate_or_infinity()), csv_number(low), csv_number(high)]
+            }
+            None => Default::default(),
+        };
+        let single = self.method == "single";
+        let rows: Vec<Vec<String>> = self
+            .breaks
+            .iter()
+            .map(|b| {
+                let mut r = vec![
+                    b.period.to_string(),
+                    period(b.ci_low),
+                    period(b.ci_high),
+                    b.set.iter().map(Period::to_string).collect::<Vec<_>>().join(" "),
+                    per.clone(),
+                ];
+                r.extend(interval(Some(&b.rate_before)));
+                r.extend(interval(Some(&b.rate_after)));
+                r.extend(interval(b.rate_ratio.as_ref()));
+                r.push(csv_cell(Some(b.rate_before.level)));
+                r.push(csv_cell(self.sup_lr.filter(|_| single)));
+                r.push(csv_cell(self.p_value.filter(|_| single)));
+                r.push(self.p_value_method.clone().filter(|_| single).unwrap_or_default());
+                r
+            })
+            .collect();
+        csv_table(&header, &rows)
     }
 
     /// Lines for people.

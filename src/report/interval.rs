@@ -63,6 +63,25 @@ impl IntervalView {
         }
     }
 
+    /// The estimate as a number, infinite when it lies at infinity; `None`
+    /// when it is not identified. For CSV, where `Inf` is a number.
+    pub fn estimate_or_infinity(&self) -> Option<f64> {
+        match (self.estimate, self.estimate_bound) {
+            (Some(v), _) => Some(v),
+            (None, Some("+infinity")) => Some(f64::INFINITY),
+            (None, Some("-infinity")) => Some(f64::NEG_INFINITY),
+            (None, _) => None,
+        }
+    }
+
+    /// The ends as numbers, an open end infinite. For CSV.
+    pub fn ends_or_infinity(&self) -> (f64, f64) {
+        (
+            self.ci_low.unwrap_or(f64::NEG_INFINITY),
+            self.ci_high.unwrap_or(f64::INFINITY),
+        )
+    }
+
     /// `9.25 [4.75, 20.8]`, with `>`/`<` and `inf` for open ends.
     pub fn text(&self) -> String {
         let est = match (self.estimate, self.estimate_bound) {

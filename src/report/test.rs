@@ -20,7 +20,9 @@
 //! the columns `at`, `family`, `quantity`, `unit`, `estimate`, `ci_low`,
 //! `ci_high`, `level`, `ci_method`, `std_error`, `statistic`, `df`,
 //! `p_value`, `p_value_increase`, `method`. A cell that does not apply to a
-//! row is empty, and so is an unbounded interval end. The rows, in order:
+//! row is empty. An unbounded interval end is `-Inf` or `Inf` (R and pandas
+//! read both), and so is an estimate at infinity; an estimate the data do
+//! not identify is empty. The rows, in order:
 //! - `rate_before`, `rate_after`: the rates of the JSON fields (below), with
 //!   `unit` `per month` or `per unit exposure per month`;
 //! - `rate_ratio` (`ci_method` `profile`, or `profile_bartlett` for NB), and
@@ -94,9 +96,9 @@ impl CsvRow {
         CsvRow {
             quantity,
             unit: unit.to_owned(),
-            estimate: i.estimate,
-            ci_low: i.ci_low,
-            ci_high: i.ci_high,
+            estimate: i.estimate_or_infinity(),
+            ci_low: Some(i.ends_or_infinity().0),
+            ci_high: Some(i.ends_or_infinity().1),
             level: Some(i.level),
             ci_method: Some(i.ci_method),
             ..CsvRow::default()
