@@ -360,3 +360,28 @@ fn detect_csv_with_no_break_is_a_header() {
     assert_eq!(header, DETECT_HEADER);
     assert!(rows.is_empty());
 }
+
+#[test]
+fn fit_csv_writes_estimates_and_ends_at_infinity_as_inf() {
+    // No event before the step: the intercept lies at -infinity, the step at +infinity.
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(
+        &dir,
+        "zeros.csv",
+        b"period,count\n2024-01,0\n2024-02,0\n2024-03,0\n2024-04,5\n2024-05,6\n2024-06,7\n",
+    );
+    let args = ["fit", "--data", &path, "--family", "poisson", "--terms", "step@2024-04"];
+    let (_, rows) = csv(&args);
+    let view = json(&args);
+    assert_eq!(
+        (rows[0]["estimate"].as_str(), rows[0]["ci_low"].as_str()),
+        ("-Inf", "-Inf")
+    );
+    assert_eq!(
+        (rows[1]["estimate"].as_str(), rows[1]["ci_high"].as_str()),
+        ("Inf", "Inf")
+    );
+    same(&rows[0]["ci_high"], &view["coefficients"][0]["ci_high"]);
+    same(&rows[1]["ci_low"], &view["coefficients"][1]["ci_low"]);
+    assert_eq!(rows[0]["std_error"], "");
+}
