@@ -385,3 +385,99 @@ fn fit_csv_writes_estimates_and_ends_at_infinity_as_inf() {
     same(&rows[1]["ci_low"], &view["coefficients"][1]["ci_low"]);
     assert_eq!(rows[0]["std_error"], "");
 }
+
+// --- counted nouns --------------------------------------------------------
+
+/// 12 months near 5 and 12 near 50: one clear break, at 2025-01.
+const ONE_BREAK: &[u8] = b"period,count\n2024-01,4\n2024-02,6\n2024-03,5\n2024-04,3\n2024-05,7\n2024-06,5\n2024-07,4\n2024-08,6\n2024-09,5\n2024-10,5\n2024-11,4\n2024-12,6\n2025-01,48\n2025-02,52\n2025-03,50\n2025-04,47\n2025-05,55\n2025-06,50\n2025-07,45\n2025-08,53\n2025-09,49\n2025-10,51\n2025-11,50\n2025-12,46\n";
+
+/// No "1 breaks", "1 missing periods", ...: a count of one takes the singular.
+fn no_plural_after_one(text: &str) {
+    let plural = regex::Regex::new(
+        r"\b1 (breaks|observations|months|periods|missing periods|replicates|iterations|draws|origins|dates|rows)\b",
+    )
+    .unwrap();
+    assert!(!plural.is_match(text), "a plural after 1:\n{text}");
+}
+
+#[test]
+fn a_count_of_one_takes_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let one_break = temp_file(&dir, "one_break.csv", ONE_BREAK);
+    // The same series with 2024-05 missing.
+    let gap: Vec<&[u8]> = ONE_BREAK
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.starts_with(b"2024-05"))
+        .collect();
+    let gap = temp_file(&dir, "gap.csv", &gap.join(&b'\n'));
+    let values = temp_file(
+        &dir,
+        "values.csv",
+        b"period,value\n2024-01,1.5\n2024-02,2.5\n2024-03,2\n2024-04,3\n",
+    );
+    let dp = ok(&[
+        "detect",
+        "--data",
+        &one_break,
+        "--family",
+        "poisson",
+        "--max-breaks",
+        "3",
+    ]);
+    assert!(dp.contains("chosen by bic: 1 break\n"), "{dp}");
+    let pelt = ok(&[
+        "detect", "--data", &one_break, "--family", "poisson", "--method", "pelt",
+    ]);
+    assert!(pelt.contains("per break: 1 break\n"), "{pelt}");
+    let single = ok(&[
+        "detect",
+        "--data",
+        &one_break,
+        "--family",
+        "poisson",
+        "--min-segment",
+        "1",
+        "--bootstrap",
+        "1",
+    ]);
+    assert!(single.contains("segments of at least 1 observation)"), "{single}");
+    assert!(single.contains("1 replicate)"), "{single}");
+    let fit = ok(&["fit", "--data", &gap, "--family", "poisson"]);
+    assert!(fit.contains("23 observations (1 missing period)"), "{fit}");
+    let gaussian = ok(&["fit", "--data", &values]);
+    let inspect = ok(&["inspect", "--data", &gap]);
+    assert!(inspect.contains("1 missing period,"), "{inspect}");
+    let forecast = ok(&[
+        "forecast",
+        "--data",
+        &one_break,
+        "--family",
+        "poisson",
+        "--horizon",
+        "1",
+        "--draws",
+        "100",
+    ]);
+    assert!(forecast.contains("over the next 1 month ("), "{forecast}");
+    let log = temp_file(
+        &dir,
+        "log.csv",
+        b"time_start,model,launched\n2024-02-15 3:30,Iskander-M/KN-23,4.0\n",
+    );
+    let aggregate = countshift(&["aggregate", &log, "--model", "Iskander-M/KN-23"]);
+    assert_eq!(aggregate.code, 0, "{}", aggregate.stderr);
+    assert!(aggregate.stderr.contains("read 1 row;"), "{}", aggregate.stderr);
+    assert!(aggregate.stderr.contains("wrote 1 period,"), "{}", aggregate.stderr);
+    for text in [
+        &dp,
+        &pelt,
+        &single,
+        &fit,
+        &gaussian,
+        &inspect,
+        &forecast,
+        &aggregate.stderr,
+    ] {
+        no_plural_after_one(text);
+    }
+}

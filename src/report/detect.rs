@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use super::SCHEMA_VERSION;
 use super::fit::{dispersion_lines, p_text};
-use super::format::{csv_cell, csv_number, csv_table, sig3, table};
+use super::format::{counted_s, csv_cell, csv_number, csv_table, sig3, table};
 use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
 use crate::changepoint::single::SingleBreak;
@@ -189,7 +189,8 @@ impl DetectView {
             (Some(p), _) => (
                 Some(p),
                 Some(format!(
-                    "parametric bootstrap under the fitted null, {bootstrap} replicates"
+                    "parametric bootstrap under the fitted null, {}",
+                    counted_s(bootstrap, "replicate")
                 )),
             ),
             (None, Some(p)) => (
@@ -388,13 +389,9 @@ impl DetectView {
         };
         // The minimum segment counts observations, or periods when run rows
         // let a break fall inside a run (as the search does).
-        let segment_unit = if series.is_simple() {
-            "observations".to_owned()
-        } else {
-            format!("{unit}s")
-        };
+        let segment = if series.is_simple() { "observation" } else { unit };
         let mut out = format!(
-            "{} model on {}: {} ({} observations, segments of at least {} {segment_unit})\n",
+            "{} model on {}: {} ({}, segments of at least {})\n",
             self.family,
             series.source,
             match self.method {
@@ -402,8 +399,8 @@ impl DetectView {
                 "dp" => "several breaks, exact dynamic programme",
                 _ => "several breaks, PELT",
             },
-            series.n_obs(),
-            self.min_segment
+            counted_s(series.n_obs(), "observation"),
+            counted_s(self.min_segment, segment)
         );
         out += &dispersion_lines(self.overdispersion.as_ref(), self.family_choice.as_ref(), "  ");
         if self.method == "single" {
@@ -500,12 +497,16 @@ impl DetectView {
                 .collect();
             out += &table(&["breaks", "loglik", "BIC", "MBIC", "dates"], &rows);
             out += &format!(
-                "chosen by {}: {} breaks\n",
+                "chosen by {}: {}\n",
                 self.selected_by.unwrap_or("-"),
-                self.breaks.len()
+                counted_s(self.breaks.len(), "break")
             );
         } else if let Some(p) = self.penalty {
-            out += &format!("penalty {} per break: {} breaks\n", sig3(p), self.breaks.len());
+            out += &format!(
+                "penalty {} per break: {}\n",
+                sig3(p),
+                counted_s(self.breaks.len(), "break")
+            );
         }
         let rows: Vec<Vec<String>> = self
             .segments

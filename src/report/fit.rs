@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::format::{sig3, table};
+use super::format::{counted_s, sig3, table};
 use super::interval::IntervalView;
 use crate::data::Series;
 use crate::error::Result;
@@ -183,11 +183,11 @@ impl FitView {
     pub fn table(&self, series: &Series) -> String {
         let unit = series.frequency.unit();
         let mut out = format!(
-            "{} model on {}: {} observations ({} missing periods), terms {}{}\n\n",
+            "{} model on {}: {} ({}), terms {}{}\n\n",
             self.family,
             series.source,
-            self.n_obs,
-            self.n_missing,
+            counted_s(self.n_obs, "observation"),
+            counted_s(self.n_missing, "missing period"),
             self.terms.join(", "),
             if self.offset { ", offset log(exposure)" } else { "" }
         );
@@ -231,9 +231,9 @@ impl FitView {
             out += &format!(", Pearson dispersion {}", sig3(d));
         }
         out += &format!(
-            "; {} in {} iterations\n",
+            "; {} in {}\n",
             if self.converged { "converged" } else { "NOT converged" },
-            self.iterations
+            counted_s(self.iterations, "iteration")
         );
         if let (Some(t), se) = (self.theta, self.theta_std_error) {
             out += &format!(

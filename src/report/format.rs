@@ -72,6 +72,20 @@ pub fn csv_table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A count with its noun, singular for one: `1 break`, `3 breaks`.
+pub fn counted(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+/// A count with a regular noun (plural adds `s`): `1 month`, `12 months`.
+pub fn counted_s(n: usize, singular: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {singular}s")
+    }
+}
+
 /// A whole number if `x` is one, else three significant figures.
 pub fn count(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {

@@ -7,7 +7,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::analysis::Report;
-use super::format::sig3;
+use super::format::{counted_s, sig3};
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::forecast::Predictive;
@@ -310,7 +310,7 @@ fn forecast_plot(report: &Report, series: &Series, unit: &str) -> Result<Option<
     let (points, runs) = observed(series, from);
     let y_max = top(heights(&points, &runs).chain(future.iter().map(|(_, p)| p.upper_95)));
     let frame = Frame {
-        title: format!("Forecast for the next {} {unit}s", f.forecasts.len()),
+        title: format!("Forecast for the next {}", counted_s(f.forecasts.len(), unit)),
         x: from as f64..future.last().map_or(n as f64, |p| p.0 + 0.5),
         y: 0.0..y_max,
         x_desc: unit,

@@ -46,7 +46,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::SCHEMA_VERSION;
 use super::fit::{dispersion_lines, p_text};
-use super::format::{csv_cell, csv_table, sig3};
+use super::format::{counted, counted_s, csv_cell, csv_table, sig3};
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
 use crate::changepoint::bartlett::BartlettFactor;
@@ -242,10 +242,10 @@ impl TestView {
                     p_text(ChiSquared::new(self.df).map_or(f64::NAN, |c| c.sf(self.lr_statistic)))
                 );
                 out += &format!(
-                    "               Bartlett factor {} (Monte Carlo s.e. {}, {} draws under the null, {} failed){}\n",
+                    "               Bartlett factor {} (Monte Carlo s.e. {}, {} under the null, {} failed){}\n",
                     sig3(b.estimate),
                     sig3(b.mc_std_error),
-                    b.draws,
+                    counted_s(b.draws, "draw"),
                     b.failed,
                     if b.estimate < 1.0 { "; below 1, not applied" } else { "" }
                 );
@@ -313,8 +313,9 @@ impl TestView {
             estimate: Some(b.estimate),
             std_error: Some(b.mc_std_error),
             method: format!(
-                "bootstrap Bartlett factor: mean LR of {} series drawn from {drawn_from} ({} failed); std_error is its Monte Carlo standard error",
-                b.draws, b.failed
+                "bootstrap Bartlett factor: mean LR of {} drawn from {drawn_from} ({} failed); std_error is its Monte Carlo standard error",
+                counted(b.draws, "series", "series"),
+                b.failed
             ),
             ..CsvRow::default()
         };
