@@ -481,3 +481,45 @@ fn a_count_of_one_takes_the_singular() {
         no_plural_after_one(text);
     }
 }
+
+// --- interval digits ------------------------------------------------------
+
+/// `a [b, c]` texts in `text`: no two of the three are the same text unless
+/// all are (a point interval).
+fn intervals_are_distinguishable(text: &str) {
+    let interval = regex::Regex::new(r"([-+]?[0-9.e+-]+%?) \[([-+]?[0-9.e+-]+%?), ([-+]?[0-9.e+-]+%?)\]").unwrap();
+    for c in interval.captures_iter(text) {
+        let (est, low, high) = (&c[1], &c[2], &c[3]);
+        assert!(
+            est != low && est != high && low != high,
+            "`{}` does not tell its numbers apart:\n{text}",
+            &c[0]
+        );
+    }
+}
+
+#[test]
+fn interval_digits_tell_the_ends_apart() {
+    // Drones under Poisson: the trend's rate ratio is 1.0998 [1.0990, 1.1006],
+    // printed as "1.1 [1.1, 1.1]".
+    let drones = ok(&["fit", "--data", SHAHED, "--family", "poisson"]);
+    assert!(drones.contains("1.100 [1.099, 1.101]"), "{drones}");
+    intervals_are_distinguishable(&drones);
+    // A million a month growing 10% a month: every interval is narrow.
+    let big: String = std::iter::once("period,count".to_owned())
+        .chain((0..24).map(|t| {
+            let y = 1e6 * 1.1f64.powi(t) * (1.0 + 0.001 * f64::from(t).sin());
+            format!("{}-{:02},{}", 2020 + t / 12, t % 12 + 1, y.round())
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let big = temp_file(&dir, "big.csv", big.as_bytes());
+    let fit = ok(&["fit", "--data", &big, "--family", "poisson"]);
+    intervals_are_distinguishable(&fit);
+    let test = ok(&["test", "--data", &big, "--family", "poisson", "--at", "2021-01"]);
+    intervals_are_distinguishable(&test);
+    // Wide intervals keep three significant figures.
+    let reported = ok(&["test", "--family", "poisson"]);
+    assert!(reported.contains("rate ratio   9.57 [4.91, 21.5]"), "{reported}");
+}

@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::format::{counted_s, sig3, table};
+use super::format::{counted_s, percent_together, sig3, table};
 use super::interval::IntervalView;
 use crate::data::Series;
 use crate::error::Result;
@@ -287,13 +287,27 @@ impl FitView {
         }
         if let Some(trend) = find("trend") {
             let change = if log_link {
-                let pct = |v: Option<f64>| v.map_or("inf".into(), |v| format!("{:+.1}%", (v.exp() - 1.0) * 100.0));
-                format!(
-                    "{} per {unit} [{}, {}]",
-                    pct(trend.interval.estimate),
-                    pct(trend.interval.ci_low),
-                    pct(trend.interval.ci_high)
-                )
+                let i = &trend.interval;
+                let values: Vec<f64> = [i.estimate, i.ci_low, i.ci_high]
+                    .into_iter()
+                    .flatten()
+                    .map(|v| (v.exp() - 1.0) * 100.0)
+                    .collect();
+                let mut texts = percent_together(&values).into_iter();
+                let mut pct = |v: Option<f64>, otherwise: &str| {
+                    v.map_or(otherwise.to_owned(), |_| texts.next().unwrap_or_default())
+                };
+                let est = pct(
+                    i.estimate,
+                    match i.estimate_bound {
+                        Some("-infinity") => "-100%",
+                        Some("+infinity") => "inf",
+                        _ => "not identified",
+                    },
+                );
+                let low = pct(i.ci_low, "-100%");
+                let high = pct(i.ci_high, "inf");
+                format!("{est} per {unit} [{low}, {high}]")
             } else {
                 format!("{} per {unit}", trend.interval.text())
             };

@@ -15,7 +15,7 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::format::{count, counted_s, sig3, table};
+use super::format::{count, counted_s, sig_together, sig3, table};
 use crate::data::{Period, Series};
 use crate::forecast::backtest::{Backtest, Dropped, ScoreRow};
 use crate::forecast::{Forecast, ForecastRow, Predictive};
@@ -85,7 +85,10 @@ impl ForecastView {
         let row = |label: String, p: &Predictive| {
             vec![
                 label,
-                format!("{} [{}, {}]", sig3(p.mean), sig3(p.mean_ci_low), sig3(p.mean_ci_high)),
+                match &sig_together(&[p.mean, p.mean_ci_low, p.mean_ci_high])[..] {
+                    [mean, low, high] => format!("{mean} [{low}, {high}]"),
+                    _ => String::new(),
+                },
                 count(p.median),
                 format!("[{}, {}]", count(p.lower_50), count(p.upper_50)),
                 format!("[{}, {}]", count(p.lower_80), count(p.upper_80)),

@@ -86,6 +86,65 @@ pub fn counted_s(n: usize, singular: &str) -> String {
     }
 }
 
+/// `x` to `n` significant figures, trailing zeros kept (they are
+/// significant here): `1.100`, `0.09530`, `1.0998e-7`.
+fn sig_figures(x: f64, n: usize) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return sig3(x);
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if magnitude < -4 {
+        let p = n - 1;
+        return format!("{x:.p$e}");
+    }
+    let decimals = (n as i32 - 1 - magnitude).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+/// Whether numbers that differ (beyond 1e-9 relative, below which a
+/// difference is rounding) print differently.
+fn tells_apart(values: &[f64], texts: &[String]) -> bool {
+    let differ = |a: f64, b: f64| (a - b).abs() > 1e-9 * a.abs().max(b.abs());
+    (0..values.len()).all(|i| (i + 1..values.len()).all(|j| !differ(values[i], values[j]) || texts[i] != texts[j]))
+}
+
+/// The largest number of significant figures (or decimals) printed to tell
+/// numbers apart.
+const MAX_FIGURES: usize = 12;
+
+/// Numbers shown together, as an estimate and its interval ends: three
+/// significant figures each ([`sig3`]) when that tells apart those that
+/// differ, else the fewest significant figures, the same for all, that do
+/// (`1.1 [1.1, 1.1]` becomes `1.100 [1.099, 1.101]`): the digits follow
+/// the interval's width.
+pub fn sig_together(values: &[f64]) -> Vec<String> {
+    let texts: Vec<String> = values.iter().map(|&v| sig3(v)).collect();
+    if tells_apart(values, &texts) {
+        return texts;
+    }
+    let mut texts = texts;
+    for n in 4..=MAX_FIGURES {
+        texts = values.iter().map(|&v| sig_figures(v, n)).collect();
+        if tells_apart(values, &texts) {
+            break;
+        }
+    }
+    texts
+}
+
+/// Signed percentages shown together (`+10.0%`, `-0.9%`): one decimal, or
+/// more, the same for all, until those that differ print differently.
+pub fn percent_together(values: &[f64]) -> Vec<String> {
+    let mut texts = Vec::new();
+    for d in 1..=MAX_FIGURES {
+        texts = values.iter().map(|v| format!("{v:+.d$}%")).collect();
+        if tells_apart(values, &texts) {
+            break;
+        }
+    }
+    texts
+}
+
 /// A whole number if `x` is one, else three significant figures.
 pub fn count(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
@@ -159,6 +218,41 @@ mod tests {
         assert_eq!(sig3(1234.6), "1235");
         assert_eq!(sig3(-0.5), "-0.5");
         assert_eq!(sig3(1.07e-14), "1.07e-14");
+    }
+
+    #[test]
+    fn numbers_shown_together_are_told_apart() {
+        // Wide intervals keep three figures, trailing zeros trimmed.
+        assert_eq!(sig_together(&[9.25, 4.75, 20.8]), ["9.25", "4.75", "20.8"]);
+        assert_eq!(sig_together(&[14.6, 14.3, 15.0]), ["14.6", "14.3", "15"]);
+        // The drones' trend rate ratio under Poisson.
+        assert_eq!(
+            sig_together(&[1.099_77, 1.099_01, 1.100_54]),
+            ["1.100", "1.099", "1.101"]
+        );
+        assert_eq!(
+            sig_together(&[1.100_02, 1.099_93, 1.100_08]),
+            ["1.1000", "1.0999", "1.1001"]
+        );
+        // Equal numbers may print alike (a rate at a bound of 0).
+        assert_eq!(sig_together(&[0.0, 0.0, 3.2]), ["0", "0", "3.2"]);
+        // Large numbers add decimals.
+        assert_eq!(
+            sig_together(&[12345.2, 12345.1, 12345.3]),
+            ["12345.2", "12345.1", "12345.3"]
+        );
+        // Tiny ones keep the exponent.
+        assert_eq!(
+            sig_together(&[1.0012e-7, 1.0004e-7, 1.0019e-7]),
+            ["1.001e-7", "1.000e-7", "1.002e-7"]
+        );
+        // Rounding noise does not ask for 17 digits.
+        assert_eq!(sig_together(&[2.0, 2.0 + 1e-13, 3.0]), ["2", "2", "3"]);
+        assert_eq!(percent_together(&[10.0, 9.9, 10.1]), ["+10.0%", "+9.9%", "+10.1%"]);
+        assert_eq!(
+            percent_together(&[10.0012, 9.9991, 10.0033]),
+            ["+10.001%", "+9.999%", "+10.003%"]
+        );
     }
 
     #[test]
