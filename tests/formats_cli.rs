@@ -523,3 +523,87 @@ fn interval_digits_tell_the_ends_apart() {
     let reported = ok(&["test", "--family", "poisson"]);
     assert!(reported.contains("rate ratio   9.57 [4.91, 21.5]"), "{reported}");
 }
+
+// --- the series plot ------------------------------------------------------
+
+const BREAK_COLOUR: &str = "#D62728";
+const KNOWN_COLOUR: &str = "#FF7F0E";
+
+/// Vertical polylines of `colour` in the plot area (the legend's are
+/// horizontal): x, y from, y to (pixels, y down) and stroke width.
+fn vertical_lines(doc: &roxmltree::Document, colour: &str) -> Vec<(i64, i64, i64, f64)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some(colour))
+        .filter_map(|n| {
+            let points: Vec<(i64, i64)> = n
+                .attribute("points")?
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            let x = points[0].0;
+            let vertical = points.len() >= 2 && points.iter().all(|p| p.0 == x);
+            let (top, bottom) = (points.iter().map(|p| p.1).min()?, points.iter().map(|p| p.1).max()?);
+            let width: f64 = n.attribute("stroke-width").unwrap_or("1").parse().unwrap();
+            vertical.then_some((x, top, bottom, width))
+        })
+        .collect()
+}
+
+#[test]
+fn series_plot_shows_a_detected_break_on_the_known_date() {
+    // kn23_monthly: detect finds 2024-08; the known date is set to the same month.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let out_text = out.to_str().unwrap();
+    ok(&[
+        "report",
+        "--dataset",
+        "kn23_monthly",
+        "--at",
+        "2024-08",
+        "--bootstrap",
+        "0",
+        "--draws",
+        "200",
+        "--out",
+        out_text,
+    ]);
+    let svg = std::fs::read_to_string(out.join("series.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let detected = vertical_lines(&doc, BREAK_COLOUR);
+    let known = vertical_lines(&doc, KNOWN_COLOUR);
+    assert_eq!(detected.len(), 1, "{detected:?}");
+    let (x, top, bottom, width) = detected[0];
+    let on_it: Vec<_> = known.iter().filter(|k| k.0 == x).collect();
+    assert!(
+        !on_it.is_empty(),
+        "the known date is not on the break: {known:?} vs {detected:?}"
+    );
+    // Visible: wider than the known-date line, or not covered by it everywhere.
+    let covered: i64 = on_it
+        .iter()
+        .map(|k| k.2.min(bottom) - k.1.max(top))
+        .filter(|&d| d > 0)
+        .sum();
+    let wider = on_it.iter().all(|k| width > k.3);
+    assert!(
+        wider || covered < bottom - top,
+        "the known-date line hides the detected break: {on_it:?} over {:?}",
+        detected[0]
+    );
+    // And the legend says that they coincide.
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("known date 2024-08") && t.contains("detected break")),
+        "{texts:?}"
+    );
+}
