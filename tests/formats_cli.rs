@@ -607,3 +607,40 @@ fn series_plot_shows_a_detected_break_on_the_known_date() {
         "{texts:?}"
     );
 }
+
+// --- theta at its cap -----------------------------------------------------
+
+#[test]
+fn theta_at_its_cap_has_no_standard_error() {
+    // Under-dispersed counts: theta runs to its cap of 1e8, where the
+    // log-likelihood is flat and a curvature-based standard error (1e11) means nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(
+        &dir,
+        "flat.csv",
+        b"period,count\n2024-01,10\n2024-02,11\n2024-03,9\n2024-04,10\n2024-05,10\n2024-06,11\n2024-07,9\n2024-08,10\n2024-09,10\n2024-10,10\n",
+    );
+    let args = ["fit", "--data", &path, "--family", "negbin"];
+    let view = json(&args);
+    assert_eq!(view["theta"].as_f64(), Some(1e8));
+    assert!(
+        view.as_object().unwrap().contains_key("theta_std_error") && view["theta_std_error"].is_null(),
+        "theta_std_error: {}",
+        view["theta_std_error"]
+    );
+    let notes: Vec<&str> = view["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(notes.iter().any(|n| n.contains("standard error")), "{notes:?}");
+    let table = ok(&args);
+    assert!(table.contains("(se -)"), "{table}");
+    // Below the cap theta keeps its standard error.
+    let view = json(&["fit", "--data", SHAHED, "--family", "negbin"]);
+    assert!(view["theta_std_error"].as_f64().is_some_and(|s| s > 0.0 && s < 10.0));
+    // Poisson has no theta field at all.
+    let view = json(&["fit", "--data", SHAHED, "--family", "poisson"]);
+    assert!(!view.as_object().unwrap().contains_key("theta_std_error"));
+}

@@ -6,7 +6,8 @@
 //! `term`, `estimate`, `estimate_bound`, `std_error`, `statistic`, `p_value`,
 //! `ci_low`, `ci_high`, `ci_open`, `ci_method`, and for log-link families
 //! `rate_ratio` {`estimate`, `ci_low`, `ci_high`, ...}), `theta` and
-//! `theta_std_error` (negbin), `sigma2` (gaussian, maximum likelihood),
+//! `theta_std_error` (negbin; `null` with a note at theta's cap of 1e8,
+//! where the NB has reduced to the Poisson), `sigma2` (gaussian, maximum likelihood),
 //! `overdispersion` {`statistic`, `p_value`, `method`} (poisson: Dean's
 //! score test), `family_choice` (with `--family auto`: `chosen`, `test`,
 //! `df_residual`, `tested_in`, `reason`), `notes`.
@@ -20,6 +21,7 @@ use crate::data::Series;
 use crate::error::Result;
 use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
 use crate::inference::{CovarianceKind, Level, normal_p_value};
+use crate::model::fit::THETA_MAX;
 use crate::model::{Family, Fit};
 
 /// One coefficient row.
@@ -79,9 +81,10 @@ pub struct FitView {
     /// NB2 theta.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theta: Option<f64>,
-    /// Its standard error.
+    /// Its standard error (negbin): `null` at theta's cap of 1e8, where the
+    /// log-likelihood is flat in theta (a note says so).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub theta_std_error: Option<f64>,
+    pub theta_std_error: Option<Option<f64>>,
     /// Gaussian variance (ML).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sigma2: Option<f64>,
@@ -153,6 +156,14 @@ impl FitView {
             });
         }
         let dispersion = fit.pearson_dispersion();
+        let mut notes = fit.notes.clone();
+        if let (Some(theta), None) = (fit.theta, fit.theta_std_error()) {
+            notes.push(if theta >= THETA_MAX {
+                "theta's standard error is not reported (null): at the cap of 1e8 the log-likelihood is flat in theta".into()
+            } else {
+                "theta's standard error is not reported (null): the log-likelihood is not curved in theta at the estimate".into()
+            });
+        }
         Ok(FitView {
             schema_version: SCHEMA_VERSION,
             family: fit.spec.family.name(),
@@ -171,11 +182,11 @@ impl FitView {
             level: level.value(),
             coefficients,
             theta: fit.theta,
-            theta_std_error: fit.theta_std_error(),
+            theta_std_error: fit.theta.map(|_| fit.theta_std_error()),
             sigma2: fit.sigma2,
             overdispersion: fit.overdispersion_test(),
             family_choice: None,
-            notes: fit.notes.clone(),
+            notes,
         })
     }
 
@@ -235,11 +246,11 @@ impl FitView {
             if self.converged { "converged" } else { "NOT converged" },
             counted_s(self.iterations, "iteration")
         );
-        if let (Some(t), se) = (self.theta, self.theta_std_error) {
+        if let Some(t) = self.theta {
             out += &format!(
                 "theta {} (se {}), variance mu + mu^2/theta\n",
                 sig3(t),
-                se.map_or("-".into(), sig3)
+                self.theta_std_error.flatten().map_or("-".into(), sig3)
             );
         }
         if let Some(s2) = self.sigma2 {
