@@ -644,3 +644,50 @@ fn theta_at_its_cap_has_no_standard_error() {
     let view = json(&["fit", "--data", SHAHED, "--family", "poisson"]);
     assert!(!view.as_object().unwrap().contains_key("theta_std_error"));
 }
+
+// --- the dates searched ---------------------------------------------------
+
+#[test]
+fn detect_says_which_dates_it_searched() {
+    // 36 months, default trimming 15%: 5 observations on each side, so a
+    // break in the first or last five months cannot be found.
+    let args = [
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--bootstrap",
+        "0",
+    ];
+    let view = json(&args);
+    let profile = view["profile"].as_array().unwrap();
+    assert_eq!(view["searched_from"], profile[0]["period"]);
+    assert_eq!(view["searched_to"], profile[profile.len() - 1]["period"]);
+    assert_eq!(view["searched_from"], "2023-06");
+    assert_eq!(view["searched_to"], "2025-08");
+    let table = ok(&args);
+    assert!(
+        table.contains(
+            "  searched     2023-06..2025-08 (27 dates; --min-segment 5: at least 5 observations on each side)\n"
+        ),
+        "{table}"
+    );
+    let wider = ok(&[
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--bootstrap",
+        "0",
+        "--min-segment",
+        "1",
+    ]);
+    assert!(
+        wider.contains(
+            "  searched     2023-02..2025-12 (35 dates; --min-segment 1: at least 1 observation on each side)\n"
+        ),
+        "{wider}"
+    );
+}

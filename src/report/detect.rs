@@ -1,7 +1,9 @@
 //! The `detect` view.
 //!
 //! JSON fields: `schema_version`, `family`, `offset`, `method` (`single`, `dp`
-//! or `pelt`), `min_segment`, `breaks` (array of `period`, `ci_low`, `ci_high`
+//! or `pelt`), `min_segment`, `searched_from` and `searched_to` (one break:
+//! the first and last candidate dates, `--min-segment` observations in from
+//! each end; a break outside them cannot be found), `breaks` (array of `period`, `ci_low`, `ci_high`
 //! (ends of the date set), `set` (the periods in the set), `rate_before`,
 //! `rate_after`, `rate_ratio`), `sup_lr`, `p_value`, `p_value_method`,
 //! `p_value_asymptotic`, `set_method`, `set_cutoff`, `set_lr` and
@@ -103,6 +105,13 @@ pub struct DetectView {
     pub method: &'static str,
     /// Fewest observations per segment.
     pub min_segment: usize,
+    /// One break: the earliest candidate date searched (`--min-segment`
+    /// observations before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub searched_from: Option<Period>,
+    /// One break: the latest candidate date searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub searched_to: Option<Period>,
     /// The breaks found.
     pub breaks: Vec<BreakView>,
     /// sup-LR statistic (single break).
@@ -208,6 +217,8 @@ impl DetectView {
             offset: r.fit_at_best.offset_used(),
             method: "single",
             min_segment,
+            searched_from: r.dates.first().copied(),
+            searched_to: r.dates.last().copied(),
             breaks: vec![BreakView {
                 period: r.dates[r.best],
                 ci_low: set.first().copied(),
@@ -294,6 +305,8 @@ impl DetectView {
             offset,
             method,
             min_segment,
+            searched_from: None,
+            searched_to: None,
             breaks,
             sup_lr: None,
             p_value: None,
@@ -406,6 +419,14 @@ impl DetectView {
         if self.method == "single" {
             let b = &self.breaks[0];
             out += &format!("  break        {} (first {unit} of the new regime)\n", b.period);
+            if let (Some(from), Some(to)) = (self.searched_from, self.searched_to) {
+                out += &format!(
+                    "  searched     {from}..{to} ({}; --min-segment {}: at least {} on each side)\n",
+                    counted_s(self.profile.len(), "date"),
+                    self.min_segment,
+                    counted_s(self.min_segment, segment)
+                );
+            }
             let count = |s: &[Period]| {
                 if s.len() == 1 {
                     "1 date".to_string()
