@@ -691,3 +691,18 @@ fn detect_says_which_dates_it_searched() {
         "{wider}"
     );
 }
+
+#[test]
+fn tiny_p_values_read_p_below_not_p_equals_below() {
+    // "p = <1e-16" said two things at once; it reads "p < 1e-16".
+    let test = ok(&["test", "--data", SHAHED, "--at", "2024-09", "--family", "poisson"]);
+    let detect = ok(&["detect", "--data", SHAHED, "--family", "poisson", "--bootstrap", "0"]);
+    for text in [&test, &detect] {
+        assert!(!text.contains("= <"), "{text}");
+        assert!(text.contains("p < 1e-16"), "{text}");
+    }
+    assert!(
+        test.contains("LR test      96297 on 1 df, p < 1e-16 (two-sided), p < 1e-16 (increase)"),
+        "{test}"
+    );
+}

@@ -33,7 +33,7 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::fit::{dispersion_lines, p_text};
+use super::fit::{dispersion_lines, p_phrase};
 use super::format::{counted_s, csv_cell, csv_number, csv_table, sig3, table};
 use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
@@ -473,29 +473,25 @@ impl DetectView {
                 );
             }
             out += &format!(
-                "  sup-LR       {}, p = {} ({})\n",
+                "  sup-LR       {}, {} ({})\n",
                 self.sup_lr.map_or("-".into(), sig3),
-                self.p_value.map_or("-".into(), p_text),
+                self.p_value.map_or("p = -".into(), p_phrase),
                 self.p_value_method.as_deref().unwrap_or("-")
             );
             if let (Some(a), true) = (self.p_value_asymptotic, self.bootstrap > 0) {
                 out += &format!(
-                    "               asymptotic p = {} (Andrews 1993 limit, James-James-Siegmund approximation)\n",
-                    p_text(a)
+                    "               asymptotic {} (Andrews 1993 limit, James-James-Siegmund approximation)\n",
+                    p_phrase(a)
                 );
             }
             let verdict = match self.p_value {
                 Some(p) if p < 0.05 => format!(
-                    "a break is clear (p = {}): the level changed at {} (set {})",
-                    p_text(p),
+                    "a break is clear ({}): the level changed at {} (set {})",
+                    p_phrase(p),
                     b.period,
                     period_list(&b.set)
                 ),
-                Some(p) => format!(
-                    "no clear break (p = {}); the best date would be {}",
-                    p_text(p),
-                    b.period
-                ),
+                Some(p) => format!("no clear break ({}); the best date would be {}", p_phrase(p), b.period),
                 None => format!("best date {}", b.period),
             };
             out += &format!("  verdict: {verdict}\n");

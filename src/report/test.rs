@@ -45,7 +45,7 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::SCHEMA_VERSION;
-use super::fit::{dispersion_lines, p_text};
+use super::fit::{dispersion_lines, p_phrase};
 use super::format::{counted, counted_s, csv_cell, csv_table, sig3};
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
@@ -236,10 +236,10 @@ impl TestView {
         match (self.bartlett_factor, self.lr_statistic_corrected) {
             (Some(b), Some(corrected)) => {
                 out += &format!(
-                    "  LR test      {} on {} df (raw; chi-square p = {})\n",
+                    "  LR test      {} on {} df (raw; chi-square {})\n",
                     sig3(self.lr_statistic),
                     self.df,
-                    p_text(ChiSquared::new(self.df).map_or(f64::NAN, |c| c.sf(self.lr_statistic)))
+                    p_phrase(ChiSquared::new(self.df).map_or(f64::NAN, |c| c.sf(self.lr_statistic)))
                 );
                 out += &format!(
                     "               Bartlett factor {} (Monte Carlo s.e. {}, {} under the null, {} failed){}\n",
@@ -250,27 +250,27 @@ impl TestView {
                     if b.estimate < 1.0 { "; below 1, not applied" } else { "" }
                 );
                 out += &format!(
-                    "               corrected {}, p = {} (two-sided), p = {} (increase)\n",
+                    "               corrected {}, {} (two-sided), {} (increase)\n",
                     sig3(corrected),
-                    p_text(self.p_value),
-                    p_text(self.p_value_increase)
+                    p_phrase(self.p_value),
+                    p_phrase(self.p_value_increase)
                 );
             }
             _ => {
                 out += &format!(
-                    "  LR test      {} on {} df, p = {} (two-sided), p = {} (increase)\n",
+                    "  LR test      {} on {} df, {} (two-sided), {} (increase)\n",
                     sig3(self.lr_statistic),
                     self.df,
-                    p_text(self.p_value),
-                    p_text(self.p_value_increase)
+                    p_phrase(self.p_value),
+                    p_phrase(self.p_value_increase)
                 );
             }
         }
         if let (Some(p), Some(p_inc)) = (self.exact_p_value, self.exact_p_value_increase) {
             out += &format!(
-                "  exact test   p = {} (two-sided), p = {} (increase), binomial given the total\n",
-                p_text(p),
-                p_text(p_inc)
+                "  exact test   {} (two-sided), {} (increase), binomial given the total\n",
+                p_phrase(p),
+                p_phrase(p_inc)
             );
         }
         if self.slope {
@@ -406,15 +406,15 @@ impl TestView {
                 "changed"
             };
             format!(
-                "{subject} {dir} at {} by a factor {rr} (p = {})",
+                "{subject} {dir} at {} by a factor {rr} ({})",
                 self.at,
-                p_text(self.p_value)
+                p_phrase(self.p_value)
             )
         } else {
             format!(
-                "no clear change in {subject} at {} (rate ratio {rr}, p = {})",
+                "no clear change in {subject} at {} (rate ratio {rr}, {})",
                 self.at,
-                p_text(self.p_value)
+                p_phrase(self.p_value)
             )
         }
     }
