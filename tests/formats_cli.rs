@@ -706,3 +706,46 @@ fn tiny_p_values_read_p_below_not_p_equals_below() {
         "{test}"
     );
 }
+
+// --- docs/output.md -------------------------------------------------------
+
+#[test]
+fn docs_output_shows_the_csv_headers_and_defines_the_rates() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/output.md")).unwrap();
+    assert!(docs.contains(&format!("\n{}\n", TEST_HEADER.join(","))), "test header");
+    assert!(
+        docs.contains(&format!("\n{}\n", DETECT_HEADER.join(","))),
+        "detect header"
+    );
+    let table = ok(&[
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--bootstrap",
+        "0",
+    ]);
+    let searched = table.lines().find(|l| l.starts_with("  searched ")).unwrap();
+    assert!(docs.contains(searched), "{searched}");
+    assert!(docs.contains("## `rate_before` and `rate_after`"));
+    // The worked example: Kalibr with a trend and a step at 2023-10.
+    let t = json(&[
+        "test", "--data", KALIBR, "--family", "poisson", "--terms", "trend", "--at", "2023-10",
+    ]);
+    let before = t["rate_before"]["estimate"].as_f64().unwrap();
+    let after = t["rate_after"]["estimate"].as_f64().unwrap();
+    let ratio = t["rate_ratio"]["estimate"].as_f64().unwrap();
+    for (value, text) in [
+        (before, "32.2"),
+        (after, "2.77"),
+        (after / before, "0.0862"),
+        (ratio, "0.0808"),
+    ] {
+        let shown: f64 = text.parse().unwrap();
+        assert!(
+            docs.contains(text) && (shown / value - 1.0).abs() < 0.002,
+            "{text} vs {value}"
+        );
+    }
+}

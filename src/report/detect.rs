@@ -15,6 +15,18 @@
 //! `start`, `end`, `n`, `level`); `overdispersion` (Poisson: Dean's test in
 //! the model with the breaks found) and `family_choice` (`--family auto`).
 //!
+//! # `rate_before` and `rate_after`
+//! For one break, each is the fitted rate per period (per unit exposure per
+//! period with an offset; the mean for Gaussian) of the model with the step
+//! at the best date, at one period: `rate_before` at the last period before
+//! the break, `rate_after` at the break's `period`, the first period of the
+//! new regime, with every other term (a common trend, season, covariates) at
+//! that period's values, and the profile-likelihood interval of that linear
+//! combination, as `test --at` the same date gives them. With no other term
+//! they are the two segments' rates. For several breaks (a level-only
+//! model) they are the levels of the segments either side of each break
+//! (`segments`).
+//!
 //! # CSV
 //! `detect --format csv` writes one row per break (none when no break is
 //! found: the header alone), with the columns `period` (first period of the
@@ -53,9 +65,9 @@ pub struct BreakView {
     pub ci_high: Option<Period>,
     /// Every date in the set (it need not be contiguous).
     pub set: Vec<Period>,
-    /// Level before.
+    /// Fitted rate at the last period before the break (see the module docs).
     pub rate_before: IntervalView,
-    /// Level after.
+    /// Fitted rate at the break's period, the first of the new regime.
     pub rate_after: IntervalView,
     /// Ratio after / before (log-link families).
     pub rate_ratio: Option<IntervalView>,

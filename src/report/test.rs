@@ -14,6 +14,19 @@
 //! the estimate); `overdispersion` (Poisson: Dean's test in the model with
 //! the step) and `family_choice` (`--family auto`).
 //!
+//! # `rate_before` and `rate_after`
+//! Each is the fitted rate per period (per unit exposure per period with an
+//! offset; the mean for Gaussian) of the model with the step, at one period:
+//! `rate_before` at the last period before `at`, `rate_after` at `at`, the
+//! first period of the new regime, with every other term (trend, season,
+//! covariates, a slope change) at that period's values: `exp(x_t' beta)` for
+//! the design row `x_t` of that period, with the profile-likelihood interval
+//! of that linear combination. With no other term they are the two regimes'
+//! rates. With a trend or covariates they are not averages over the regimes:
+//! their ratio is the rate ratio times the change of the other terms over
+//! one period (the trend's rate ratio, the covariates' change between the
+//! two periods), and the rate ratio alone is the step.
+//!
 //! # CSV
 //! `test --format csv` writes one row per reported quantity, tidy (one
 //! observation per row, as R's `broom::tidy` or a pandas long frame), with
@@ -159,9 +172,10 @@ pub struct TestView {
     pub exact_p_value_increase: Option<f64>,
     /// Whether the slope may change at the date too.
     pub slope: bool,
-    /// Rate in the last period before the break.
+    /// Fitted rate at the last period before the break, every other term at
+    /// that period's values (see the module docs).
     pub rate_before: IntervalView,
-    /// Rate in the first period after it.
+    /// Fitted rate at the first period of the new regime, likewise.
     pub rate_after: IntervalView,
     /// Observations.
     pub n_obs: usize,
