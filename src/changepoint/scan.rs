@@ -27,8 +27,8 @@ use crate::data::{Period, Series};
 use crate::error::Result;
 use crate::model::family::trigamma;
 use crate::model::fit::{CountGroups, ObsData, Problem, RawFit, THETA_MAX, fit_problem};
-use statrs::function::gamma::{digamma, ln_gamma};
 use crate::model::{Family, ModelSpec, Term};
+use statrs::function::gamma::{digamma, ln_gamma};
 
 /// How the profile is computed.
 pub(crate) enum Scan {

@@ -3,6 +3,7 @@
 use clap::Args;
 use countshift::data::read::read_input;
 use countshift::data::{AggregateSpec, Catalogue, ExposureSelector, Frequency, ModelSelector, Period, aggregate};
+use countshift::report::format::counted_s;
 use regex::Regex;
 
 use super::{FrequencyArg, UsageError, emit};
@@ -124,8 +125,8 @@ pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
     let agg = aggregate(&bytes, &name, &spec)?;
     let a = &agg.account;
     let mut summary = format!(
-        "{name}: read {} rows; counted {} in the series{}; {} not selected",
-        a.read,
+        "{name}: read {}; counted {} in the series{}; {} not selected",
+        counted_s(a.read, "row"),
         a.used,
         if spec.exposure.is_some() {
             format!(", {} in the exposure", a.used_in_exposure)
@@ -160,8 +161,8 @@ pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
         );
     }
     summary += &format!(
-        "wrote {} periods, {}..{}, total {}\n",
-        agg.periods.len(),
+        "wrote {}, {}..{}, total {}\n",
+        counted_s(agg.periods.len(), "period"),
         agg.periods[0],
         agg.periods[agg.periods.len() - 1],
         agg.counts.iter().sum::<f64>()

@@ -160,7 +160,8 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     view.family_choice = choice;
     match args.format {
         Format::Json => emit(&json(&view)?),
-        Format::Table | Format::Csv => emit(&view.table(&series)),
+        Format::Table => emit(&view.table(&series)),
+        Format::Csv => emit(&view.csv(&series)),
     }
 }
 

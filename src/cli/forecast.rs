@@ -8,6 +8,7 @@ use countshift::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, 
 use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
 use countshift::model::fit;
 use countshift::report::forecast::{BacktestView, ForecastView};
+use countshift::report::format::csv_number;
 
 use super::model::ModelArgs;
 use super::{DataArgs, Format, UsageError, emit, json};
@@ -131,16 +132,16 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
             let fields = |label: String, p: &countshift::forecast::Predictive| {
                 [
                     label,
-                    p.mean.to_string(),
-                    p.mean_ci_low.to_string(),
-                    p.mean_ci_high.to_string(),
-                    p.median.to_string(),
-                    p.lower_50.to_string(),
-                    p.upper_50.to_string(),
-                    p.lower_80.to_string(),
-                    p.upper_80.to_string(),
-                    p.lower_95.to_string(),
-                    p.upper_95.to_string(),
+                    csv_number(p.mean),
+                    csv_number(p.mean_ci_low),
+                    csv_number(p.mean_ci_high),
+                    csv_number(p.median),
+                    csv_number(p.lower_50),
+                    csv_number(p.upper_50),
+                    csv_number(p.lower_80),
+                    csv_number(p.upper_80),
+                    csv_number(p.lower_95),
+                    csv_number(p.upper_95),
                 ]
             };
             for r in &view.forecasts {

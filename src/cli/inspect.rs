@@ -1,7 +1,7 @@
 //! `countshift inspect`.
 
 use clap::Args;
-use countshift::report::format::period_set;
+use countshift::report::format::{csv_cell, csv_number, period_set};
 use countshift::report::inspect::{InspectView, inspect_table};
 
 use super::{DataArgs, Format, emit, json};
@@ -33,10 +33,10 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["periods", "y", "exposure", "line"])?;
             for o in &series.observations {
-                let exposure = o.exposure.map(|e| e.to_string()).unwrap_or_default();
+                let exposure = csv_cell(o.exposure);
                 w.write_record([
                     period_set(&series, &o.periods),
-                    o.y.to_string(),
+                    csv_number(o.y),
                     exposure,
                     o.line.to_string(),
                 ])?;

@@ -6,6 +6,7 @@ use countshift::inference::overdispersion::{FamilyChoice, choose_family};
 use countshift::inference::{CovarianceKind, Level};
 use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
 use countshift::report::fit::FitView;
+use countshift::report::format::{csv_cell, csv_number};
 
 use super::{DataArgs, Format, emit, json};
 
@@ -140,16 +141,17 @@ pub fn run_fit(args: &FitArgs) -> anyhow::Result<()> {
                 "ci_low",
                 "ci_high",
             ])?;
-            let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+            let cell = csv_cell;
             for c in &view.coefficients {
+                let (low, high) = c.interval.ends_or_infinity();
                 w.write_record([
                     c.term.clone(),
-                    cell(c.interval.estimate),
+                    cell(c.interval.estimate_or_infinity()),
                     cell(c.std_error),
                     cell(c.statistic),
                     cell(c.p_value),
-                    cell(c.interval.ci_low),
-                    cell(c.interval.ci_high),
+                    csv_number(low),
+                    csv_number(high),
                 ])?;
             }
             emit(&String::from_utf8(w.into_inner()?)?)

@@ -69,6 +69,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<()> {
     let v = view(&series, &args.model, at, args.slope, args.exact)?;
     match args.format {
         Format::Json => emit(&json(&v)?),
-        Format::Table | Format::Csv => emit(&v.table()),
+        Format::Table => emit(&v.table()),
+        Format::Csv => emit(&v.csv()),
     }
 }

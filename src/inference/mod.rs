@@ -11,7 +11,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
 use crate::model::Family;
-use crate::model::fit::{CountGroups, ThetaProfile};
+use crate::model::fit::{CountGroups, THETA_MAX, ThetaProfile};
 use crate::model::fit::{Fit, pseudo_inverse};
 
 /// A confidence level in (0, 1).
@@ -261,9 +261,12 @@ impl Fit {
             .collect())
     }
 
-    /// Standard error of NB theta, as `MASS::glm.nb` (`SE.theta`).
+    /// Standard error of NB theta, as `MASS::glm.nb` (`SE.theta`); `None`
+    /// when theta is at its cap of 1e8 (the NB has reduced to the Poisson):
+    /// the log-likelihood is flat there, and the inverse curvature (about
+    /// 1e11) is no standard error.
     pub fn theta_std_error(&self) -> Option<f64> {
-        let theta = self.theta?;
+        let theta = self.theta.filter(|&t| t < THETA_MAX)?;
         let groups = CountGroups::new(&self.problem.obs);
         let (_, d2) = ThetaProfile::new(&groups, &self.problem.obs, &self.fitted).derivatives(theta);
         (d2 < 0.0).then(|| (-1.0 / d2).sqrt())

@@ -749,7 +749,12 @@ pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw:
                 .map(|(n, _)| n.as_str())
                 .collect();
             notes.push(format!(
-                "{zero_obs} observations with zero counts are fitted with mean 0; the estimates of {} lie at infinity and are reported as bounds with one-sided profile intervals",
+                "{} fitted with mean 0; the estimates of {} lie at infinity and are reported as bounds with one-sided profile intervals",
+                if zero_obs == 1 {
+                    "1 observation with a zero count is".to_owned()
+                } else {
+                    format!("{zero_obs} observations with zero counts are")
+                },
                 unbounded.join(", ")
             ));
         }

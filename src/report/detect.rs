@@ -1,7 +1,9 @@
 //! The `detect` view.
 //!
 //! JSON fields: `schema_version`, `family`, `offset`, `method` (`single`, `dp`
-//! or `pelt`), `min_segment`, `breaks` (array of `period`, `ci_low`, `ci_high`
+//! or `pelt`), `min_segment`, `searched_from` and `searched_to` (one break:
+//! the first and last candidate dates, `--min-segment` observations in from
+//! each end; a break outside them cannot be found), `breaks` (array of `period`, `ci_low`, `ci_high`
 //! (ends of the date set), `set` (the periods in the set), `rate_before`,
 //! `rate_after`, `rate_ratio`), `sup_lr`, `p_value`, `p_value_method`,
 //! `p_value_asymptotic`, `set_method`, `set_cutoff`, `set_lr` and
@@ -12,12 +14,39 @@
 //! `n_params`, `bic`, `mbic`), `selected_by`, `penalty`, `segments` (array of
 //! `start`, `end`, `n`, `level`); `overdispersion` (Poisson: Dean's test in
 //! the model with the breaks found) and `family_choice` (`--family auto`).
+//!
+//! # `rate_before` and `rate_after`
+//! For one break, each is the fitted rate per period (per unit exposure per
+//! period with an offset; the mean for Gaussian) of the model with the step
+//! at the best date, at one period: `rate_before` at the last period before
+//! the break, `rate_after` at the break's `period`, the first period of the
+//! new regime, with every other term (a common trend, season, covariates) at
+//! that period's values, and the profile-likelihood interval of that linear
+//! combination, as `test --at` the same date gives them. With no other term
+//! they are the two segments' rates. For several breaks (a level-only
+//! model) they are the levels of the segments either side of each break
+//! (`segments`).
+//!
+//! # CSV
+//! `detect --format csv` writes one row per break (none when no break is
+//! found: the header alone), with the columns `period` (first period of the
+//! new regime), `ci_low`, `ci_high` (ends of the date set) and `set` (every
+//! date in the set, separated by spaces; it need not be contiguous), `unit`
+//! of the rates (`per month`, `per unit exposure per month`), `rate_before`,
+//! `rate_before_ci_low`, `rate_before_ci_high`, the same for `rate_after` and
+//! `rate_ratio`, the confidence `level`, and for one break `sup_lr`,
+//! `p_value` and `p_value_method`. Several breaks have no date set, sup-LR
+//! or p-value: those cells are empty. An unbounded interval end is `-Inf` or
+//! `Inf`, and so is an estimate at infinity (a rate ratio after a segment
+//! with no events); an estimate the data do not identify is empty.
+//! Numbers are in shortest round-trip form, with an exponent for very small
+//! or large ones ([`csv_number`](super::format::csv_number)).
 
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::fit::{dispersion_lines, p_text};
-use super::format::{sig3, table};
+use super::fit::{dispersion_lines, p_phrase};
+use super::format::{counted_s, csv_cell, csv_number, csv_table, sig3, table};
 use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
 use crate::changepoint::single::SingleBreak;
@@ -36,9 +65,9 @@ pub struct BreakView {
     pub ci_high: Option<Period>,
     /// Every date in the set (it need not be contiguous).
     pub set: Vec<Period>,
-    /// Level before.
+    /// Fitted rate at the last period before the break (see the module docs).
     pub rate_before: IntervalView,
-    /// Level after.
+    /// Fitted rate at the break's period, the first of the new regime.
     pub rate_after: IntervalView,
     /// Ratio after / before (log-link families).
     pub rate_ratio: Option<IntervalView>,
@@ -96,6 +125,13 @@ pub struct DetectView {
     pub method: &'static str,
     /// Fewest observations per segment.
     pub min_segment: usize,
+    /// One break: the earliest candidate date searched (`--min-segment`
+    /// observations before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub searched_from: Option<Period>,
+    /// One break: the latest candidate date searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub searched_to: Option<Period>,
     /// The breaks found.
     pub breaks: Vec<BreakView>,
     /// sup-LR statistic (single break).
@@ -190,7 +226,10 @@ impl DetectView {
                         "sequential parametric bootstrap under the fitted null (Besag and Clifford 1991): fewer than {} exceedances in {bootstrap} replicates, p = (1 + k) / (B + 1)",
                         u.sequential_h.unwrap_or(0)
                     ),
-                    _ => format!("parametric bootstrap under the fitted null, {bootstrap} replicates"),
+                    _ => format!(
+                        "parametric bootstrap under the fitted null, {}",
+                        counted_s(bootstrap, "replicate")
+                    ),
                 }),
             ),
             (None, Some(p)) => (
@@ -208,6 +247,8 @@ impl DetectView {
             offset: r.fit_at_best.offset_used(),
             method: "single",
             min_segment,
+            searched_from: r.dates.first().copied(),
+            searched_to: r.dates.last().copied(),
             breaks: vec![BreakView {
                 period: r.dates[r.best],
                 ci_low: r.set.first().map(|&i| r.dates_from[i]),
@@ -298,6 +339,8 @@ impl DetectView {
             offset,
             method,
             min_segment,
+            searched_from: None,
+            searched_to: None,
             breaks,
             sup_lr: None,
             p_value: None,
@@ -322,6 +365,67 @@ impl DetectView {
         }
     }
 
+    /// CSV: one row per break (see the module docs).
+    pub fn csv(&self, series: &Series) -> String {
+        let header = [
+            "period",
+            "ci_low",
+            "ci_high",
+            "set",
+            "unit",
+            "rate_before",
+            "rate_before_ci_low",
+            "rate_before_ci_high",
+            "rate_after",
+            "rate_after_ci_low",
+            "rate_after_ci_high",
+            "rate_ratio",
+            "rate_ratio_ci_low",
+            "rate_ratio_ci_high",
+            "level",
+            "sup_lr",
+            "p_value",
+            "p_value_method",
+        ];
+        let unit = series.frequency.unit();
+        let per = if self.offset {
+            format!("per unit exposure per {unit}")
+        } else {
+            format!("per {unit}")
+        };
+        let period = |p: Option<Period>| p.map(|p| p.to_string()).unwrap_or_default();
+        let interval = |i: Option<&IntervalView>| match i {
+            Some(i) => {
+                let (low, high) = i.ends_or_infinity();
+                [csv_cell(i.estimate_or_infinity()), csv_number(low), csv_number(high)]
+            }
+            None => Default::default(),
+        };
+        let single = self.method == "single";
+        let rows: Vec<Vec<String>> = self
+            .breaks
+            .iter()
+            .map(|b| {
+                let mut r = vec![
+                    b.period.to_string(),
+                    period(b.ci_low),
+                    period(b.ci_high),
+                    b.set.iter().map(Period::to_string).collect::<Vec<_>>().join(" "),
+                    per.clone(),
+                ];
+                r.extend(interval(Some(&b.rate_before)));
+                r.extend(interval(Some(&b.rate_after)));
+                r.extend(interval(b.rate_ratio.as_ref()));
+                r.push(csv_cell(Some(b.rate_before.level)));
+                r.push(csv_cell(self.sup_lr.filter(|_| single)));
+                r.push(csv_cell(self.p_value.filter(|_| single)));
+                r.push(self.p_value_method.clone().filter(|_| single).unwrap_or_default());
+                r
+            })
+            .collect();
+        csv_table(&header, &rows)
+    }
+
     /// Lines for people.
     pub fn table(&self, series: &Series) -> String {
         let unit = series.frequency.unit();
@@ -332,13 +436,9 @@ impl DetectView {
         };
         // The minimum segment counts observations, or periods when run rows
         // let a break fall inside a run (as the search does).
-        let segment_unit = if series.is_simple() {
-            "observations".to_owned()
-        } else {
-            format!("{unit}s")
-        };
+        let segment = if series.is_simple() { "observation" } else { unit };
         let mut out = format!(
-            "{} model on {}: {} ({} observations, segments of at least {} {segment_unit})\n",
+            "{} model on {}: {} ({}, segments of at least {})\n",
             self.family,
             series.source,
             match self.method {
@@ -346,13 +446,21 @@ impl DetectView {
                 "dp" => "several breaks, exact dynamic programme",
                 _ => "several breaks, PELT",
             },
-            series.n_obs(),
-            self.min_segment
+            counted_s(series.n_obs(), "observation"),
+            counted_s(self.min_segment, segment)
         );
         out += &dispersion_lines(self.overdispersion.as_ref(), self.family_choice.as_ref(), "  ");
         if self.method == "single" {
             let b = &self.breaks[0];
             out += &format!("  break        {} (first {unit} of the new regime)\n", b.period);
+            if let (Some(from), Some(to)) = (self.searched_from, self.searched_to) {
+                out += &format!(
+                    "  searched     {from}..{to} ({}; --min-segment {}: at least {} on each side)\n",
+                    counted_s(self.profile.len(), "date"),
+                    self.min_segment,
+                    counted_s(self.min_segment, segment)
+                );
+            }
             let count = |s: &[Period]| {
                 if s.len() == 1 {
                     "1 date".to_string()
@@ -405,29 +513,25 @@ impl DetectView {
                 );
             }
             out += &format!(
-                "  sup-LR       {}, p = {} ({})\n",
+                "  sup-LR       {}, {} ({})\n",
                 self.sup_lr.map_or("-".into(), sig3),
-                self.p_value.map_or("-".into(), p_text),
+                self.p_value.map_or("p = -".into(), p_phrase),
                 self.p_value_method.as_deref().unwrap_or("-")
             );
             if let (Some(a), true) = (self.p_value_asymptotic, self.bootstrap > 0) {
                 out += &format!(
-                    "               asymptotic p = {} (Andrews 1993 limit, James-James-Siegmund approximation)\n",
-                    p_text(a)
+                    "               asymptotic {} (Andrews 1993 limit, James-James-Siegmund approximation)\n",
+                    p_phrase(a)
                 );
             }
             let verdict = match self.p_value {
                 Some(p) if p < 0.05 => format!(
-                    "a break is clear (p = {}): the level changed at {} (set {})",
-                    p_text(p),
+                    "a break is clear ({}): the level changed at {} (set {})",
+                    p_phrase(p),
                     b.period,
                     period_list(&b.set)
                 ),
-                Some(p) => format!(
-                    "no clear break (p = {}); the best date would be {}",
-                    p_text(p),
-                    b.period
-                ),
+                Some(p) => format!("no clear break ({}); the best date would be {}", p_phrase(p), b.period),
                 None => format!("best date {}", b.period),
             };
             out += &format!("  verdict: {verdict}\n");
@@ -450,12 +554,16 @@ impl DetectView {
                 .collect();
             out += &table(&["breaks", "loglik", "BIC", "MBIC", "dates"], &rows);
             out += &format!(
-                "chosen by {}: {} breaks\n",
+                "chosen by {}: {}\n",
                 self.selected_by.unwrap_or("-"),
-                self.breaks.len()
+                counted_s(self.breaks.len(), "break")
             );
         } else if let Some(p) = self.penalty {
-            out += &format!("penalty {} per break: {} breaks\n", sig3(p), self.breaks.len());
+            out += &format!(
+                "penalty {} per break: {}\n",
+                sig3(p),
+                counted_s(self.breaks.len(), "break")
+            );
         }
         let rows: Vec<Vec<String>> = self
             .segments

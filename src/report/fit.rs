@@ -6,7 +6,8 @@
 //! `term`, `estimate`, `estimate_bound`, `std_error`, `statistic`, `p_value`,
 //! `ci_low`, `ci_high`, `ci_open`, `ci_method`, and for log-link families
 //! `rate_ratio` {`estimate`, `ci_low`, `ci_high`, ...}), `theta` and
-//! `theta_std_error` (negbin), `sigma2` (gaussian, maximum likelihood),
+//! `theta_std_error` (negbin; `null` with a note at theta's cap of 1e8,
+//! where the NB has reduced to the Poisson), `sigma2` (gaussian, maximum likelihood),
 //! `overdispersion` {`statistic`, `p_value`, `method`} (poisson: Dean's
 //! score test), `family_choice` (with `--family auto`: `chosen`, `test`,
 //! `df_residual`, `tested_in`, `reason`), `notes`.
@@ -14,12 +15,13 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::format::{sig3, table};
+use super::format::{counted_s, percent_together, sig3, table};
 use super::interval::IntervalView;
 use crate::data::Series;
 use crate::error::Result;
 use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
 use crate::inference::{CovarianceKind, Level, normal_p_value};
+use crate::model::fit::THETA_MAX;
 use crate::model::{Family, Fit};
 
 /// One coefficient row.
@@ -79,9 +81,10 @@ pub struct FitView {
     /// NB2 theta.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theta: Option<f64>,
-    /// Its standard error.
+    /// Its standard error (negbin): `null` at theta's cap of 1e8, where the
+    /// log-likelihood is flat in theta (a note says so).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub theta_std_error: Option<f64>,
+    pub theta_std_error: Option<Option<f64>>,
     /// Gaussian variance (ML).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sigma2: Option<f64>,
@@ -156,6 +159,14 @@ impl FitView {
             });
         }
         let dispersion = fit.pearson_dispersion();
+        let mut notes = fit.notes.clone();
+        if let (Some(theta), None) = (fit.theta, fit.theta_std_error()) {
+            notes.push(if theta >= THETA_MAX {
+                "theta's standard error is not reported (null): at the cap of 1e8 the log-likelihood is flat in theta".into()
+            } else {
+                "theta's standard error is not reported (null): the log-likelihood is not curved in theta at the estimate".into()
+            });
+        }
         Ok(FitView {
             schema_version: SCHEMA_VERSION,
             family: fit.spec.family.name(),
@@ -174,11 +185,11 @@ impl FitView {
             level: level.value(),
             coefficients,
             theta: fit.theta,
-            theta_std_error: fit.theta_std_error(),
+            theta_std_error: fit.theta.map(|_| fit.theta_std_error()),
             sigma2: fit.sigma2,
             overdispersion: fit.overdispersion_test(),
             family_choice: None,
-            notes: fit.notes.clone(),
+            notes,
         })
     }
 
@@ -186,11 +197,11 @@ impl FitView {
     pub fn table(&self, series: &Series) -> String {
         let unit = series.frequency.unit();
         let mut out = format!(
-            "{} model on {}: {} observations ({} missing periods), terms {}{}\n\n",
+            "{} model on {}: {} ({}), terms {}{}\n\n",
             self.family,
             series.source,
-            self.n_obs,
-            self.n_missing,
+            counted_s(self.n_obs, "observation"),
+            counted_s(self.n_missing, "missing period"),
             self.terms.join(", "),
             if self.offset { ", offset log(exposure)" } else { "" }
         );
@@ -234,15 +245,15 @@ impl FitView {
             out += &format!(", Pearson dispersion {}", sig3(d));
         }
         out += &format!(
-            "; {} in {} iterations\n",
+            "; {} in {}\n",
             if self.converged { "converged" } else { "NOT converged" },
-            self.iterations
+            counted_s(self.iterations, "iteration")
         );
-        if let (Some(t), se) = (self.theta, self.theta_std_error) {
+        if let Some(t) = self.theta {
             out += &format!(
                 "theta {} (se {}), variance mu + mu^2/theta\n",
                 sig3(t),
-                se.map_or("-".into(), sig3)
+                self.theta_std_error.flatten().map_or("-".into(), sig3)
             );
         }
         if let Some(s2) = self.sigma2 {
@@ -290,13 +301,27 @@ impl FitView {
         }
         if let Some(trend) = find("trend") {
             let change = if log_link {
-                let pct = |v: Option<f64>| v.map_or("inf".into(), |v| format!("{:+.1}%", (v.exp() - 1.0) * 100.0));
-                format!(
-                    "{} per {unit} [{}, {}]",
-                    pct(trend.interval.estimate),
-                    pct(trend.interval.ci_low),
-                    pct(trend.interval.ci_high)
-                )
+                let i = &trend.interval;
+                let values: Vec<f64> = [i.estimate, i.ci_low, i.ci_high]
+                    .into_iter()
+                    .flatten()
+                    .map(|v| (v.exp() - 1.0) * 100.0)
+                    .collect();
+                let mut texts = percent_together(&values).into_iter();
+                let mut pct = |v: Option<f64>, otherwise: &str| {
+                    v.map_or(otherwise.to_owned(), |_| texts.next().unwrap_or_default())
+                };
+                let est = pct(
+                    i.estimate,
+                    match i.estimate_bound {
+                        Some("-infinity") => "-100%",
+                        Some("+infinity") => "inf",
+                        _ => "not identified",
+                    },
+                );
+                let low = pct(i.ci_low, "-100%");
+                let high = pct(i.ci_high, "inf");
+                format!("{est} per {unit} [{low}, {high}]")
             } else {
                 format!("{} per {unit}", trend.interval.text())
             };

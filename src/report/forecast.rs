@@ -15,7 +15,7 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::format::{count, sig3, table};
+use super::format::{count, counted_s, sig_together, sig3, table};
 use crate::data::{Period, Series};
 use crate::forecast::backtest::{Backtest, Dropped, ScoreRow};
 use crate::forecast::{Forecast, ForecastRow, Predictive};
@@ -69,13 +69,13 @@ impl ForecastView {
         let first = self.forecasts.first().map(|r| r.period);
         let last = self.forecasts.last().map(|r| r.period);
         let mut out = format!(
-            "{} model ({}) on {}: forecast {}..{} ({} draws, seed {})\n",
+            "{} model ({}) on {}: forecast {}..{} ({}, seed {})\n",
             self.family,
             self.terms.join(", "),
             series.source,
             first.map_or("-".into(), |p| p.to_string()),
             last.map_or("-".into(), |p| p.to_string()),
-            self.draws,
+            counted_s(self.draws, "draw"),
             self.seed
         );
         if let Some(note) = &self.exposure_note {
@@ -85,7 +85,10 @@ impl ForecastView {
         let row = |label: String, p: &Predictive| {
             vec![
                 label,
-                format!("{} [{}, {}]", sig3(p.mean), sig3(p.mean_ci_low), sig3(p.mean_ci_high)),
+                match &sig_together(&[p.mean, p.mean_ci_low, p.mean_ci_high])[..] {
+                    [mean, low, high] => format!("{mean} [{low}, {high}]"),
+                    _ => String::new(),
+                },
                 count(p.median),
                 format!("[{}, {}]", count(p.lower_50), count(p.upper_50)),
                 format!("[{}, {}]", count(p.lower_80), count(p.upper_80)),
@@ -101,9 +104,9 @@ impl ForecastView {
         out += "\n";
         out += &table(&[unit, &ci, "median", "50% PI", "80% PI", "95% PI"], &rows);
         out += &format!(
-            "verdict: expect about {} over the next {} {unit}s (95% prediction interval {} to {})\n",
+            "verdict: expect about {} over the next {} (95% prediction interval {} to {})\n",
             count(self.total.median),
-            self.forecasts.len(),
+            counted_s(self.forecasts.len(), unit),
             count(self.total.lower_95),
             count(self.total.upper_95)
         );
@@ -144,8 +147,8 @@ impl BacktestView {
     /// The ranking table over all steps, then RPS per step.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "rolling-origin backtest: {} origins ({}..{}), horizon {}\n\n",
-            self.origins.len(),
+            "rolling-origin backtest: {} ({}..{}), horizon {}\n\n",
+            counted_s(self.origins.len(), "origin"),
             self.origins.first().map_or("-".into(), |p| p.to_string()),
             self.origins.last().map_or("-".into(), |p| p.to_string()),
             self.horizon

@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::format::{count, period_set, sig3, table};
+use super::format::{count, counted_s, period_set, sig3, table};
 use crate::data::{Frequency, FrequencySource, Period, Response, Series};
 
 /// One observation as `inspect` reports it.
@@ -114,14 +114,14 @@ const TABLE_TAIL: usize = 5;
 pub fn inspect_table(series: &Series) -> String {
     let missing = series.missing_periods();
     let mut out = format!(
-        "{}: {} series, {} to {} ({} periods), {} observations, {} missing periods, total {}\n",
+        "{}: {} series, {} to {} ({}), {}, {}, total {}\n",
         series.source,
         series.frequency,
         series.first,
         series.last(),
-        series.n_periods,
-        series.n_obs(),
-        missing.len(),
+        counted_s(series.n_periods, "period"),
+        counted_s(series.n_obs(), "observation"),
+        counted_s(missing.len(), "missing period"),
         count(series.total())
     );
     match series.frequency_source {

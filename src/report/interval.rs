@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::format::sig3;
+use super::format::sig_together;
 use crate::inference::{Interval, IntervalMethod};
 
 /// An interval as JSON.
@@ -63,16 +63,47 @@ impl IntervalView {
         }
     }
 
-    /// `9.25 [4.75, 20.8]`, with `>`/`<` and `inf` for open ends.
+    /// The estimate as a number, infinite when it lies at infinity; `None`
+    /// when it is not identified. For CSV, where `Inf` is a number.
+    pub fn estimate_or_infinity(&self) -> Option<f64> {
+        match (self.estimate, self.estimate_bound) {
+            (Some(v), _) => Some(v),
+            (None, Some("+infinity")) => Some(f64::INFINITY),
+            (None, Some("-infinity")) => Some(f64::NEG_INFINITY),
+            (None, _) => None,
+        }
+    }
+
+    /// The ends as numbers, an open end infinite. For CSV.
+    pub fn ends_or_infinity(&self) -> (f64, f64) {
+        (
+            self.ci_low.unwrap_or(f64::NEG_INFINITY),
+            self.ci_high.unwrap_or(f64::INFINITY),
+        )
+    }
+
+    /// `9.25 [4.75, 20.8]`, with `-inf` and `inf` for open ends.
+    ///
+    /// Three significant figures, or more, the same for the finite numbers,
+    /// until those that differ print differently ([`sig_together`]).
     pub fn text(&self) -> String {
-        let est = match (self.estimate, self.estimate_bound) {
-            (Some(v), _) => sig3(v),
-            (None, Some("+infinity")) => "inf".into(),
-            (None, Some("-infinity")) => "-inf".into(),
-            (None, _) => "not identified".into(),
+        let finite: Vec<f64> = [self.estimate, self.ci_low, self.ci_high]
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut texts = sig_together(&finite).into_iter();
+        let mut shown = |v: Option<f64>, otherwise: &str| match v {
+            Some(_) => texts.next().unwrap_or_default(),
+            None => otherwise.to_owned(),
         };
-        let low = self.ci_low.map_or("-inf".into(), sig3);
-        let high = self.ci_high.map_or("inf".into(), sig3);
+        let otherwise = match self.estimate_bound {
+            Some("+infinity") => "inf",
+            Some("-infinity") => "-inf",
+            _ => "not identified",
+        };
+        let est = shown(self.estimate, otherwise);
+        let low = shown(self.ci_low, "-inf");
+        let high = shown(self.ci_high, "inf");
         format!("{est} [{low}, {high}]")
     }
 }

@@ -4,10 +4,11 @@
 
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::analysis::Report;
-use super::format::sig3;
+use super::format::{counted_s, sig3};
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::forecast::Predictive;
@@ -160,7 +161,7 @@ fn top(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// Counts with the fitted mean of the forecast model, the detected break
-/// with its date set, and the known date.
+/// (solid) with its date set, and the known date (dashed).
 fn series_plot(report: &Report, series: &Series, unit: &str) -> Result<String> {
     let n = series.n_periods as f64;
     let (points, runs) = observed(series, 0);
@@ -174,9 +175,14 @@ fn series_plot(report: &Report, series: &Series, unit: &str) -> Result<String> {
         first: series.first,
         y_log: false,
     };
+    let idx = |p: Period| series.index_of(p).map(|i| i as f64);
+    let detected = report.detect.done().and_then(|d| d.breaks.first());
+    let known = report.known_date.and_then(idx);
+    // On the same month the known date's dashes are drawn over a wider
+    // detected-break line, so both show, and the legend says so.
+    let coincide = known.is_some() && detected.and_then(|b| idx(b.period)) == known;
     draw(&frame, |chart| {
-        if let Some(b) = report.detect.done().and_then(|d| d.breaks.first()) {
-            let idx = |p: Period| series.index_of(p).map(|i| i as f64);
+        if let Some(b) = detected {
             let set: Vec<f64> = b.set.iter().filter_map(|&p| idx(p)).collect();
             if let (Some(lo), Some(hi)) = (
                 set.iter().copied().reduce(f64::min),
@@ -188,17 +194,28 @@ fn series_plot(report: &Report, series: &Series, unit: &str) -> Result<String> {
                     .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], BREAK.mix(0.2).filled()));
             }
             if let Some(x) = idx(b.period) {
+                let width = if coincide { 6 } else { 2 };
                 chart
-                    .draw_series([PathElement::new(vec![(x, 0.0), (x, y_max)], BREAK.stroke_width(2))])?
+                    .draw_series([PathElement::new(vec![(x, 0.0), (x, y_max)], BREAK.stroke_width(width))])?
                     .label(format!("detected break {}", b.period))
                     .legend(legend_line(BREAK));
             }
         }
-        if let Some(x) = report.known_date.and_then(|p| series.index_of(p)).map(|i| i as f64) {
+        if let Some(x) = known {
+            let date = series.first.offset(x as i64);
             chart
-                .draw_series([PathElement::new(vec![(x, 0.0), (x, y_max)], KNOWN.stroke_width(2))])?
-                .label(format!("known date {}", series.first.offset(x as i64)))
-                .legend(legend_line(KNOWN));
+                .draw_series([DashedPathElement::new(
+                    vec![(x, 0.0), (x, y_max)],
+                    8,
+                    5,
+                    KNOWN.stroke_width(2),
+                )])?
+                .label(if coincide {
+                    format!("known date {date}, also the detected break")
+                } else {
+                    format!("known date {date}")
+                })
+                .legend(|(x, y)| DashedPathElement::new(vec![(x, y), (x + 18, y)], 5, 3, KNOWN.stroke_width(2)));
         }
         if !report.fitted.is_empty() {
             let path: Vec<(f64, f64)> = report
@@ -310,7 +327,7 @@ fn forecast_plot(report: &Report, series: &Series, unit: &str) -> Result<Option<
     let (points, runs) = observed(series, from);
     let y_max = top(heights(&points, &runs).chain(future.iter().map(|(_, p)| p.upper_95)));
     let frame = Frame {
-        title: format!("Forecast for the next {} {unit}s", f.forecasts.len()),
+        title: format!("Forecast for the next {}", counted_s(f.forecasts.len(), unit)),
         x: from as f64..future.last().map_or(n as f64, |p| p.0 + 0.5),
         y: 0.0..y_max,
         x_desc: unit,

@@ -13,19 +13,119 @@
 //! that statistic's) and `rate_ratio_bartlett_factor` (the interval's, at
 //! the estimate); `overdispersion` (Poisson: Dean's test in the model with
 //! the step) and `family_choice` (`--family auto`).
+//!
+//! # `rate_before` and `rate_after`
+//! Each is the fitted rate per period (per unit exposure per period with an
+//! offset; the mean for Gaussian) of the model with the step, at one period:
+//! `rate_before` at the last period before `at`, `rate_after` at `at`, the
+//! first period of the new regime, with every other term (trend, season,
+//! covariates, a slope change) at that period's values: `exp(x_t' beta)` for
+//! the design row `x_t` of that period, with the profile-likelihood interval
+//! of that linear combination. With no other term they are the two regimes'
+//! rates. With a trend or covariates they are not averages over the regimes:
+//! their ratio is the rate ratio times the change of the other terms over
+//! one period (the trend's rate ratio, the covariates' change between the
+//! two periods), and the rate ratio alone is the step.
+//!
+//! # CSV
+//! `test --format csv` writes one row per reported quantity, tidy (one
+//! observation per row, as R's `broom::tidy` or a pandas long frame), with
+//! the columns `at`, `family`, `quantity`, `unit`, `estimate`, `ci_low`,
+//! `ci_high`, `level`, `ci_method`, `std_error`, `statistic`, `df`,
+//! `p_value`, `p_value_increase`, `method`. A cell that does not apply to a
+//! row is empty. An unbounded interval end is `-Inf` or `Inf` (R and pandas
+//! read both), and so is an estimate at infinity; an estimate the data do
+//! not identify is empty. The rows, in order:
+//! - `rate_before`, `rate_after`: the rates of the JSON fields (below), with
+//!   `unit` `per month` or `per unit exposure per month`;
+//! - `rate_ratio` (`ci_method` `profile`, or `profile_bartlett` for NB), and
+//!   `rate_ratio_exact` (`exact_conditional`) for the two-rate model;
+//! - `lr_test`: the raw LR `statistic`, its `df` and chi-square `p_value`
+//!   (with `p_value_increase`, the one-sided p for an increase, when it is
+//!   the reported test);
+//! - NB only: `bartlett_factor` (the test's, under the null; `estimate` and
+//!   its Monte Carlo `std_error`), `lr_test_corrected` (`statistic` divided
+//!   by the factor; its `p_value` is the one the table and JSON report) and
+//!   `rate_ratio_bartlett_factor` (the interval's, at the estimate);
+//! - `exact_test` (two-rate model): the exact conditional binomial p-values;
+//! - `overdispersion` (Poisson): Dean's score test, `statistic` z and its
+//!   one-sided `p_value`.
+//!
+//! Numbers are in shortest round-trip form, with an exponent for very small
+//! or large ones ([`csv_number`](super::format::csv_number)).
 
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::SCHEMA_VERSION;
-use super::fit::{dispersion_lines, p_text};
-use super::format::sig3;
+use super::fit::{dispersion_lines, p_phrase};
+use super::format::{counted, counted_s, csv_cell, csv_table, sig3};
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
 use crate::changepoint::bartlett::BartlettFactor;
 use crate::data::Series;
 use crate::inference::IntervalMethod;
 use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
+
+/// The columns of `test --format csv`.
+const CSV_HEADER: [&str; 15] = [
+    "at",
+    "family",
+    "quantity",
+    "unit",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "level",
+    "ci_method",
+    "std_error",
+    "statistic",
+    "df",
+    "p_value",
+    "p_value_increase",
+    "method",
+];
+
+/// One CSV row; absent cells are empty.
+#[derive(Default)]
+struct CsvRow {
+    quantity: &'static str,
+    unit: String,
+    estimate: Option<f64>,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+    level: Option<f64>,
+    ci_method: Option<IntervalMethod>,
+    std_error: Option<f64>,
+    statistic: Option<f64>,
+    df: Option<f64>,
+    p_value: Option<f64>,
+    p_value_increase: Option<f64>,
+    method: String,
+}
+
+impl CsvRow {
+    fn interval(quantity: &'static str, unit: &str, i: &IntervalView) -> CsvRow {
+        CsvRow {
+            quantity,
+            unit: unit.to_owned(),
+            estimate: i.estimate_or_infinity(),
+            ci_low: Some(i.ends_or_infinity().0),
+            ci_high: Some(i.ends_or_infinity().1),
+            level: Some(i.level),
+            ci_method: Some(i.ci_method),
+            ..CsvRow::default()
+        }
+    }
+}
+
+/// The JSON name of an interval method (`profile`, `exact_conditional`, ...).
+pub(crate) fn interval_method_name(m: IntervalMethod) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
 
 /// What `test` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -72,9 +172,10 @@ pub struct TestView {
     pub exact_p_value_increase: Option<f64>,
     /// Whether the slope may change at the date too.
     pub slope: bool,
-    /// Rate in the last period before the break.
+    /// Fitted rate at the last period before the break, every other term at
+    /// that period's values (see the module docs).
     pub rate_before: IntervalView,
-    /// Rate in the first period after it.
+    /// Fitted rate at the first period of the new regime, likewise.
     pub rate_after: IntervalView,
     /// Observations.
     pub n_obs: usize,
@@ -154,41 +255,41 @@ impl TestView {
         match (self.bartlett_factor, self.lr_statistic_corrected) {
             (Some(b), Some(corrected)) => {
                 out += &format!(
-                    "  LR test      {} on {} df (raw; chi-square p = {})\n",
+                    "  LR test      {} on {} df (raw; chi-square {})\n",
                     sig3(self.lr_statistic),
                     self.df,
-                    p_text(ChiSquared::new(self.df).map_or(f64::NAN, |c| c.sf(self.lr_statistic)))
+                    p_phrase(ChiSquared::new(self.df).map_or(f64::NAN, |c| c.sf(self.lr_statistic)))
                 );
                 out += &format!(
-                    "               Bartlett factor {} (Monte Carlo s.e. {}, {} draws under the null, {} failed){}\n",
+                    "               Bartlett factor {} (Monte Carlo s.e. {}, {} under the null, {} failed){}\n",
                     sig3(b.estimate),
                     sig3(b.mc_std_error),
-                    b.draws,
+                    counted_s(b.draws, "draw"),
                     b.failed,
                     if b.estimate < 1.0 { "; below 1, not applied" } else { "" }
                 );
                 out += &format!(
-                    "               corrected {}, p = {} (two-sided), p = {} (increase)\n",
+                    "               corrected {}, {} (two-sided), {} (increase)\n",
                     sig3(corrected),
-                    p_text(self.p_value),
-                    p_text(self.p_value_increase)
+                    p_phrase(self.p_value),
+                    p_phrase(self.p_value_increase)
                 );
             }
             _ => {
                 out += &format!(
-                    "  LR test      {} on {} df, p = {} (two-sided), p = {} (increase)\n",
+                    "  LR test      {} on {} df, {} (two-sided), {} (increase)\n",
                     sig3(self.lr_statistic),
                     self.df,
-                    p_text(self.p_value),
-                    p_text(self.p_value_increase)
+                    p_phrase(self.p_value),
+                    p_phrase(self.p_value_increase)
                 );
             }
         }
         if let (Some(p), Some(p_inc)) = (self.exact_p_value, self.exact_p_value_increase) {
             out += &format!(
-                "  exact test   p = {} (two-sided), p = {} (increase), binomial given the total\n",
-                p_text(p),
-                p_text(p_inc)
+                "  exact test   {} (two-sided), {} (increase), binomial given the total\n",
+                p_phrase(p),
+                p_phrase(p_inc)
             );
         }
         if self.slope {
@@ -209,6 +310,118 @@ impl TestView {
         out
     }
 
+    /// CSV: one row per quantity (see the module docs).
+    pub fn csv(&self) -> String {
+        let per = if self.offset {
+            format!("per unit exposure per {}", self.unit)
+        } else {
+            format!("per {}", self.unit)
+        };
+        let mut rows: Vec<CsvRow> = vec![
+            CsvRow::interval("rate_before", &per, &self.rate_before),
+            CsvRow::interval("rate_after", &per, &self.rate_after),
+            CsvRow::interval("rate_ratio", "", &self.rate_ratio),
+        ];
+        if let Some(exact) = &self.rate_ratio_exact {
+            rows.push(CsvRow::interval("rate_ratio_exact", "", exact));
+        }
+        let test = |quantity: &'static str, statistic: f64, p: f64, p_increase: Option<f64>, method: &str| CsvRow {
+            quantity,
+            statistic: Some(statistic),
+            df: Some(self.df),
+            p_value: Some(p),
+            p_value_increase: p_increase,
+            method: method.to_owned(),
+            ..CsvRow::default()
+        };
+        let factor = |quantity: &'static str, b: &BartlettFactor, drawn_from: &str| CsvRow {
+            quantity,
+            estimate: Some(b.estimate),
+            std_error: Some(b.mc_std_error),
+            method: format!(
+                "bootstrap Bartlett factor: mean LR of {} drawn from {drawn_from} ({} failed); std_error is its Monte Carlo standard error",
+                counted(b.draws, "series", "series"),
+                b.failed
+            ),
+            ..CsvRow::default()
+        };
+        match (&self.bartlett_factor, self.lr_statistic_corrected) {
+            (Some(b), Some(corrected)) => {
+                let raw_p = ChiSquared::new(self.df).map_or(f64::NAN, |c| c.sf(self.lr_statistic));
+                rows.push(test(
+                    "lr_test",
+                    self.lr_statistic,
+                    raw_p,
+                    None,
+                    "likelihood ratio, chi-square reference (raw statistic, uncorrected)",
+                ));
+                rows.push(factor("bartlett_factor", b, "the null-constrained fit"));
+                rows.push(test(
+                    "lr_test_corrected",
+                    corrected,
+                    self.p_value,
+                    Some(self.p_value_increase),
+                    self.p_value_method,
+                ));
+            }
+            _ => rows.push(test(
+                "lr_test",
+                self.lr_statistic,
+                self.p_value,
+                Some(self.p_value_increase),
+                self.p_value_method,
+            )),
+        }
+        if let Some(b) = &self.rate_ratio_bartlett_factor {
+            rows.push(factor(
+                "rate_ratio_bartlett_factor",
+                b,
+                "the fit at the estimate, for the interval",
+            ));
+        }
+        if let (Some(p), Some(p_increase)) = (self.exact_p_value, self.exact_p_value_increase) {
+            rows.push(CsvRow {
+                quantity: "exact_test",
+                p_value: Some(p),
+                p_value_increase: Some(p_increase),
+                method: "exact conditional binomial test given the total".into(),
+                ..CsvRow::default()
+            });
+        }
+        if let Some(t) = &self.overdispersion {
+            rows.push(CsvRow {
+                quantity: "overdispersion",
+                statistic: Some(t.statistic),
+                p_value: Some(t.p_value),
+                method: t.method.to_owned(),
+                ..CsvRow::default()
+            });
+        }
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    self.at.clone(),
+                    self.family.to_owned(),
+                    r.quantity.to_owned(),
+                    r.unit.clone(),
+                    csv_cell(r.estimate),
+                    csv_cell(r.ci_low),
+                    csv_cell(r.ci_high),
+                    csv_cell(r.level),
+                    r.ci_method.map(interval_method_name).unwrap_or_default(),
+                    csv_cell(r.std_error),
+                    csv_cell(r.statistic),
+                    csv_cell(r.df),
+                    csv_cell(r.p_value),
+                    csv_cell(r.p_value_increase),
+                    r.method.clone(),
+                ]
+            })
+            .collect();
+        csv_table(&CSV_HEADER, &cells)
+    }
+
     fn verdict(&self) -> String {
         let subject = if self.offset { "the share" } else { "the rate" };
         let rr = self.rate_ratio.text();
@@ -219,15 +432,15 @@ impl TestView {
                 "changed"
             };
             format!(
-                "{subject} {dir} at {} by a factor {rr} (p = {})",
+                "{subject} {dir} at {} by a factor {rr} ({})",
                 self.at,
-                p_text(self.p_value)
+                p_phrase(self.p_value)
             )
         } else {
             format!(
-                "no clear change in {subject} at {} (rate ratio {rr}, p = {})",
+                "no clear change in {subject} at {} (rate ratio {rr}, {})",
                 self.at,
-                p_text(self.p_value)
+                p_phrase(self.p_value)
             )
         }
     }
