@@ -119,6 +119,35 @@ fn single_break(c: &mut Criterion) {
     group.bench_with_input(BenchmarkId::new("negbin", n), &series, |b, s| {
         b.iter(|| detect_single(black_box(s), &spec).unwrap())
     });
+    // Issue 16's goal: a common trend, 999 replicates; Poisson at n = 120
+    // and NB on the 44 months of the real drone series.
+    let (y, e) = poisson_series(120, Changes::Five, 2);
+    let series = as_series(&y, &e);
+    let spec = DetectSpec {
+        model: ModelSpec {
+            terms: vec![Term::Intercept, Term::Trend],
+            ..one_break_spec(Family::Poisson, true, 120).model
+        },
+        ..one_break_spec(Family::Poisson, true, 120)
+    };
+    group.bench_with_input(BenchmarkId::new("poisson_trend", 120), &series, |b, s| {
+        b.iter(|| detect_single(black_box(s), &spec).unwrap())
+    });
+    let drones = countshift::data::read_series_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/data/real/shahed.csv"
+    ))
+    .unwrap();
+    let spec = DetectSpec {
+        model: ModelSpec {
+            terms: vec![Term::Intercept, Term::Trend],
+            ..one_break_spec(Family::Negbin, false, 44).model
+        },
+        ..one_break_spec(Family::Negbin, false, 44)
+    };
+    group.bench_with_input(BenchmarkId::new("negbin_trend_drones", 44), &drones, |b, s| {
+        b.iter(|| detect_single(black_box(s), &spec).unwrap())
+    });
     group.finish();
 }
 
