@@ -155,6 +155,8 @@ fn a_backtest_leaves_out_a_model_whose_forecast_overflows() {
         &path,
         "--models",
         "poisson:trend,poisson:",
+        "--baselines",
+        "none",
         "--format",
         "json",
     ];

@@ -4,8 +4,12 @@ use std::io::IsTerminal;
 
 use clap::{Args, ValueEnum};
 use countshift::data::{Period, Series};
-use countshift::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, add_step_at_best_date, backtest};
+use countshift::forecast::backtest::{
+    BacktestSpec, DEFAULT_MODELS, ModelChoice, add_step_at_best_date, backtest, default_baselines,
+};
+use countshift::forecast::baseline::Baseline;
 use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
+use countshift::inference::Level;
 use countshift::model::fit;
 use countshift::report::forecast::{BacktestView, ForecastView};
 use countshift::report::format::csv_number;
@@ -164,12 +168,25 @@ pub struct BacktestArgs {
     /// First forecast origin (default: the period two thirds of the way through).
     #[arg(long, value_name = "PERIOD")]
     origin_from: Option<String>,
+    /// Naive baselines scored beside the models: `auto` (last, mean6, and
+    /// seasonal when the frequency has a season and two seasons precede the
+    /// first origin), `none`, or a list of `last`, `meanK` (the mean of the
+    /// last K), `seasonal`.
+    #[arg(long, default_value = "auto", value_name = "LIST")]
+    baselines: String,
     /// Periods ahead.
     #[arg(long, default_value_t = 6)]
     horizon: usize,
-    /// Simulation draws per forecast.
+    /// Draws per forecast: the parameter draws whose predictive mixture
+    /// gives the log score and RPS (all of them), and the simulated counts
+    /// of the intervals. Their Monte Carlo standard errors shrink as
+    /// 1/sqrt(draws).
     #[arg(long, default_value_t = 2000)]
     draws: usize,
+    /// Level of the paired comparison: models are tied for best unless the
+    /// test rejects equal mean RPS at 1 - level.
+    #[arg(long, default_value_t = 0.95)]
+    level: f64,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -195,13 +212,20 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         }
         None => series.period(series.n_periods * 2 / 3),
     };
+    let baselines = match args.baselines.trim() {
+        "auto" => default_baselines(&series, origin_from),
+        "none" | "" => Vec::new(),
+        list => list.split(',').map(Baseline::parse).collect::<Result<Vec<_>, _>>()?,
+    };
     let spec = BacktestSpec {
         models,
+        baselines,
         origin_from,
         horizon: args.horizon,
         draws: args.draws,
         seed: args.seed,
         use_offset: !args.no_offset,
+        level: Level::new(args.level)?,
     };
     let origins = series
         .index_of(origin_from)
@@ -227,9 +251,55 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         Format::Table => emit(&view.table()),
         Format::Json => emit(&json(&view)?),
         Format::Csv => {
+            // One row per forecaster and step: the JSON row's fields, the
+            // PIT histogram as pit_1..pit_10.
             let mut w = csv::Writer::from_writer(Vec::new());
+            let mut header: Vec<String> = [
+                "model",
+                "step",
+                "n",
+                "mae",
+                "rmse",
+                "log_score",
+                "rps",
+                "coverage_50",
+                "coverage_80",
+                "coverage_95",
+                "width_50",
+                "width_80",
+                "width_95",
+                "kind",
+                "log_score_mc_std_error",
+                "rps_mc_std_error",
+                "wis",
+            ]
+            .map(String::from)
+            .to_vec();
+            header.extend((1..=10).map(|j| format!("pit_{j}")));
+            w.write_record(&header)?;
+            let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
             for r in &view.rows {
-                w.serialize(r)?;
+                let mut record = vec![
+                    r.model.clone(),
+                    r.step.map_or(String::new(), |s| s.to_string()),
+                    r.n.to_string(),
+                    r.mae.to_string(),
+                    r.rmse.to_string(),
+                    r.log_score.to_string(),
+                    r.rps.to_string(),
+                    r.coverage_50.to_string(),
+                    r.coverage_80.to_string(),
+                    r.coverage_95.to_string(),
+                    r.width_50.to_string(),
+                    r.width_80.to_string(),
+                    r.width_95.to_string(),
+                    r.kind.to_owned(),
+                    opt(r.log_score_mc_std_error),
+                    r.rps_mc_std_error.to_string(),
+                    r.wis.to_string(),
+                ];
+                record.extend(r.pit_histogram.iter().map(ToString::to_string));
+                w.write_record(&record)?;
             }
             emit(&String::from_utf8(w.into_inner()?)?)
         }

@@ -3,11 +3,15 @@
 //! For each future period: the mean `exp(x' beta)` (identity for the Gaussian)
 //! with its confidence interval from the delta method on the link scale (as
 //! R `predict(glm, se.fit = TRUE)`), and the predictive median and 50/80/95%
-//! prediction intervals from simulation. Each draw takes coefficients from
-//! their asymptotic normal distribution (theta too, log-normal, for NB), then
-//! a count from the family (Poisson, NB) or a normal value: intervals carry
-//! parameter uncertainty as well as count noise. Draw `d` uses ChaCha8 seeded
-//! with the seed on stream `d`, so results do not depend on the thread count.
+//! prediction intervals from simulation. Each draw takes the parameters (see
+//! [`draws`]: coefficients from their asymptotic normal distribution on the
+//! space the data identify; NB theta from the Laplace approximation of its
+//! marginal posterior, the coefficients at that theta), then a count from
+//! the family (Poisson, NB) or a normal value: intervals carry parameter
+//! uncertainty as well as count noise. Draw `d` uses ChaCha8 seeded with the
+//! seed on streams numbered by `d` (one for the coefficients' normals and the
+//! counts, one for theta's uniform), so results do not depend on the thread
+//! count, and models forecast with the same seed share their random numbers.
 //!
 //! What the model assumes about the future: a trend extrapolates; a step or
 //! slope term keeps its last regime for ever (no new break is foreseen);
@@ -15,19 +19,24 @@
 //! 12 observed periods' exposure, recorded in the output.
 
 pub mod backtest;
+pub mod baseline;
+pub mod compare;
+pub mod draws;
 pub mod scores;
 
 use nalgebra::DVector;
+use rand::Rng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
-use crate::inference::{CovarianceKind, Level, covariance_root};
-use crate::model::fit::{THETA_MAX, THETA_MIN};
+use crate::inference::{CovarianceKind, Level};
 use crate::model::{Design, Family, Fit, Term};
 use crate::simulate::{poisson, stream_rng};
+pub use draws::ParameterDraws;
+use draws::Sampler;
 
 /// Exposure of the future periods.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +117,9 @@ pub struct Forecast {
     pub(crate) draw_means: Vec<Vec<f64>>,
     /// Per draw: theta (NB) or sigma (Gaussian).
     pub(crate) draw_dispersion: Vec<f64>,
+    /// Per period, per draw: mean and variance of the linear predictor
+    /// given the draw's theta (the coefficients integrated out).
+    pub(crate) draw_eta: Vec<Vec<(f64, f64)>>,
     /// The family.
     pub(crate) family: Family,
 }
@@ -137,12 +149,23 @@ fn summarise(draws: &mut [f64], mean: f64, ci: (f64, f64)) -> Predictive {
     }
 }
 
-/// Forecasts `horizon` periods after the end of `series` from `fit`.
+/// Forecasts `horizon` periods after the end of `series` from `fit`, with
+/// the default parameter draws ([`ParameterDraws::Laplace`]).
 ///
 /// # Errors
 /// [`Error::Spec`] for covariate terms (their future values are unknown), a
 /// horizon of 0, or future exposure of the wrong length.
 pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forecast> {
+    forecast_with(fit, series, spec, ParameterDraws::default())
+}
+
+/// [`forecast`] with the parameter draws of `parameters` (when
+/// `spec.parameter_uncertainty`; otherwise the estimates), for comparing
+/// schemes in calibration studies.
+///
+/// # Errors
+/// As [`forecast`].
+pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters: ParameterDraws) -> Result<Forecast> {
     if spec.horizon == 0 || spec.draws == 0 {
         return Err(Error::Spec("--horizon and --draws must be at least 1".into()));
     }
@@ -218,40 +241,35 @@ pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forec
     };
 
     // Simulation: coefficients, dispersion, then counts.
-    let root = covariance_root(&cov);
-    // Theta at its cap (no over-dispersion) is held there: its standard
-    // error is meaningless and a drawn theta would leave the model's range.
-    let theta_sd = fit
-        .theta
-        .filter(|&t| t < THETA_MAX)
-        .zip(fit.theta_std_error())
-        .map(|(t, se)| se / t);
-    let sigma = fit.sigma2.map(f64::sqrt);
-    let p = beta.len();
-    let sims: Vec<(Vec<f64>, Vec<f64>, f64)> = (0..spec.draws)
+    let sampler = Sampler::new(
+        fit,
+        if spec.parameter_uncertainty {
+            parameters
+        } else {
+            ParameterDraws::Estimate
+        },
+    )?;
+    let normals = sampler.normals();
+    // Per step and cell: the normal law of the linear predictor (offset
+    // in), which the log score integrates exactly.
+    let cell_eta: Vec<Vec<(f64, f64)>> = rows_x
+        .iter()
+        .enumerate()
+        .map(|(k, x)| {
+            sampler
+                .linear_predictor(x)
+                .into_iter()
+                .map(|(m, v)| (m + offset(k), v))
+                .collect()
+        })
+        .collect();
+    let sims: Vec<(Vec<f64>, Vec<f64>, f64, usize)> = (0..spec.draws)
         .into_par_iter()
         .map(|d| {
             let mut rng = stream_rng(spec.seed, 7, d);
-            let zs = DVector::from_iterator(p, (0..p).map(|_| StandardNormal.sample(&mut rng)));
-            let b = if spec.parameter_uncertainty {
-                &beta + &root * zs
-            } else {
-                beta.clone()
-            };
-            let dispersion = match family {
-                Family::Negbin => {
-                    let theta = fit.theta.unwrap_or(1.0);
-                    let e: f64 = StandardNormal.sample(&mut rng);
-                    let sd = if spec.parameter_uncertainty {
-                        theta_sd.unwrap_or(0.0)
-                    } else {
-                        0.0
-                    };
-                    (theta * (sd * e).exp()).clamp(THETA_MIN, THETA_MAX)
-                }
-                Family::Gaussian => sigma.unwrap_or(1.0),
-                Family::Poisson => 1.0,
-            };
+            let zs: Vec<f64> = (0..normals).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let u: f64 = stream_rng(spec.seed, 8, d).random();
+            let (b, dispersion, cell) = sampler.draw(u, &zs);
             let means: Vec<f64> = rows_x
                 .iter()
                 .enumerate()
@@ -276,10 +294,10 @@ pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forec
                     }
                 })
                 .collect();
-            (means, values, dispersion)
+            (means, values, dispersion, cell)
         })
         .collect();
-    if sims.iter().any(|(_, v, _)| v.iter().any(|x| !x.is_finite())) {
+    if sims.iter().any(|(_, v, _, _)| v.iter().any(|x| !x.is_finite())) {
         return Err(Error::Numerical(
             "a simulated future mean overflowed; the trend extrapolates too steeply for this horizon".into(),
         ));
@@ -288,9 +306,11 @@ pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forec
     let mut per_period = vec![Vec::with_capacity(spec.draws); h];
     let mut totals = Vec::with_capacity(spec.draws);
     let mut draw_dispersion = Vec::with_capacity(spec.draws);
-    for (means, values, dispersion) in sims {
+    let mut draw_eta = vec![Vec::with_capacity(spec.draws); h];
+    for (means, values, dispersion, cell) in sims {
         for k in 0..h {
             draw_means[k].push(means[k]);
+            draw_eta[k].push(cell_eta[k][cell]);
             per_period[k].push(values[k]);
         }
         totals.push(values.iter().sum());
@@ -312,6 +332,7 @@ pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forec
         exposure_note,
         draw_means,
         draw_dispersion,
+        draw_eta,
         family,
     })
 }

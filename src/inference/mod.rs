@@ -5,7 +5,7 @@ pub mod overdispersion;
 pub mod profile;
 pub mod root;
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
@@ -186,7 +186,7 @@ impl Fit {
     /// # Errors
     /// [`Error::Spec`] when the Gaussian model has no residual degrees of freedom.
     pub fn covariance(&self, kind: CovarianceKind) -> Result<DMatrix<f64>> {
-        let bread = pseudo_inverse(&self.information);
+        let bread = identified_inverse(&self.information, &self.directions);
         let scale = match self.spec.family {
             Family::Gaussian => {
                 let df = self.df_residual();
@@ -290,6 +290,54 @@ impl Fit {
             level: level.value(),
             method: IntervalMethod::Wald,
         })
+    }
+}
+
+/// The inverse of `info` on the coefficient space orthogonal to
+/// `directions` (those along which an estimate lies at infinity, the null
+/// space of `info`), zero along them: `Q (Q' info Q)^-1 Q'` with `Q` an
+/// orthonormal basis of the complement. Inverting the singular `info`
+/// itself (a Cholesky factor that survives rounding) gives entries of
+/// 1e15 whose rounding swamps the identified part; without directions this
+/// is the plain (pseudo-)inverse.
+pub(crate) fn identified_inverse(info: &DMatrix<f64>, directions: &[DVector<f64>]) -> DMatrix<f64> {
+    if directions.is_empty() {
+        return pseudo_inverse(info);
+    }
+    let q = identified_basis(info.nrows(), directions);
+    let inner = q.transpose() * info * &q;
+    &q * pseudo_inverse(&inner) * q.transpose()
+}
+
+/// An orthonormal basis (as columns) of the complement of `directions` in
+/// `p` dimensions.
+pub(crate) fn identified_basis(p: usize, directions: &[DVector<f64>]) -> DMatrix<f64> {
+    // Gram-Schmidt on the directions, then the unit eigenvectors of the
+    // projection onto their complement.
+    let mut basis: Vec<DVector<f64>> = Vec::new();
+    for d in directions {
+        let mut v = d.clone();
+        for b in &basis {
+            v -= b * b.dot(&v);
+        }
+        let norm = v.norm();
+        if norm > 1e-8 {
+            basis.push(v / norm);
+        }
+    }
+    let mut projection = DMatrix::identity(p, p);
+    for b in &basis {
+        projection -= b * b.transpose();
+    }
+    let eig = projection.symmetric_eigen();
+    let columns: Vec<DVector<f64>> = (0..p)
+        .filter(|&j| eig.eigenvalues[j] > 0.5)
+        .map(|j| eig.eigenvectors.column(j).into_owned())
+        .collect();
+    if columns.is_empty() {
+        DMatrix::zeros(p, 0)
+    } else {
+        DMatrix::from_columns(&columns)
     }
 }
 

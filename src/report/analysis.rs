@@ -16,7 +16,7 @@ use crate::changepoint::single::{DetectSpec, GammaPrior, best_date, detect_singl
 use crate::changepoint::step_test;
 use crate::data::{Period, Series};
 use crate::error::Result;
-use crate::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest};
+use crate::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest, default_baselines};
 use crate::forecast::{ForecastSpec, FutureExposure, forecast};
 use crate::inference::Level;
 use crate::inference::overdispersion::{FamilyChoice, choose_family};
@@ -315,33 +315,37 @@ pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
 /// The backtest with origins over the last third of the series.
 fn run_backtest(series: &Series, spec: &ReportSpec) -> Result<BacktestView> {
     let horizon = spec.horizons.0;
+    let origin_from = series.period(series.n_periods * 2 / 3);
     let b = backtest(
         series,
         &BacktestSpec {
             models: spec.backtest_models.clone(),
-            origin_from: series.period(series.n_periods * 2 / 3),
+            baselines: default_baselines(series, origin_from),
+            origin_from,
             horizon,
             draws: spec.draws.min(2000),
             seed: spec.seed,
             use_offset: true,
+            level: spec.level,
         },
         &|| {},
     )?;
     Ok(BacktestView::new(&b, horizon))
 }
 
-/// The backtest's best model; without a backtest, the level after the known
-/// date (or after a clear detected break) carried forward.
+/// The backtest's forecast model (the best, or the simplest of those tied
+/// for best); without a backtest, the level after the known date (or after
+/// a clear detected break) carried forward.
 fn choose_forecast_model(
     spec: &ReportSpec,
     family: &str,
     backtest: &Section<BacktestView>,
     detect: &Section<DetectView>,
 ) -> Result<ForecastModel> {
-    if let Some(best) = backtest.done().and_then(|b| b.ranking.first()) {
+    if let Some(chosen) = backtest.done().and_then(|b| b.forecast_model.as_ref()) {
         return Ok(ForecastModel {
-            model: best.clone(),
-            reason: "the best model of the backtest (lowest mean ranked probability score)".into(),
+            model: chosen.model.clone(),
+            reason: chosen.reason.clone(),
         });
     }
     let clear_break = detect

@@ -7,17 +7,44 @@
 //! same fields but `period`). `mean_ci_*` is the confidence interval of the
 //! mean; `lower_*`/`upper_*` are prediction intervals for the counts.
 //!
-//! `backtest` JSON: `schema_version`, `horizon`, `origins`, `ranking`, `rows`, `dropped`
-//! (per model and horizon step, then per model over all steps with `step`
-//! null: `model`, `step`, `n`, `mae`, `rmse`, `log_score`, `rps`,
-//! `coverage_50/80/95`, `width_50/80/95`).
+//! `backtest` JSON: `schema_version`, `horizon`, `draws` (per forecast: the
+//! parameter draws whose mixture is scored, and the simulated counts of the
+//! intervals), `seed`, `origins`, `ranking` (models and baselines, best
+//! first by mean RPS), `rows`, `dropped` (`model`, `reason`), `baselines`
+//! (`model`, `description`), `comparisons`, `comparison_method`, `level`,
+//! `best`, `tied`, `undercovering`, `forecast_model`.
+//! - `rows`: per forecaster and horizon step, then per forecaster over all
+//!   steps with `step` null: `model`, `step`, `n`, `mae`, `rmse`,
+//!   `log_score`, `rps`, `coverage_50/80/95`, `width_50/80/95`, `kind`
+//!   (`model` or `baseline`), `log_score_mc_std_error` and
+//!   `rps_mc_std_error` (the Monte Carlo standard error of the mean score:
+//!   how much it would move with another seed; 0 for a baseline, whose
+//!   predictive is exact; `log_score_mc_std_error` is null when the log
+//!   score is infinite), `wis` (mean weighted interval score), and
+//!   `pit_histogram` (10 shares, the non-randomised PIT histogram).
+//! - `comparisons`: every pair in ranking order, on the RPS and then on the
+//!   log score, the paired test of equal mean scores over origins: `score`
+//!   (`rps` or `log_score`), `model_a`, `model_b`, `mean_difference` (a
+//!   minus b, per forecast), `std_error`, `statistic` (null when infinite),
+//!   `df`, `p_value` (two-sided; null with one origin), `weights` (`uniform`
+//!   or `bartlett` HAC weights). `comparison_method` says how.
+//! - `undercovering`: forecasters whose 95% intervals cover significantly
+//!   less than 95% (the same test on per-origin sums of `hit - 0.95`); they
+//!   are not candidates for best.
+//! - `best`: the leader (the candidate of lowest mean RPS) when the tests
+//!   find every other candidate worse on the RPS or the log score at `1 -
+//!   level`, else null; `tied`: the leader first, then every candidate worse
+//!   than it on neither score at that level.
+//! - `forecast_model`: {`model`, `reason`}, the model a forecast from this
+//!   comparison uses (the simplest model among those tied, baselines aside;
+//!   `report` forecasts with it), or null.
 
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
 use super::format::{count, counted_s, sig_together, sig3, table};
 use crate::data::{Period, Series};
-use crate::forecast::backtest::{Backtest, Dropped, ScoreRow};
+use crate::forecast::backtest::{Backtest, BaselineInfo, ChosenModel, Comparison, Dropped, ScoreRow};
 use crate::forecast::{Forecast, ForecastRow, Predictive};
 use crate::model::Fit;
 
@@ -121,14 +148,53 @@ pub struct BacktestView {
     pub schema_version: u32,
     /// Periods ahead.
     pub horizon: usize,
+    /// Draws per forecast.
+    pub draws: usize,
+    /// Seed.
+    pub seed: u64,
     /// Forecast origins.
     pub origins: Vec<Period>,
-    /// Best to worst by mean RPS.
+    /// Best to worst by mean RPS (models and baselines).
     pub ranking: Vec<String>,
     /// Scores.
     pub rows: Vec<ScoreRow>,
     /// Models left out, with the reason.
     pub dropped: Vec<Dropped>,
+    /// The naive baselines.
+    pub baselines: Vec<BaselineInfo>,
+    /// Paired tests of every pair.
+    pub comparisons: Vec<Comparison>,
+    /// How the pairs were tested.
+    pub comparison_method: String,
+    /// Level of the comparison.
+    pub level: f64,
+    /// The leader, when no other forecaster is tied with it.
+    pub best: Option<String>,
+    /// Forecasters tied for best (the leader first).
+    pub tied: Vec<String>,
+    /// Forecasters whose 95% intervals undercover: not candidates.
+    pub undercovering: Vec<String>,
+    /// The model the forecast uses.
+    pub forecast_model: Option<ChosenModel>,
+}
+
+/// A score with its Monte Carlo standard error in parentheses (0 for an
+/// exact score).
+fn with_error(value: f64, se: Option<f64>) -> String {
+    match se {
+        Some(e) => format!("{} ({})", sig3(value), sig3(e)),
+        None if value.is_finite() => format!("{} (n/a)", sig3(value)),
+        None => sig3(value),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 impl BacktestView {
@@ -137,23 +203,42 @@ impl BacktestView {
         BacktestView {
             schema_version: SCHEMA_VERSION,
             horizon,
+            draws: b.draws,
+            seed: b.seed,
             origins: b.origins.clone(),
             ranking: b.ranking.clone(),
             rows: b.rows.clone(),
             dropped: b.dropped.clone(),
+            baselines: b.baselines.clone(),
+            comparisons: b.comparisons.clone(),
+            comparison_method: b.comparison_method.clone(),
+            level: b.level,
+            best: b.best.clone(),
+            tied: b.tied.clone(),
+            undercovering: b.undercovering.clone(),
+            forecast_model: b.forecast_model.clone(),
         }
     }
 
-    /// The ranking table over all steps, then RPS per step.
+    /// The ranking table over all steps, RPS per step, the paired
+    /// comparison with the leader, PIT histograms, and the verdict.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "rolling-origin backtest: {} ({}..{}), horizon {}\n\n",
+            "rolling-origin backtest: {} ({}..{}), horizon {}, {} draws per forecast (seed {})
+
+",
             counted_s(self.origins.len(), "origin"),
             self.origins.first().map_or("-".into(), |p| p.to_string()),
             self.origins.last().map_or("-".into(), |p| p.to_string()),
-            self.horizon
+            self.horizon,
+            self.draws,
+            self.seed
         );
-        let overall: Vec<&ScoreRow> = self.rows.iter().filter(|r| r.step.is_none()).collect();
+        let overall: Vec<&ScoreRow> = self
+            .ranking
+            .iter()
+            .filter_map(|m| self.rows.iter().find(|r| r.step.is_none() && &r.model == m))
+            .collect();
         let rows: Vec<Vec<String>> = overall
             .iter()
             .enumerate()
@@ -161,8 +246,9 @@ impl BacktestView {
                 vec![
                     format!("{}. {}", i + 1, r.model),
                     r.n.to_string(),
-                    sig3(r.rps),
-                    sig3(r.log_score),
+                    with_error(r.rps, Some(r.rps_mc_std_error)),
+                    with_error(r.log_score, r.log_score_mc_std_error),
+                    sig3(r.wis),
                     sig3(r.mae),
                     sig3(r.rmse),
                     format!(
@@ -179,8 +265,9 @@ impl BacktestView {
             &[
                 "model (best first)",
                 "n",
-                "RPS",
-                "log score",
+                "RPS (MC s.e.)",
+                "log score (MC s.e.)",
+                "WIS",
                 "MAE",
                 "RMSE",
                 "cover 50/80/95",
@@ -209,11 +296,113 @@ impl BacktestView {
             .collect();
         let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
         out += &table(&header_refs, &per_step);
+        let percent = format!("{}%", ((1.0 - self.level) * 1000.0).round() / 10.0);
+        if let Some(leader) = self.tied.first().filter(|_| self.ranking.len() > 1) {
+            let df = self.comparisons.first().map_or(0.0, |c| c.test.df);
+            out += &format!(
+                "\npaired comparison with {leader} (mean score difference per forecast; Diebold-Mariano, HAC lag {}, Harvey-Leybourne-Newbold correction, t with {df} df):\n",
+                self.horizon.saturating_sub(1)
+            );
+            // The test of `m` against the leader on `score`, as m minus leader.
+            let against = |m: &str, score: &str| -> Option<(f64, f64, Option<f64>)> {
+                self.comparisons.iter().find_map(|c| {
+                    if c.score != score {
+                        None
+                    } else if &c.model_a == leader && c.model_b == m {
+                        Some((-c.test.mean_difference, c.test.std_error, c.test.p_value))
+                    } else if c.model_a == m && &c.model_b == leader {
+                        Some((c.test.mean_difference, c.test.std_error, c.test.p_value))
+                    } else {
+                        None
+                    }
+                })
+            };
+            let cell = |t: Option<(f64, f64, Option<f64>)>| -> [String; 2] {
+                match t {
+                    Some((d, se, p)) => [
+                        format!("{}{} ({})", if d >= 0.0 { "+" } else { "" }, sig3(d), sig3(se)),
+                        p.map_or("n/a".into(), sig3),
+                    ],
+                    None => ["-".into(), "-".into()],
+                }
+            };
+            let rows: Vec<Vec<String>> = self
+                .ranking
+                .iter()
+                .filter(|m| *m != leader)
+                .map(|m| {
+                    let [rd, rp] = cell(against(m, "rps"));
+                    let [ld, lp] = cell(against(m, "log_score"));
+                    let status = if self.undercovering.contains(m) {
+                        "95% PI covers too little".to_owned()
+                    } else if self.tied.contains(m) {
+                        "tied".to_owned()
+                    } else {
+                        format!("worse at {percent}")
+                    };
+                    vec![m.clone(), rd, rp, ld, lp, status]
+                })
+                .collect();
+            out += &table(
+                &[
+                    "model",
+                    "RPS worse by (s.e.)",
+                    "p-value",
+                    "log score worse by (s.e.)",
+                    "p-value",
+                    "",
+                ],
+                &rows,
+            );
+        }
+        out += "\nPIT histogram (% of forecasts in each tenth; 10 each when calibrated):\n";
+        let pit_rows: Vec<Vec<String>> = overall
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.model.clone()];
+                row.extend(r.pit_histogram.iter().map(|p| format!("{:.0}", p * 100.0)));
+                row
+            })
+            .collect();
+        let mut pit_header = vec!["model".to_owned()];
+        pit_header.extend((0..10).map(|j| format!("{}", (j + 1) * 10)));
+        let pit_refs: Vec<&str> = pit_header.iter().map(String::as_str).collect();
+        out += &table(&pit_refs, &pit_rows);
+        if !self.baselines.is_empty() {
+            out += "\nbaselines:\n";
+            for b in &self.baselines {
+                out += &format!("  {}: {}\n", b.model, b.description);
+            }
+        }
         for d in &self.dropped {
             out += &format!("left out: {} ({})\n", d.model, d.reason);
         }
-        if let Some(best) = self.ranking.first() {
-            out += &format!("verdict: {best} forecasts best (lowest mean ranked probability score)\n");
+        if !self.undercovering.is_empty() {
+            out += &format!(
+                "not candidates for best: the 95% intervals of {} cover significantly less than 95%\n",
+                and_list(&self.undercovering)
+            );
+        }
+        let uses = self
+            .forecast_model
+            .as_ref()
+            .map_or(String::new(), |m| format!("; the forecast uses {}", m.model));
+        match (&self.best, self.tied.as_slice()) {
+            (Some(best), _) => {
+                out += &format!(
+                    "verdict: {best} forecasts best (lowest mean RPS among the candidates, and neither score worse for it by the paired tests at the {percent} level){uses}\n"
+                );
+            }
+            (None, [_, _, ..]) => {
+                out += &format!(
+                    "verdict: no single model forecasts best: {} are tied for best (neither score worse at the {percent} level){uses}\n",
+                    and_list(&self.tied)
+                );
+            }
+            _ => {}
+        }
+        if let Some(m) = &self.forecast_model {
+            out += &format!("forecast model {}: {}\n", m.model, m.reason);
         }
         out
     }
