@@ -103,6 +103,11 @@ pub enum Error {
     /// extreme case worth reporting.
     #[error("{0}")]
     Numerical(String),
+    /// A forecast whose simulated means overflow: the fitted terms are too
+    /// uncertain to extrapolate that far (fewer terms or a shorter horizon
+    /// fix it).
+    #[error("{0}")]
+    Extrapolation(String),
     /// A plot could not be drawn (an internal failure).
     #[error("could not draw the plot {0}")]
     Plot(String),
@@ -111,7 +116,10 @@ pub enum Error {
 impl Error {
     /// True for errors the user can fix by changing input or options (exit 2).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Input(_) | Error::Io { .. } | Error::Spec(_))
+        matches!(
+            self,
+            Error::Input(_) | Error::Io { .. } | Error::Spec(_) | Error::Extrapolation(_)
+        )
     }
 }
 

@@ -31,6 +31,12 @@ fn monthly(counts: &[f64], exposure: Option<f64>) -> String {
 /// shows NaN (an estimate at infinity shows as a bound, such as `-inf`, by
 /// design). Returns the JSON of each command.
 fn every_command_runs_clean(path: &str, at: &str) -> Vec<(String, Value)> {
+    every_command_runs_clean_with(path, at, &[])
+}
+
+/// As [`every_command_runs_clean`], with `extra` options on every command
+/// but `report` (which takes no --family of those).
+fn every_command_runs_clean_with(path: &str, at: &str, extra: &[&str]) -> Vec<(String, Value)> {
     let commands: [&[&str]; 6] = [
         &["fit", "--terms", "trend"],
         &["test", "--at", at],
@@ -42,6 +48,12 @@ fn every_command_runs_clean(path: &str, at: &str) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     for args in commands {
         let name = args[0].to_owned();
+        let extra = if name == "report" || name == "backtest" {
+            &[][..]
+        } else {
+            extra
+        };
+        let args = &[args, extra].concat()[..];
         let table = countshift(&[args, &["--data", path]].concat());
         assert_eq!(table.code, 0, "{args:?}: {}", table.stderr);
         assert!(!table.stdout.contains("NaN"), "{args:?} shows NaN:\n{}", table.stdout);
@@ -76,7 +88,15 @@ fn a_single_nonzero_count_gives_its_flat_rate() {
     counts[4] = 5.0;
     let dir = tempfile::tempdir().unwrap();
     let path = temp_file(&dir, "single.csv", monthly(&counts, None).as_bytes());
-    every_command_runs_clean(&path, "2024-07");
+    // Poisson: every command runs clean.
+    let poisson = temp_file(&dir, "single_p.csv", monthly(&counts, None).as_bytes());
+    every_command_runs_clean_with(&poisson, "2024-07", &["--family", "poisson"]);
+    // auto picks NB (theta 0.04) with a trend whose 95% interval spans
+    // -100% to +77,000% a month: a forecast must refuse in one sentence
+    // (exit 2), not print numbers or fail as an internal error.
+    let run = countshift(&["forecast", "--data", &path, "--draws", "500"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("too uncertain to extrapolate"), "{}", run.stderr);
     let fit = countshift(&["fit", "--data", &path, "--terms", "", "--format", "json"]);
     let v: Value = serde_json::from_str(&fit.stdout).expect("json");
     let rate = v["coefficients"][0]["estimate"].as_f64().unwrap().exp();

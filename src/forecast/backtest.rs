@@ -487,7 +487,7 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
                 };
                 let f: Forecast = match forecast(&fitted, &train, &fspec) {
                     Ok(f) => f,
-                    Err(Error::Numerical(reason)) => {
+                    Err(Error::Numerical(reason) | Error::Extrapolation(reason)) => {
                         failed.push((m, format!("at origin {}: {reason}", series.period(o))));
                         continue;
                     }

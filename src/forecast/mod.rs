@@ -298,8 +298,8 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
         })
         .collect();
     if sims.iter().any(|(_, v, _, _)| v.iter().any(|x| !x.is_finite())) {
-        return Err(Error::Numerical(
-            "a simulated future mean overflowed; the trend extrapolates too steeply for this horizon".into(),
+        return Err(Error::Extrapolation(
+            "a simulated future mean overflowed: the fitted terms are too uncertain to extrapolate this far; use fewer terms (no trend) or a shorter --horizon".into(),
         ));
     }
     let mut draw_means = vec![Vec::with_capacity(spec.draws); h];
