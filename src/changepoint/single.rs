@@ -362,7 +362,9 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         n,
         h,
     } = prepare(series, spec)?;
+    let started = std::time::Instant::now();
     let (profile, null_loglik) = scan.profile(&y, &positions, true)?;
+    let per_scan = started.elapsed();
     let best = best_index(&profile);
     let sup_of = |profile: &[f64], null: f64| 2.0 * (profile.iter().copied().fold(f64::NEG_INFINITY, f64::max) - null);
     let sup_lr = sup_of(&profile, null_loglik).max(0.0);
@@ -371,11 +373,8 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     let fit_at_best = fit(&with_step(&spec.model, dates[best]), series)?;
     let b_count = spec.bootstrap;
     if let (Some(notice), true) = (options.notice, b_count > 0) {
-        // One scan timed; the p-value takes B scans, the date set up to 199
-        // per date tested (a handful), shared over the threads.
-        let started = std::time::Instant::now();
-        scan.profile(&y, &positions, false)?;
-        let per_scan = started.elapsed();
+        // The data's scan timed; the p-value takes B scans, the date set up
+        // to 199 per date tested (a handful), shared over the threads.
         let scans = b_count + 5 * b_count.min(SET_REPLICATES);
         notice(per_scan * scans as u32 / rayon::current_num_threads().max(1) as u32);
     }

@@ -1,8 +1,8 @@
 //! Options shared by the model commands, and `countshift fit`.
 
 use clap::{Args, ValueEnum};
-use countshift::data::{Response, Series};
-use countshift::inference::overdispersion::{FamilyChoice, choose_family};
+use countshift::data::Series;
+use countshift::inference::overdispersion::{FamilyChoice, auto_family};
 use countshift::inference::{CovarianceKind, Level};
 use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
 use countshift::report::fit::FitView;
@@ -75,15 +75,7 @@ impl ModelArgs {
             FamilyArg::Poisson => (fixed(Family::Poisson), None),
             FamilyArg::Negbin => (fixed(Family::Negbin), None),
             FamilyArg::Gaussian => (fixed(Family::Gaussian), None),
-            FamilyArg::Auto if series.response == Response::Value => (fixed(Family::Gaussian), None),
-            FamilyArg::Auto => {
-                let mut full = fixed(Family::Poisson);
-                full.terms
-                    .extend(fullest.iter().filter(|t| !terms.contains(t)).cloned());
-                let choice = choose_family(&fit(&full, series)?);
-                let family = choice.as_ref().map_or(Family::Poisson, |c| c.chosen);
-                (fixed(family), choice)
-            }
+            FamilyArg::Auto => auto_family(&fixed(Family::Poisson), series, fullest)?,
         })
     }
 

@@ -19,8 +19,10 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use crate::data::{Response, Series};
+use crate::error::Result;
 use crate::model::fit::pseudo_inverse;
-use crate::model::{Family, Fit};
+use crate::model::{Family, Fit, ModelSpec, Term, fit};
 
 /// The level at which `auto` takes over-dispersion as shown.
 pub const AUTO_LEVEL: f64 = 0.01;
@@ -128,4 +130,38 @@ pub fn choose_family(poisson_fit: &Fit) -> Option<FamilyChoice> {
         tested_in: poisson_fit.names.clone(),
         reason,
     })
+}
+
+/// `model` with its family chosen by `auto`: the over-dispersion test runs
+/// in the Poisson fit of `model` plus `fullest` (the step, the breaks a
+/// command adds), since an unmodelled break looks like over-dispersion. A
+/// `value` series stays Gaussian, with no choice to report.
+///
+/// # Errors
+/// Fitting errors of that Poisson model.
+pub fn auto_family(model: &ModelSpec, series: &Series, fullest: &[Term]) -> Result<(ModelSpec, Option<FamilyChoice>)> {
+    if series.response == Response::Value {
+        return Ok((
+            ModelSpec {
+                family: Family::Gaussian,
+                ..model.clone()
+            },
+            None,
+        ));
+    }
+    let mut full = ModelSpec {
+        family: Family::Poisson,
+        ..model.clone()
+    };
+    full.terms
+        .extend(fullest.iter().filter(|t| !model.terms.contains(t)).cloned());
+    let choice = choose_family(&fit(&full, series)?);
+    let family = choice.as_ref().map_or(Family::Poisson, |c| c.chosen);
+    Ok((
+        ModelSpec {
+            family,
+            ..model.clone()
+        },
+        choice,
+    ))
 }

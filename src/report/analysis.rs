@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest, default_baselines};
 use crate::forecast::{ForecastSpec, FutureExposure, forecast};
 use crate::inference::Level;
-use crate::inference::overdispersion::{FamilyChoice, choose_family};
+use crate::inference::overdispersion::{FamilyChoice, auto_family};
 use crate::model::{Family, ModelSpec, Term, fit};
 
 /// What the report runs.
@@ -162,21 +162,10 @@ pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
     // The family of a step: as given, or chosen by `auto` in the Poisson fit
     // of the step's fullest model (the model plus `fullest`).
     let resolve = |model: &ModelSpec, fullest: &[Term]| -> Result<(ModelSpec, Option<FamilyChoice>)> {
-        if spec.family.is_some() {
-            return Ok((model.clone(), None));
+        match spec.family {
+            Some(_) => Ok((model.clone(), None)),
+            None => auto_family(model, series, fullest),
         }
-        let mut full = model.clone();
-        full.family = Family::Poisson;
-        full.terms.extend(fullest.iter().cloned());
-        let choice = choose_family(&fit(&full, series)?);
-        let family = choice.as_ref().map_or(Family::Poisson, |c| c.chosen);
-        Ok((
-            ModelSpec {
-                family,
-                ..model.clone()
-            },
-            choice,
-        ))
     };
     let known = |model: &ModelSpec, why_not: Option<&str>| -> Section<TestView> {
         match (spec.at, why_not) {
