@@ -119,18 +119,18 @@ fn single_break(c: &mut Criterion) {
     group.bench_with_input(BenchmarkId::new("negbin", n), &series, |b, s| {
         b.iter(|| detect_single(black_box(s), &spec).unwrap())
     });
-    // Issue 16's goal: a common trend, 999 replicates; Poisson at n = 120
+    // Issue 16's goal: a common trend, 999 replicates; Poisson at n = 500
     // and NB on the 44 months of the real drone series.
-    let (y, e) = poisson_series(120, Changes::Five, 2);
+    let (y, e) = poisson_series(500, Changes::Five, 2);
     let series = as_series(&y, &e);
     let spec = DetectSpec {
         model: ModelSpec {
             terms: vec![Term::Intercept, Term::Trend],
-            ..one_break_spec(Family::Poisson, true, 120).model
+            ..one_break_spec(Family::Poisson, true, 500).model
         },
-        ..one_break_spec(Family::Poisson, true, 120)
+        ..one_break_spec(Family::Poisson, true, 500)
     };
-    group.bench_with_input(BenchmarkId::new("poisson_trend", 120), &series, |b, s| {
+    group.bench_with_input(BenchmarkId::new("poisson_trend", 500), &series, |b, s| {
         b.iter(|| detect_single(black_box(s), &spec).unwrap())
     });
     let drones = countshift::data::read_series_path(concat!(

@@ -11,5 +11,6 @@ pub mod multiple;
 pub(crate) mod scan;
 pub mod segment;
 pub mod single;
+mod sliding;
 
 pub use known::{StepTest, step_test};

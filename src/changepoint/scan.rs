@@ -14,7 +14,10 @@
 //!   only theta is searched at each date (Newton in `log theta`, started at
 //!   the previous date's), on the distinct counts, whose gamma-function sums
 //!   every date shares;
-//! - a refit per date, for everything else (NB, common terms, run rows):
+//! - with common terms, exposure under NB, one period per observation: the
+//!   sliding refit of [`SlidingStep`], Newton steps from the previous date's
+//!   optimum after an O(p^2) update for the observations the step crossed;
+//! - a refit per date, for run rows (an observation spanning the break):
 //!   Fisher scoring (and theta's Newton steps) warm-started from the fit at
 //!   the previous date, whose coefficients and theta are close.
 
@@ -23,6 +26,7 @@ use std::sync::Arc;
 use ndarray::{Array2, Axis, concatenate};
 
 use super::cost::{GaussianMeanCost, PoissonCost, SegmentCost};
+use super::sliding::SlidingStep;
 use crate::data::{Period, Series};
 use crate::error::Result;
 use crate::model::family::trigamma;
@@ -41,7 +45,9 @@ pub(crate) enum Scan {
     ClosedGaussian,
     /// Intercept-only NB without exposure, one period per observation.
     ClosedNegbin,
-    /// A refit of the model with the step at every date.
+    /// The sliding refit, one period per observation.
+    Sliding(SlidingStep),
+    /// A refit of the model with the step at every date (run rows).
     Refit(StepRefit),
 }
 
@@ -67,6 +73,7 @@ impl Scan {
             },
             Family::Gaussian if intercept_only => Scan::ClosedGaussian,
             Family::Negbin if intercept_only && !(model.use_offset && series.has_exposure()) => Scan::ClosedNegbin,
+            _ if series.is_simple() => Scan::Sliding(SlidingStep::new(Problem::new(model, series)?)),
             _ => Scan::Refit(StepRefit {
                 base: Problem::new(model, series)?,
                 starts: dates
@@ -79,7 +86,7 @@ impl Scan {
 
     /// Whether the profile has a closed form.
     pub(crate) fn is_closed(&self) -> bool {
-        !matches!(self, Scan::Refit(_))
+        !matches!(self, Scan::Refit(_) | Scan::Sliding(_))
     }
 
     /// Profile log-likelihoods at candidate `positions` (observation
@@ -112,8 +119,27 @@ impl Scan {
                 Ok((profile, to_ll(c.cost(0, n))))
             }
             Scan::ClosedNegbin => Ok(negbin_profile(y, positions, constants)),
+            Scan::Sliding(sliding) => sliding.profile(y, positions),
             Scan::Refit(refit) => refit.profile(y),
         }
+    }
+}
+
+impl Scan {
+    /// Whether `2 (max_j l_j - l_i) >= threshold` for responses `y`: one
+    /// replicate's exceedance in the date-set test at date `i`. The sliding
+    /// refit stops at the first date past the threshold; the others compute
+    /// the whole profile.
+    ///
+    /// # Errors
+    /// As [`Scan::profile`].
+    pub(crate) fn exceeds(&self, y: &[f64], positions: &[usize], i: usize, threshold: f64) -> Result<bool> {
+        if let Scan::Sliding(sliding) = self {
+            return sliding.exceeds(y, positions, i, threshold);
+        }
+        let (profile, _) = self.profile(y, positions, false)?;
+        let top = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Ok(2.0 * (top - profile[i]) >= threshold)
     }
 }
 
@@ -268,5 +294,97 @@ impl Problem {
             obs: Arc::new(obs),
             ..self.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::read_series;
+
+    /// Monthly counts from 2020-01 (a missing count is a gap), with
+    /// exposure when given.
+    fn series(counts: &[Option<u32>], exposure: Option<&[f64]>) -> Series {
+        let mut csv = String::from(if exposure.is_some() {
+            "period,count,exposure\n"
+        } else {
+            "period,count\n"
+        });
+        for (i, c) in counts.iter().enumerate() {
+            let Some(c) = c else { continue };
+            csv += &format!("{}-{:02},{c}", 2020 + i / 12, i % 12 + 1);
+            if let Some(e) = exposure {
+                csv += &format!(",{}", e[i]);
+            }
+            csv += "\n";
+        }
+        read_series(csv.as_bytes(), "t.csv").unwrap()
+    }
+
+    /// The sliding profile against a full refit at every date.
+    fn agree(series: &Series, family: Family, terms: Vec<Term>) {
+        let model = ModelSpec {
+            family,
+            terms,
+            use_offset: true,
+        };
+        let positions: Vec<usize> = (3..=series.n_obs() - 3).collect();
+        let dates: Vec<Period> = positions
+            .iter()
+            .map(|&i| series.period(series.observations[i].periods[0]))
+            .collect();
+        let sliding = Scan::new(series, &model, &dates).unwrap();
+        assert_eq!(matches!(sliding, Scan::Sliding(_)), model.terms.len() > 1);
+        let refit = Scan::Refit(StepRefit {
+            base: Problem::new(&model, series).unwrap(),
+            starts: dates.iter().map(|&d| series.index_of(d).unwrap()).collect(),
+        });
+        let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
+        let (fast, null_fast) = sliding.profile(&y, &positions, true).unwrap();
+        let (slow, null_slow) = refit.profile(&y, &positions, true).unwrap();
+        assert!((null_fast - null_slow).abs() < 1e-12 * null_slow.abs());
+        for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
+            assert!((a - b).abs() < 1e-8, "{family:?} date {i}: {a} vs {b}");
+        }
+    }
+
+    const BURSTY: [u32; 40] = [
+        3, 9, 4, 2, 7, 5, 1, 6, 11, 4, 3, 8, 5, 2, 6, 9, 3, 4, 7, 1, //
+        14, 9, 21, 7, 12, 16, 5, 19, 11, 8, 25, 13, 10, 6, 17, 9, 15, 22, 8, 12,
+    ];
+
+    #[test]
+    fn the_sliding_refit_equals_a_full_refit_at_every_date() {
+        let mut counts: Vec<Option<u32>> = BURSTY.iter().map(|&c| Some(c)).collect();
+        counts[17] = None;
+        counts[18] = None;
+        let exposure: Vec<f64> = (0..40).map(|i| 50.0 + (i * 7 % 13) as f64).collect();
+        let gappy = series(&counts, None);
+        let exposed = series(&counts, Some(&exposure));
+        for family in [Family::Poisson, Family::Negbin, Family::Gaussian] {
+            agree(&gappy, family, vec![Term::Intercept, Term::Trend]);
+        }
+        agree(&exposed, Family::Poisson, vec![Term::Intercept]);
+        agree(&exposed, Family::Negbin, vec![Term::Intercept, Term::Trend]);
+    }
+
+    #[test]
+    fn dates_whose_step_runs_to_infinity_fall_back_to_the_full_refit() {
+        // Zeros at the end: the step coefficient of late dates goes to minus
+        // infinity; and Poisson-like counts, where NB theta runs to its cap.
+        let mut counts: Vec<Option<u32>> = BURSTY.iter().map(|&c| Some(c)).collect();
+        counts.extend([Some(0); 6]);
+        agree(
+            &series(&counts, None),
+            Family::Poisson,
+            vec![Term::Intercept, Term::Trend],
+        );
+        agree(
+            &series(&counts, None),
+            Family::Negbin,
+            vec![Term::Intercept, Term::Trend],
+        );
+        let calm: Vec<Option<u32>> = (0..40).map(|i| Some(10 + (i * 3 % 5) as u32)).collect();
+        agree(&series(&calm, None), Family::Negbin, vec![Term::Intercept, Term::Trend]);
     }
 }

@@ -19,8 +19,9 @@
 //! plug-in jump makes the set too small. The statistic is discrete (often
 //! exactly 0), so p-values, not quantiles, keep the coverage at or above the
 //! level. Dates are tested in order of `D`, stopping once `D` exceeds twice
-//! the largest 95% bootstrap quantile met plus 10. With no bootstrap, the
-//! cut-off is the chi-square(2) quantile.
+//! the best date's 95% bootstrap quantile plus 10; each date's replicates
+//! are drawn until its decision is certain. With no bootstrap, the cut-off
+//! is the chi-square(2) quantile.
 //!
 //! The reported set is that set joined with the highest-posterior set at
 //! the level. The test inversion trusts the step model: on the drone series,
@@ -463,58 +464,81 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     // per replicate per date tested.
     let set_b = b_count.min(SET_REPLICATES);
     let (set_lr, set_cutoff, set_method) = if b_count > 0 {
-        // Bootstrap statistics at date i, sorted.
-        let stats_at = |i: usize| -> Result<Vec<f64>> {
+        // Replicate b of date i: the fit with the break at i, its
+        // coefficients drawn from their sampling distribution (so that the
+        // set allows for the uncertain jump size), then the data.
+        let sizes = &sizes;
+        let drawer = |i: usize| -> Result<_> {
             let at_i = fit(&with_step(&spec.model, dates[i]), series)?;
             let root = covariance_root(&at_i.covariance(CovarianceKind::Model)?);
-            let p = at_i.beta.len();
-            let mut stats: Vec<f64> = (0..set_b)
+            Ok(move |b: usize| -> Vec<f64> {
+                let p = at_i.beta.len();
+                let mut rng = stream_rng(spec.seed, 1 + i as u64, b);
+                let z = nalgebra::DVector::from_iterator(p, (0..p).map(|_| StandardNormal.sample(&mut rng)));
+                let beta: Vec<f64> = (nalgebra::DVector::from_column_slice(&at_i.beta) + &root * z)
+                    .iter()
+                    .copied()
+                    .collect();
+                let means = at_i.means_at(&beta);
+                draw_like(&at_i, &means, sizes, &mut rng)
+            })
+        };
+        let alpha = 1.0 - spec.level.value();
+        // The best date's statistics in full: its 95% quantile is the cut-off
+        // reported and drawn in the profile plot.
+        let cutoff = {
+            let draw = drawer(best)?;
+            let mut stats = (0..set_b)
                 .into_par_iter()
                 .map(|b| {
-                    // The coefficients first, from their sampling distribution,
-                    // so that the set allows for the uncertain jump size.
-                    let mut rng = stream_rng(spec.seed, 1 + i as u64, b);
-                    let z = nalgebra::DVector::from_iterator(p, (0..p).map(|_| StandardNormal.sample(&mut rng)));
-                    let beta: Vec<f64> = (nalgebra::DVector::from_column_slice(&at_i.beta) + &root * z)
-                        .iter()
-                        .copied()
-                        .collect();
-                    let means = at_i.means_at(&beta);
-                    let y_b = draw_like(&at_i, &means, &sizes, &mut rng);
-                    scan.profile(&y_b, &positions, false)
-                        .map(|(p, _)| 2.0 * (p.iter().copied().fold(f64::NEG_INFINITY, f64::max) - p[i]))
+                    scan.profile(&draw(b), &positions, false)
+                        .map(|(p, _)| 2.0 * (p.iter().copied().fold(f64::NEG_INFINITY, f64::max) - p[best]))
                 })
                 .collect::<Result<Vec<f64>>>()?;
             stats.sort_by(f64::total_cmp);
-            Ok(stats)
+            stats[((spec.level.value() * set_b as f64).ceil() as usize).clamp(1, set_b) - 1]
         };
-        let alpha = 1.0 - spec.level.value();
-        let quantile = |stats: &[f64]| stats[((spec.level.value() * set_b as f64).ceil() as usize).clamp(1, set_b) - 1];
-        // Dates in order of D; stop once D is far above every cut-off met.
+        // Date i is kept when at least `keep_at` of its `set_b` replicates
+        // reach D(i) (p-value (1 + k) / (set_b + 1) > 1 - level). Replicates
+        // are drawn in blocks, in index order, until that is decided either
+        // way: the same set as drawing all of them, for a fraction of the
+        // cost, since a date well inside the set is decided after a few
+        // dozen and each such replicate's walk stops at the first date
+        // past D(i).
+        let keep_at = (0..=set_b)
+            .find(|&k| (1 + k) as f64 / (set_b + 1) as f64 > alpha)
+            .unwrap_or(set_b + 1);
+        let block = 8 * rayon::current_num_threads().max(1);
+        let kept = |i: usize| -> Result<bool> {
+            let draw = drawer(i)?;
+            let (mut drawn, mut reached) = (0, 0);
+            while reached < keep_at && reached + (set_b - drawn) >= keep_at {
+                let end = (drawn + block).min(set_b);
+                let hits = (drawn..end)
+                    .into_par_iter()
+                    .map(|b| scan.exceeds(&draw(b), &positions, i, gap[i] - 1e-9))
+                    .collect::<Result<Vec<bool>>>()?;
+                reached += hits.iter().filter(|&&h| h).count();
+                drawn = end;
+            }
+            Ok(reached >= keep_at)
+        };
+        // Dates in order of D; stop once D is far above the best date's cut-off.
         let mut order: Vec<usize> = (0..profile.len()).collect();
         order.sort_by(|&a, &b| gap[a].total_cmp(&gap[b]).then(a.cmp(&b)));
-        let (mut set, mut largest, mut at_best) = (Vec::new(), 0.0f64, 0.0);
+        let mut set = Vec::new();
         for i in order {
-            if gap[i] > 2.0 * largest + 10.0 {
+            if gap[i] > 2.0 * cutoff + 10.0 {
                 break;
             }
-            let stats = stats_at(i)?;
-            let c = quantile(&stats);
-            if i == best {
-                at_best = c;
-            }
-            largest = largest.max(c);
-            // p-value of date i: how often the bootstrap statistic is at least
-            // as large as the observed one (atoms at 0 count in full).
-            let exceed = stats.iter().filter(|&&d| d >= gap[i] - 1e-9).count();
-            if (1 + exceed) as f64 / (set_b + 1) as f64 > alpha {
+            if i == best || kept(i)? {
                 set.push(i);
             }
         }
         set.sort_unstable();
         (
             set,
-            at_best,
+            cutoff,
             "test inversion (a date is kept when the bootstrap p-value of its likelihood ratio against the best date, under the model with the break at that date, exceeds 1 - level), joined with the highest-posterior set",
         )
     } else {
