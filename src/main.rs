@@ -7,12 +7,20 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,
         Err(e) => {
-            let _ = e.print();
+            // A value out of its range is one line, naming the option and the
+            // range (clap adds a pointer to --help on further lines).
+            if matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+                let rendered = e.render().to_string();
+                let _ = writeln!(std::io::stderr(), "{}", rendered.lines().next().unwrap_or_default());
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };

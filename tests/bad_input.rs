@@ -6,6 +6,28 @@ use common::{countshift, temp_file};
 
 /// (name, file contents, expected fragment of the error line)
 const SERIES_CASES: &[(&str, &[u8], &str)] = &[
+    // Issue 17, class 1: integer periods are bounded, so that spans and
+    // offsets cannot wrap.
+    (
+        "period_i64_min",
+        b"period,count\n-9223372036854775808,3\n1,4\n",
+        "line 2, column `period`: `-9223372036854775808` is beyond the integer periods countshift reads, -1000000000000 to 1000000000000",
+    ),
+    (
+        "period_i64_max",
+        b"period,count\n1,3\n9223372036854775807,4\n",
+        "line 3, column `period`: `9223372036854775807` is beyond the integer periods countshift reads",
+    ),
+    (
+        "period_past_i64",
+        b"period,count\n1,3\n99999999999999999999999999,4\n",
+        "`99999999999999999999999999` is beyond the integer periods countshift reads",
+    ),
+    (
+        "period_span_of_a_trillion",
+        b"period,count\n-1000000000000,3\n1000000000000,4\n",
+        "2000000000001 periods; at most 100000000 are supported",
+    ),
     ("empty", b"", "the file is empty"),
     ("header_only", b"period,count\n", "the file has a header but no rows"),
     (
@@ -267,6 +289,100 @@ fn aggregate_selections_that_match_nothing_name_the_closest_labels() {
 /// (name, arguments, the expected error line): options that cannot be
 /// carried out on the data, each one sentence and exit code 2.
 const OPTION_CASES: &[(&str, &[&str], &str)] = &[
+    // Issue 17, class 2: every count and number option has a stated range,
+    // checked before any data is read.
+    (
+        "bootstrap_u64_max",
+        &["detect", "--bootstrap", "18446744073709551615"],
+        "error: invalid value '18446744073709551615' for '--bootstrap <BOOTSTRAP>': 18446744073709551615 is not in 0..=100000",
+    ),
+    (
+        "bootstrap_a_billion",
+        &["detect", "--bootstrap", "1000000000"],
+        "error: invalid value '1000000000' for '--bootstrap <BOOTSTRAP>': 1000000000 is not in 0..=100000",
+    ),
+    (
+        "sequential_zero",
+        &["detect", "--sequential", "0"],
+        "error: invalid value '0' for '--sequential <H>': 0 is not in 1..=100000",
+    ),
+    (
+        "max_breaks_u64_max",
+        &["detect", "--max-breaks", "18446744073709551615"],
+        "error: invalid value '18446744073709551615' for '--max-breaks <K>': 18446744073709551615 is not in 1..=1000",
+    ),
+    (
+        "min_segment_u64_max",
+        &["detect", "--min-segment", "18446744073709551615"],
+        "error: invalid value '18446744073709551615' for '--min-segment <N>': 18446744073709551615 is not in 1..=100000000",
+    ),
+    (
+        "horizon_u64_max",
+        &["forecast", "--horizon", "18446744073709551615"],
+        "error: invalid value '18446744073709551615' for '--horizon <HORIZON>': 18446744073709551615 is not in 1..=10000",
+    ),
+    (
+        "forecast_draws_a_billion",
+        &["forecast", "--draws", "1000000000"],
+        "error: invalid value '1000000000' for '--draws <DRAWS>': 1000000000 is not in 1..=1000000",
+    ),
+    (
+        "forecast_draws_times_horizon",
+        &["forecast", "--draws", "1000000", "--horizon", "1000"],
+        "error: --draws 1000000 times --horizon 1000 is 1000000000 simulated values, more than the 100000000 a forecast holds; lower either",
+    ),
+    (
+        "backtest_draws_u64_max",
+        &["backtest", "--draws", "18446744073709551615"],
+        "error: invalid value '18446744073709551615' for '--draws <DRAWS>': 18446744073709551615 is not in 1..=1000000",
+    ),
+    (
+        "backtest_repeated_model",
+        &["backtest", "--models", "trend,intercept,trend"],
+        "error: --models lists `trend` twice (entries 1 and 3); list each model once",
+    ),
+    (
+        "simulate_periods_a_billion",
+        &["simulate", "--coef", "1,0", "--periods", "1000000000"],
+        "error: invalid value '1000000000' for '--periods <PERIODS>': 1000000000 is not in 1..=10000000",
+    ),
+    (
+        "seed_negative",
+        &["detect", "--seed", "-1"],
+        "error: invalid value '-1' for '--seed <SEED>': `-1` is not a seed; a seed is a whole number from 0 to 18446744073709551615",
+    ),
+    (
+        "level_tiny",
+        &["test", "--level", "1e-300"],
+        "error: invalid value '1e-300' for '--level <LEVEL>': `1e-300` is not a level from 0.5 to 0.9999 (write e.g. 0.95)",
+    ),
+    (
+        "level_next_to_one",
+        &["fit", "--level", "0.9999999999999999"],
+        "error: invalid value '0.9999999999999999' for '--level <LEVEL>': `0.9999999999999999` is not a level from 0.5 to 0.9999 (write e.g. 0.95)",
+    ),
+    (
+        "backtest_level_nan",
+        &["backtest", "--level", "NaN"],
+        "error: invalid value 'NaN' for '--level <LEVEL>': `NaN` is not a level from 0.5 to 0.9999 (write e.g. 0.95)",
+    ),
+    (
+        "prior_shape_infinite",
+        &["detect", "--prior-shape", "inf"],
+        "error: invalid value 'inf' for '--prior-shape <PRIOR_SHAPE>': `inf` is not a positive finite number",
+    ),
+    (
+        "prior_rate_negative",
+        &["detect", "--prior-rate", "-1"],
+        "error: invalid value '-1' for '--prior-rate <PRIOR_RATE>': `-1` is not a finite number at least 0",
+    ),
+    (
+        "simulate_theta_infinite",
+        &[
+            "simulate", "--family", "negbin", "--coef", "1", "--terms", "-trend", "--theta", "inf",
+        ],
+        "error: invalid value 'inf' for '--theta <THETA>': `inf` is not a positive finite number",
+    ),
     (
         "test_date_after_the_series",
         &["test", "--at", "2031-01"],
@@ -295,7 +411,7 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "detect_no_breaks",
         &["detect", "--max-breaks", "0"],
-        "error: --max-breaks must be at least 1",
+        "error: invalid value '0' for '--max-breaks <K>': 0 is not in 1..=1000",
     ),
     (
         "detect_penalty_word",
@@ -305,12 +421,12 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "detect_prior_shape_zero",
         &["detect", "--prior-shape", "0"],
-        "error: --prior-shape must be positive and --prior-rate non-negative",
+        "error: invalid value '0' for '--prior-shape <PRIOR_SHAPE>': `0` is not a positive finite number",
     ),
     (
         "detect_min_segment_zero",
         &["detect", "--min-segment", "0"],
-        "error: --min-segment must be at least 1",
+        "error: invalid value '0' for '--min-segment <N>': 0 is not in 1..=100000000",
     ),
     (
         "detect_too_many_breaks",
@@ -325,7 +441,7 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "fit_level_above_one",
         &["fit", "--level", "1.5"],
-        "error: --level 1.5 is not between 0 and 1; write e.g. --level 0.95",
+        "error: invalid value '1.5' for '--level <LEVEL>': `1.5` is not a level from 0.5 to 0.9999 (write e.g. 0.95)",
     ),
     (
         "fit_term_twice",
@@ -335,7 +451,7 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "forecast_horizon_zero",
         &["forecast", "--horizon", "0"],
-        "error: --horizon and --draws must be at least 1",
+        "error: invalid value '0' for '--horizon <HORIZON>': 0 is not in 1..=10000",
     ),
     (
         "backtest_unknown_family",
@@ -355,7 +471,7 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "report_no_draws",
         &["report", "--draws", "0"],
-        "error: --draws must be at least 1",
+        "error: invalid value '0' for '--draws <DRAWS>': 0 is not in 1..=1000000",
     ),
     (
         "simulate_too_few_coefficients",

@@ -194,7 +194,7 @@ fn failure_modes_are_clear_errors_or_correct_answers() {
         ),
         (
             vec!["--dataset", "kn23_monthly", "--max-breaks", "0"],
-            "--max-breaks must be at least 1",
+            "0 is not in 1..=1000",
         ),
         (
             vec![

@@ -216,7 +216,7 @@ fn backtest_ranks_four_models_and_writes_csv() {
             &["backtest", "--dataset", "kn23_monthly", "--origin-from", "2030-01"],
             "must lie inside the series",
         ),
-        (&["forecast", "--horizon", "0"], "at least 1"),
+        (&["forecast", "--horizon", "0"], "0 is not in 1..=10000"),
     ] {
         let run = countshift(args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);

@@ -8,7 +8,7 @@ use countshift::model::{Family, ModelSpec, Term, fit};
 use countshift::report::detect::DetectView;
 
 use super::model::{FamilyArg, ModelArgs};
-use super::{DataArgs, Format, UsageError, emit, json};
+use super::{DataArgs, Format, UsageError, emit, json, limits};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Method {
@@ -31,10 +31,10 @@ pub struct DetectArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// Fewest observations in a segment (default: 15% of the observations, at least 2; for PELT, 2).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = limits::min_segment())]
     min_segment: Option<usize>,
     /// Largest number of breaks (1: one break with p-value, date set and posterior).
-    #[arg(long, default_value_t = 1, value_name = "K")]
+    #[arg(long, default_value_t = 1, value_name = "K", value_parser = limits::max_breaks())]
     max_breaks: usize,
     /// Search method for several breaks.
     #[arg(long, value_enum, default_value_t = Method::Dp)]
@@ -46,20 +46,20 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t = Select::Bic)]
     select: Select,
     /// Bootstrap replicates for the p-value and the date set (0: asymptotic only).
-    #[arg(long, default_value_t = 999)]
+    #[arg(long, default_value_t = 999, value_parser = limits::bootstrap())]
     bootstrap: usize,
     /// Sequential p-value (Besag and Clifford 1991): stop the bootstrap after H
     /// replicates reach the observed sup-LR (p = H / replicates drawn).
-    #[arg(long, value_name = "H")]
+    #[arg(long, value_name = "H", value_parser = limits::exceedances())]
     sequential: Option<usize>,
     /// Random seed of the bootstrap.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = limits::seed(), allow_hyphen_values = true)]
     seed: u64,
     /// Gamma prior shape on segment rates (closed-form posterior).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = limits::positive(), allow_hyphen_values = true)]
     prior_shape: f64,
     /// Gamma prior rate on segment rates (0: the improper limit).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = limits::non_negative(), allow_hyphen_values = true)]
     prior_rate: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -80,16 +80,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
         Method::Pelt => 2,
         Method::Dp => ((0.15 * n as f64).floor() as usize).max(2),
     });
-    if min_segment == 0 {
-        return Err(UsageError("--min-segment must be at least 1".into()).into());
-    }
-    if !(args.prior_shape > 0.0 && args.prior_rate >= 0.0) {
-        return Err(UsageError("--prior-shape must be positive and --prior-rate non-negative".into()).into());
-    }
     let search = search(args)?;
-    if args.sequential == Some(0) {
-        return Err(UsageError("--sequential must be at least 1 (the exceedances to wait for)".into()).into());
-    }
     // `auto`: the breaks a Poisson search finds go into the model in which
     // over-dispersion is tested (an unmodelled break looks like it).
     let (model, choice) = if args.model.is_auto() {
@@ -182,7 +173,6 @@ fn single_spec(args: &DetectArgs, model: ModelSpec, min_segment: usize, level: L
 /// The several-break search asked for; `None` for one break by the full scan.
 fn search(args: &DetectArgs) -> anyhow::Result<Option<Search>> {
     match (args.method, args.max_breaks) {
-        (_, 0) => Err(UsageError("--max-breaks must be at least 1".into()).into()),
         (Method::Dp, 1) => Ok(None),
         (method, k) => Ok(Some(match method {
             Method::Dp => Search::Dp {

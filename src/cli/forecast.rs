@@ -15,7 +15,7 @@ use countshift::report::forecast::{BacktestView, ForecastView};
 use countshift::report::format::csv_number;
 
 use super::model::ModelArgs;
-use super::{DataArgs, Format, UsageError, emit, json};
+use super::{DataArgs, Format, UsageError, emit, json, limits};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Breaks {
@@ -32,13 +32,13 @@ pub struct ForecastArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// Periods ahead.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = limits::horizon())]
     horizon: usize,
     /// Simulation draws.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = limits::draws())]
     draws: usize,
     /// Random seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = limits::seed(), allow_hyphen_values = true)]
     seed: u64,
     /// Add a step at the break that `detect` finds.
     #[arg(long, value_enum, default_value_t = Breaks::None)]
@@ -91,6 +91,7 @@ fn future_exposure(path: &str, series: &Series, horizon: usize) -> anyhow::Resul
 }
 
 pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
+    limits::check_drawn_values(args.draws, args.horizon).map_err(UsageError)?;
     let series = args.data.load()?;
     let mut spec = args.model.spec_or(&series, "trend")?;
     let level = args.model.level()?;
@@ -175,20 +176,20 @@ pub struct BacktestArgs {
     #[arg(long, default_value = "auto", value_name = "LIST")]
     baselines: String,
     /// Periods ahead.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, value_parser = limits::horizon())]
     horizon: usize,
     /// Draws per forecast: the parameter draws whose predictive mixture
     /// gives the log score and RPS (all of them), and the simulated counts
     /// of the intervals. Their Monte Carlo standard errors shrink as
     /// 1/sqrt(draws).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = limits::draws())]
     draws: usize,
     /// Level of the paired comparison: models are tied for best unless the
     /// test rejects equal mean RPS at 1 - level.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = 0.95, value_parser = limits::level(), allow_hyphen_values = true)]
     level: f64,
     /// Random seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = limits::seed(), allow_hyphen_values = true)]
     seed: u64,
     /// Do not use log(exposure) as an offset.
     #[arg(long)]
@@ -199,13 +200,26 @@ pub struct BacktestArgs {
 }
 
 pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
-    let series = args.data.load()?;
-    let models = args
+    limits::check_drawn_values(args.draws, args.horizon).map_err(UsageError)?;
+    let names: Vec<&str> = args
         .models
         .split(',')
-        .filter(|m| !m.trim().is_empty())
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    if let Some((i, name)) = names.iter().enumerate().find(|(i, m)| names[..*i].contains(m)) {
+        return Err(UsageError(format!(
+            "--models lists `{name}` twice (entries {} and {}); list each model once",
+            names.iter().position(|m| m == name).unwrap_or(0) + 1,
+            i + 1
+        ))
+        .into());
+    }
+    let models = names
+        .into_iter()
         .map(ModelChoice::parse)
         .collect::<Result<Vec<_>, _>>()?;
+    let series = args.data.load()?;
     let origin_from = match &args.origin_from {
         Some(text) => {
             Period::parse_in(text, series.frequency).map_err(|e| UsageError(format!("--origin-from `{text}` {e}")))?

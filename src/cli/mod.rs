@@ -5,6 +5,7 @@ mod datasets;
 mod detect;
 mod forecast;
 mod inspect;
+mod limits;
 mod model;
 mod report;
 mod simulate;

@@ -8,7 +8,7 @@ use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
 use countshift::report::fit::FitView;
 use countshift::report::format::{csv_cell, csv_number};
 
-use super::{DataArgs, Format, emit, json};
+use super::{DataArgs, Format, emit, json, limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FamilyArg {
@@ -43,7 +43,7 @@ pub struct ModelArgs {
     #[arg(long)]
     pub no_offset: bool,
     /// Confidence level.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = 0.95, value_parser = limits::level(), allow_hyphen_values = true)]
     pub level: f64,
 }
 

@@ -11,7 +11,7 @@ use countshift::report::analysis::{ReportSpec, build_report};
 use countshift::report::html::write_report;
 
 use super::test::known_date;
-use super::{DataArgs, UsageError, emit, json};
+use super::{DataArgs, UsageError, emit, json, limits};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ReportFamily {
@@ -41,16 +41,16 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFamily::Auto)]
     family: ReportFamily,
     /// Confidence level.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = 0.95, value_parser = limits::level(), allow_hyphen_values = true)]
     level: f64,
     /// Bootstrap replicates of the break search.
-    #[arg(long, default_value_t = 999)]
+    #[arg(long, default_value_t = 999, value_parser = limits::bootstrap())]
     bootstrap: usize,
     /// Draws per forecast.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = limits::draws())]
     draws: usize,
     /// Random seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = limits::seed(), allow_hyphen_values = true)]
     seed: u64,
     /// Also write index.html, report.json and the SVG plots into DIR.
     #[arg(long, value_name = "DIR")]
@@ -73,9 +73,6 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    if args.draws == 0 {
-        return Err(UsageError("--draws must be at least 1".into()).into());
-    }
     let spec = ReportSpec {
         family: match args.family {
             ReportFamily::Auto => None,

@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::model::{FamilyArg, ModelArgs};
-use super::{FrequencyArg, UsageError, emit, read_options};
+use super::{FrequencyArg, UsageError, emit, limits, read_options};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -20,16 +20,16 @@ pub struct SimulateArgs {
     #[arg(long = "coef", value_name = "VALUES", allow_hyphen_values = true)]
     coefficients: String,
     /// NB2 dispersion theta (negbin).
-    #[arg(long)]
+    #[arg(long, value_parser = limits::positive(), allow_hyphen_values = true)]
     theta: Option<f64>,
     /// Standard deviation (gaussian).
-    #[arg(long)]
+    #[arg(long, value_parser = limits::positive(), allow_hyphen_values = true)]
     sigma: Option<f64>,
     /// First period, when no template file is given.
     #[arg(long, value_name = "PERIOD", default_value = "2020-01")]
     start: String,
     /// Number of periods, when no template file is given.
-    #[arg(long, default_value_t = 48)]
+    #[arg(long, default_value_t = 48, value_parser = limits::simulated_periods())]
     periods: usize,
     /// Template series: its periods, exposure and covariates are reused.
     #[arg(long, value_name = "FILE", conflicts_with = "dataset")]
@@ -42,7 +42,7 @@ pub struct SimulateArgs {
     #[arg(long, value_enum, value_name = "UNIT")]
     frequency: Option<FrequencyArg>,
     /// Random seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = limits::seed(), allow_hyphen_values = true)]
     seed: u64,
     /// Write here instead of standard output.
     #[arg(long, short, value_name = "FILE")]

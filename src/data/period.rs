@@ -27,6 +27,9 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
+/// The largest integer period index, either way (10^12).
+pub const MAX_INDEX: i64 = 1_000_000_000_000;
+
 /// How often a series is observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,6 +127,9 @@ pub enum PeriodError {
     /// The text matches none of the six spellings.
     #[error("is not a period; write YYYY-MM, YYYY-Qn, YYYY-Www, YYYY-MM-DD, YYYY or an integer index")]
     Unrecognised,
+    /// An integer index beyond [`MAX_INDEX`] either way.
+    #[error("is beyond the integer periods countshift reads, -1000000000000 to 1000000000000")]
+    IndexRange,
     /// A month outside 01..12.
     #[error("has month {0}; months run from 01 to 12")]
     Month(u32),
@@ -217,7 +223,13 @@ impl RawPeriod {
                 if body.is_empty() || !body.bytes().all(|c| c.is_ascii_digit()) {
                     return Err(PeriodError::Unrecognised);
                 }
-                let value = s.parse::<i64>().map_err(|_| PeriodError::Unrecognised)?;
+                // Bounded so that spans and offsets of any two periods, and
+                // a forecast's horizon past them, stay far inside an i64.
+                let value = s
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|v| v.unsigned_abs() <= MAX_INDEX.unsigned_abs())
+                    .ok_or(PeriodError::IndexRange)?;
                 let four_digit_year = s.len() == 4 && b[0] != b'0';
                 Ok(RawPeriod::Integer { value, four_digit_year })
             }
