@@ -6,6 +6,68 @@ use common::{countshift, temp_file};
 
 /// (name, file contents, expected fragment of the error line)
 const SERIES_CASES: &[(&str, &[u8], &str)] = &[
+    // Issue 17, class 4: numbers a fit cannot hold are refused at the cell,
+    // with the range, instead of giving inf rates or a panic.
+    (
+        "count_2_53_plus_1",
+        b"period,count\n2024-01,9007199254740993\n2024-02,3\n",
+        "line 2, column `count`: the count `9007199254740993` is too large; counts above 2^53 are not supported",
+    ),
+    (
+        "exposure_subnormal",
+        b"period,count,exposure\n2024-01,3,4.9e-324\n2024-02,3,1\n",
+        "line 2, column `exposure`: the exposure `4.9e-324` is outside 1e-100 to 1e100, the range countshift fits; rescale the column (rates are per unit of exposure)",
+    ),
+    (
+        "exposure_1e_minus_320",
+        b"period,count,exposure\n2024-01,3,1e-320\n2024-02,3,1\n",
+        "the exposure `1e-320` is outside 1e-100 to 1e100",
+    ),
+    (
+        "exposure_1e308",
+        b"period,count,exposure\n2024-01,3,1\n2024-02,3,1e308\n",
+        "line 3, column `exposure`: the exposure `1e308` is outside 1e-100 to 1e100",
+    ),
+    (
+        "exposure_f64_max",
+        b"period,count,exposure\n2024-01,3,1.7976931348623157e308\n2024-02,3,1\n",
+        "the exposure `1.7976931348623157e308` is outside 1e-100 to 1e100",
+    ),
+    (
+        "covariate_1e154",
+        b"period,count,x\n2024-01,3,1e154\n2024-02,3,1\n2024-03,5,2\n",
+        "line 2, column `x`: `1e154` is beyond ±1e100, the range countshift fits; rescale the column",
+    ),
+    (
+        "covariate_minus_1e308",
+        b"period,count,x\n2024-01,3,1\n2024-02,3,-1e308\n",
+        "line 3, column `x`: `-1e308` is beyond",
+    ),
+    (
+        "value_1e200",
+        b"period,value\n2024-01,1e200\n2024-02,3\n",
+        "line 2, column `value`: `1e200` is beyond",
+    ),
+    (
+        "covariate_named_trend",
+        b"period,count,trend\n2024-01,3,1\n2024-02,3,2\n",
+        "line 1: the column `trend` is named like a built-in term of --terms; rename it (e.g. `trend_x`)",
+    ),
+    (
+        "covariate_named_intercept",
+        b"period,count,intercept\n2024-01,3,1\n2024-02,3,2\n",
+        "the column `intercept` is named like a built-in term",
+    ),
+    (
+        "covariate_named_season",
+        b"period,count,season\n2024-01,3,1\n2024-02,3,2\n",
+        "the column `season` is named like a built-in term",
+    ),
+    (
+        "covariate_named_like_a_step",
+        b"period,count,step@2024-02\n2024-01,3,1\n2024-02,3,2\n",
+        "the column `step@2024-02` is named like a built-in term of --terms; rename it (e.g. `step_2024-02_x`)",
+    ),
     // Issue 17, class 1: integer periods are bounded, so that spans and
     // offsets cannot wrap.
     (
@@ -484,6 +546,12 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
 /// error line after `error: ` and the log's path)
 const EVENT_LOG_CASES: &[(&str, &[u8], &[&str], &str)] = &[
     (
+        "log_two_model_columns",
+        b"time_start,model,launched,model\n2024-02-15,KN-23,4,Kh-101\n",
+        &[],
+        ", line 1: the column `model` appears twice; rename or remove one",
+    ),
+    (
         "log_empty",
         b"",
         &[],
@@ -654,4 +722,83 @@ fn the_docs_table_lists_every_case() {
         committed == catalogue(),
         "docs/bad-input.md is out of date; run COUNTSHIFT_BLESS=1 cargo test --release --test bad_input"
     );
+}
+
+/// Issue 17, class 4: a future-exposure file that says something the
+/// forecast cannot use is refused, not silently half-read.
+#[test]
+fn future_exposure_rows_the_forecast_cannot_use_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (1..=12).map(|m| format!("2024-{m:02},{},100\n", 3 + m % 4)).collect();
+    let exposed = temp_file(&dir, "exposed.csv", format!("period,count,exposure\n{rows}").as_bytes());
+    let plain = temp_file(
+        &dir,
+        "plain.csv",
+        b"period,count\n2024-01,3\n2024-02,4\n2024-03,5\n2024-04,4\n",
+    );
+    let future = |name: &str, body: &str| temp_file(&dir, name, format!("period,exposure\n{body}").as_bytes());
+    let twice = future("twice.csv", "2025-01,100\n2025-01,120\n2025-02,100\n");
+    let past = future("past.csv", "2024-12,100\n2025-01,100\n2025-02,100\n");
+    let beyond = future("beyond.csv", "2025-01,100\n2025-02,100\n2025-03,100\n");
+    let fine = future("fine.csv", "2025-01,100\n2025-02,100\n");
+    for (data, file, expected) in [
+        (&exposed, &twice, "twice.csv, line 3: 2025-01 is given twice; give each future period once".to_string()),
+        (
+            &exposed,
+            &past,
+            "past.csv, line 2: 2024-12 is not one of the 2 forecast periods (2025-01 to 2025-02); give exposure for those periods only".to_string(),
+        ),
+        (&exposed, &beyond, "beyond.csv, line 4: 2025-03 is not one of the 2 forecast periods".to_string()),
+        (
+            &plain,
+            &fine,
+            "--exposure-future is given, but the model has no exposure offset (the series has no exposure column, or --no-offset); drop it".to_string(),
+        ),
+    ] {
+        let run = countshift(&["forecast", "--data", data, "--horizon", "2", "--exposure-future", file, "--family", "poisson"]);
+        assert_eq!(run.code, 2, "{file}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains(&expected), "{file}: {}", run.stderr);
+    }
+    let run = countshift(&[
+        "forecast",
+        "--data",
+        &exposed,
+        "--horizon",
+        "2",
+        "--exposure-future",
+        &fine,
+        "--family",
+        "poisson",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Issue 17, class 4: a period whose only selected rows have no count is
+/// unknown, so `aggregate` leaves it out (a missing period) and says so,
+/// instead of writing 0.
+#[test]
+fn aggregate_leaves_out_a_period_with_no_readable_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = temp_file(
+        &dir,
+        "log.csv",
+        b"time_start,model,launched\n2024-01-05,KN-23,4\n2024-02-10,KN-23,\n2024-03-03,KN-23,2\n2024-03-04,KN-23,NA\n",
+    );
+    let run = countshift(&["aggregate", &log, "--model", "KN-23"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "period,count\n2024-01,4\n2024-03,2\n");
+    assert!(
+        run.stderr.contains(
+            "missing: 1 period left out, since no selected row there has a readable count (unknown, not zero): 2024-02"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("lower bounds: the total of 2024-03 leaves out"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("wrote 2 periods"), "{}", run.stderr);
 }

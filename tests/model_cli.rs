@@ -179,7 +179,7 @@ fn model_errors_are_bad_input() {
         ),
         (&["fit", "--terms", "nonsense"], "unknown term `nonsense`"),
         (&["fit", "--terms", "trend,trend"], "given twice"),
-        (&["fit", "--level", "95"], "--level 95 is not between 0 and 1"),
+        (&["fit", "--level", "95"], "`95` is not a level from 0.5 to 0.9999"),
         (
             &["fit", "--dataset", "kn23_monthly", "--terms", "season:7"],
             "at most 6",

@@ -151,6 +151,14 @@ pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
             if periods.len() == 1 { "s" } else { "" }
         );
     }
+    if !a.unknown.is_empty() {
+        let periods: Vec<String> = a.unknown.iter().map(|p| p.to_string()).collect();
+        summary += &format!(
+            "missing: {} left out, since no selected row there has a readable count (unknown, not zero): {}\n",
+            counted_s(periods.len(), "period"),
+            periods.join(", ")
+        );
+    }
     let labels: Vec<String> = a.labels_used.iter().map(|(l, n)| format!("{l} ({n})")).collect();
     summary += &format!("labels counted: {}\n", labels.join(", "));
     if !a.uncatalogued.is_empty() {
@@ -162,7 +170,7 @@ pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
     }
     summary += &format!(
         "wrote {}, {}..{}, total {}\n",
-        counted_s(agg.periods.len(), "period"),
+        counted_s(agg.periods.len() - a.unknown.len(), "period"),
         agg.periods[0],
         agg.periods[agg.periods.len() - 1],
         agg.counts.iter().sum::<f64>()

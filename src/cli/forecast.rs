@@ -71,8 +71,19 @@ fn future_exposure(path: &str, series: &Series, horizon: usize) -> anyhow::Resul
             .ok()
             .filter(|v: &f64| v.is_finite() && *v > 0.0)
             .ok_or_else(|| UsageError(format!("{name}, line {line}: the exposure must be a positive number")))?;
-        if (0..horizon as i64).contains(&k) {
-            values[k as usize] = Some(value);
+        if !(0..horizon as i64).contains(&k) {
+            return Err(UsageError(format!(
+                "{name}, line {line}: {period} is not one of the {horizon} forecast periods ({} to {}); give exposure for those periods only",
+                series.last().offset(1),
+                series.last().offset(horizon as i64)
+            ))
+            .into());
+        }
+        if values[k as usize].replace(value).is_some() {
+            return Err(UsageError(format!(
+                "{name}, line {line}: {period} is given twice; give each future period once"
+            ))
+            .into());
         }
     }
     values
@@ -100,6 +111,12 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
     }
     let fitted = fit(&spec, &series)?;
     let exposure = match &args.exposure_future {
+        Some(_) if !(series.has_exposure() && fitted.offset_used()) => {
+            return Err(UsageError(
+                "--exposure-future is given, but the model has no exposure offset (the series has no exposure column, or --no-offset); drop it".into(),
+            )
+            .into());
+        }
         Some(path) => FutureExposure::Values(future_exposure(path, &series, args.horizon)?),
         None => FutureExposure::LastYearMean,
     };

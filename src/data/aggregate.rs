@@ -139,6 +139,9 @@ pub struct RowAccount {
     /// Periods written whose total misses a selected row that has a date
     /// but no readable count: those totals are lower bounds.
     pub lower_bounds: BTreeSet<Period>,
+    /// Periods left out of the file: every selected row there has a date but
+    /// no readable count, so the total is unknown (a missing period), not 0.
+    pub unknown: BTreeSet<Period>,
     /// Distinct labels counted in the series.
     pub labels_used: BTreeMap<String, usize>,
 }
@@ -152,6 +155,9 @@ impl Aggregation {
             "period,count\n"
         });
         for (i, p) in self.periods.iter().enumerate() {
+            if self.account.unknown.contains(p) {
+                continue;
+            }
             let _ = write!(out, "{p},{}", self.counts[i]);
             if let Some(e) = &self.exposure {
                 let _ = write!(out, ",{}", e[i]);
@@ -182,6 +188,13 @@ fn csv_failure(source: &str, e: &csv::Error) -> Error {
 }
 
 fn column(header: &csv::StringRecord, name: &str, source: &str) -> Result<usize> {
+    // Two columns of one name would leave which one counts to chance.
+    if header.iter().filter(|h| *h == name).count() > 1 {
+        return Err(Error::Input(InputError::new(
+            Location::line(source, 1),
+            format!("the column `{name}` appears twice; rename or remove one"),
+        )));
+    }
     header.iter().position(|h| h == name).ok_or_else(|| {
         let have: Vec<&str> = header.iter().collect();
         Error::Input(InputError::new(
@@ -248,6 +261,8 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
     let mut events = Vec::new();
     let mut labels: BTreeMap<String, usize> = BTreeMap::new();
     let (mut log_first, mut log_last): (Option<Period>, Option<Period>) = (None, None);
+    // Periods with a selected series row whose count is unreadable.
+    let mut unread = BTreeSet::new();
     let skip = |account: &mut RowAccount, reason: &str| *account.skipped.entry(reason.to_owned()).or_default() += 1;
     for record in reader.records() {
         let record = record.map_err(|e| csv_failure(source, &e))?;
@@ -291,6 +306,9 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
                 skip(&mut account, &reason);
                 if !outside {
                     account.lower_bounds.insert(period);
+                    if in_series {
+                        unread.insert(period);
+                    }
                 }
                 continue;
             }
@@ -343,10 +361,12 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
     let periods: Vec<Period> = (0..n).map(|i| first.offset(i as i64)).collect();
     let mut counts = vec![0.0; n];
     let mut exposure = spec.exposure.as_ref().map(|_| vec![0.0; n]);
+    let mut counted = BTreeSet::new();
     for e in &events {
         let i = e.period.steps_since(first) as usize;
         if e.in_series {
             counts[i] += e.count;
+            counted.insert(e.period);
         }
         if let (true, Some(ex)) = (e.in_exposure, exposure.as_mut()) {
             ex[i] += e.count;
@@ -363,6 +383,8 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
             ),
         )));
     }
+    account.unknown = unread.difference(&counted).copied().collect();
+    account.lower_bounds.retain(|p| !account.unknown.contains(p));
     Ok(Aggregation {
         frequency: spec.frequency,
         periods,
@@ -459,7 +481,7 @@ mod tests {
     }
 
     #[test]
-    fn weeks_are_iso_weeks_and_na_counts_are_lower_bounds() {
+    fn weeks_are_iso_weeks_and_a_week_of_na_counts_only_is_missing() {
         let log = "time_start,model,launched\n\
             2024-12-29 23:00,KN-23,1\n\
             2024-12-30 01:00,KN-23,2\n\
@@ -468,12 +490,11 @@ mod tests {
         let mut weekly = spec(ModelSelector::Names(vec!["KN-23".into()]));
         weekly.frequency = Frequency::Weekly;
         let agg = aggregate(log.as_bytes(), "log.csv", &weekly).unwrap();
-        assert_eq!(
-            agg.to_csv(),
-            "period,count\n2024-W52,1\n2025-W01,2\n2025-W02,0\n2025-W03,3\n"
-        );
-        let lower: Vec<String> = agg.account.lower_bounds.iter().map(|p| p.to_string()).collect();
-        assert_eq!(lower, ["2025-W02"]);
+        assert_eq!(agg.to_csv(), "period,count\n2024-W52,1\n2025-W01,2\n2025-W03,3\n");
+        // Its only row has no count: the week's total is unknown, not 0.
+        let unknown: Vec<String> = agg.account.unknown.iter().map(|p| p.to_string()).collect();
+        assert_eq!(unknown, ["2025-W02"]);
+        assert!(agg.account.lower_bounds.is_empty());
         assert_eq!(
             agg.account.skipped.keys().collect::<Vec<_>>(),
             ["`launched` written NA (unknown, not zero)"]

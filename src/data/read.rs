@@ -15,6 +15,12 @@ use crate::error::{Error, InputError, Location, Result};
 
 /// The largest count that an `f64` holds exactly.
 const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+/// The exposures countshift fits: rates and offsets stay finite within them.
+const MIN_EXPOSURE: f64 = 1e-100;
+const MAX_EXPOSURE: f64 = 1e100;
+/// The largest magnitude of a value or covariate: squares and sums of
+/// squares in the fit stay finite.
+const MAX_MAGNITUDE: f64 = 1e100;
 /// A series index longer than this is surely a typo (a stray year 9999).
 const MAX_PERIODS: i64 = 100_000_000;
 
@@ -330,6 +336,16 @@ fn classify_header(header: &csv::StringRecord, source: &str) -> Result<Columns> 
     };
     let exposure = find("exposure");
     let reserved = ["period", "start", "end", "count", "value", "exposure"];
+    // A covariate named like a built-in term would be shadowed by it.
+    if let Some(name) = header
+        .iter()
+        .find(|n| ["intercept", "trend", "season"].contains(n) || n.contains('@'))
+    {
+        return Err(fail(format!(
+            "the column `{name}` is named like a built-in term of --terms; rename it (e.g. `{}_x`)",
+            name.replace('@', "_")
+        )));
+    }
     let covariates = header
         .iter()
         .enumerate()
@@ -405,7 +421,7 @@ fn parse_row(
     let covariates = columns
         .covariates
         .iter()
-        .map(|(i, name)| parse_finite(cell(*i)).map_err(|m| fail(name, format!("{m} (covariates must be numeric)"))))
+        .map(|(i, name)| parse_finite(cell(*i)).map_err(|m| fail(name, m)))
         .collect::<Result<Vec<_>>>()?;
     Ok(RawRow {
         line,
@@ -437,7 +453,8 @@ pub(crate) fn parse_count(text: &str) -> Result<f64, String> {
         return Err(format!("the count is `{text}`, a missing value; {NO_COUNT}"));
     }
     if let Ok(n) = text.parse::<u64>() {
-        return if (n as f64) <= MAX_COUNT {
+        // Compared as integers: 2^53 + 1 rounds to 2^53 as an f64.
+        return if n <= MAX_COUNT as u64 {
             Ok(n as f64)
         } else {
             Err(format!(
@@ -484,7 +501,10 @@ fn parse_value(text: &str) -> Result<f64, String> {
 fn parse_finite(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         _ if text.is_empty() => Err("the cell is blank; give a number".into()),
-        Ok(v) if v.is_finite() => Ok(v),
+        Ok(v) if v.abs() <= MAX_MAGNITUDE => Ok(v),
+        Ok(v) if v.is_finite() => Err(format!(
+            "`{text}` is beyond ±{MAX_MAGNITUDE:e}, the range countshift fits; rescale the column"
+        )),
         Ok(_) => Err(format!("`{text}` is not a finite number; give a finite number")),
         Err(_) => Err(format!("`{text}` is not a number; give a number")),
     }
@@ -492,7 +512,10 @@ fn parse_finite(text: &str) -> Result<f64, String> {
 
 fn parse_exposure(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) if (MIN_EXPOSURE..=MAX_EXPOSURE).contains(&v) => Ok(v),
+        Ok(v) if v.is_finite() && v > 0.0 => Err(format!(
+            "the exposure `{text}` is outside {MIN_EXPOSURE:e} to {MAX_EXPOSURE:e}, the range countshift fits; rescale the column (rates are per unit of exposure)"
+        )),
         Ok(v) if v.is_finite() => Err(format!(
             "the exposure `{text}` is not positive; exposure is a positive denominator"
         )),
