@@ -93,6 +93,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file could not be written.
+    #[error("{path}: {source}; check that the directory exists and can be written")]
+    Write {
+        /// The path written.
+        path: String,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A request (model terms, options) that cannot be carried out as stated.
     #[error("{0}")]
     Spec(String),
@@ -118,7 +127,7 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            Error::Input(_) | Error::Io { .. } | Error::Spec(_) | Error::Extrapolation(_)
+            Error::Input(_) | Error::Io { .. } | Error::Write { .. } | Error::Spec(_) | Error::Extrapolation(_)
         )
     }
 }

@@ -158,3 +158,52 @@ fn the_main_job_is_the_report_on_the_default_data() {
     }
     assert!(!run.stdout.contains('\x1b'), "no colour when not a terminal");
 }
+
+/// Issue 17, class 5: `report --out DIR` replaces a link planted in DIR
+/// instead of writing through it, creates nothing where a dangling link
+/// points, says what it replaced, and removes only the files its own
+/// manifest lists.
+#[cfg(unix)]
+#[test]
+fn report_out_never_writes_through_a_link_nor_deletes_other_files() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    let dangling_target = outside.path().join("created-by-the-link.txt");
+    let dir = tempfile::tempdir().unwrap();
+    symlink(&victim, dir.path().join("index.html")).unwrap();
+    symlink(&dangling_target, dir.path().join("report.json")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let out = dir.path().to_str().unwrap();
+    let quick = ["report", "--bootstrap", "99", "--draws", "500", "--out", out];
+    let run = countshift(&quick);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(!dangling_target.exists(), "the dangling link's target was created");
+    for name in ["index.html", "report.json"] {
+        let meta = std::fs::symlink_metadata(dir.path().join(name)).unwrap();
+        assert!(meta.file_type().is_file(), "{name} is still a link");
+    }
+    assert!(run.stdout.contains("(2 existing files replaced)"), "{}", run.stdout);
+    // A stale file the manifest lists goes; a file of the user's stays.
+    let manifest = dir.path().join("countshift-report.txt");
+    let mut listed = std::fs::read_to_string(&manifest).unwrap();
+    listed += "old-plot.svg\n";
+    std::fs::write(&manifest, listed).unwrap();
+    std::fs::write(dir.path().join("old-plot.svg"), "<svg/>").unwrap();
+    let run = countshift(&quick);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!dir.path().join("old-plot.svg").exists());
+    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "mine");
+    assert!(
+        run.stdout.contains("1 file of the earlier report removed"),
+        "{}",
+        run.stdout
+    );
+    let entries: Vec<String> = std::fs::read_dir(outside.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries, ["victim.txt"]);
+}

@@ -8,6 +8,7 @@ use countshift::data::Period;
 use countshift::inference::Level;
 use countshift::model::Family;
 use countshift::report::analysis::{ReportSpec, build_report};
+use countshift::report::format::counted_s;
 use countshift::report::html::write_report;
 
 use super::test::known_date;
@@ -93,11 +94,26 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
         let written = write_report(dir, &report, &series)?;
         if args.format == ReportFormat::Table {
+            let mut notes = Vec::new();
+            if written.replaced > 0 {
+                notes.push(format!("{} replaced", counted_s(written.replaced, "existing file")));
+            }
+            if !written.removed.is_empty() {
+                notes.push(format!(
+                    "{} of the earlier report removed",
+                    counted_s(written.removed.len(), "file")
+                ));
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            };
             out += &format!(
-                "\nwrote {} files to {}: open {}\n",
-                written.len(),
+                "\nwrote {} to {}{notes}: open {}\n",
+                counted_s(written.files.len(), "file"),
                 dir.display(),
-                written[0].display()
+                written.files[0].display()
             );
         }
     }

@@ -55,30 +55,98 @@ pub fn page(report: &Report, series: &Series, plots: &[Plot]) -> String {
 }
 
 /// Writes `index.html`, `report.json` and one SVG per plot into `dir`
-/// (created if needed); returns the paths written.
+/// (created if needed), each by a rename from a temporary file, with a
+/// manifest naming them; removes the files an earlier report's manifest
+/// lists that this report has not.
 ///
 /// # Errors
-/// [`Error::Io`] when the directory or a file cannot be written;
+/// [`Error::Write`] when the directory or a file cannot be written;
 /// [`Error::Plot`] when a plot cannot be drawn.
-pub fn write_report(dir: &Path, report: &Report, series: &Series) -> Result<Vec<PathBuf>> {
-    let io = |path: &Path| {
+pub fn write_report(dir: &Path, report: &Report, series: &Series) -> Result<WrittenReport> {
+    let fail = |path: &Path| {
         let path = path.display().to_string();
-        move |source| Error::Io { path, source }
+        move |source| Error::Write { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::create_dir_all(dir).map_err(fail(dir))?;
     let plots = plots(report, series)?;
     let json = serde_json::to_string_pretty(report).map_err(|e| Error::Numerical(format!("report.json: {e}")))? + "\n";
-    let mut files: Vec<(PathBuf, String)> = vec![
-        (dir.join("index.html"), page(report, series, &plots)),
-        (dir.join("report.json"), json),
+    let mut files: Vec<(String, String)> = vec![
+        ("index.html".into(), page(report, series, &plots)),
+        ("report.json".into(), json),
     ];
-    files.extend(
-        plots
-            .iter()
-            .map(|p| (dir.join(format!("{}.svg", p.name)), p.svg.clone())),
-    );
-    for (path, text) in &files {
-        std::fs::write(path, text).map_err(io(path))?;
+    files.extend(plots.iter().map(|p| (format!("{}.svg", p.name), p.svg.clone())));
+    let earlier = read_manifest(dir);
+    let mut written = WrittenReport::default();
+    for (name, text) in &files {
+        let path = dir.join(name);
+        // A link planted at the name is replaced, never followed.
+        if std::fs::symlink_metadata(&path).is_ok() {
+            written.replaced += 1;
+        }
+        write_atomically(dir, &path, text).map_err(fail(&path))?;
+        written.files.push(path);
     }
-    Ok(files.into_iter().map(|(p, _)| p).collect())
+    // Files of the earlier report that this one no longer has, by its
+    // manifest only: nothing else in DIR is touched.
+    for name in earlier.iter().filter(|n| !files.iter().any(|(f, _)| f == *n)) {
+        let path = dir.join(name);
+        if std::fs::remove_file(&path).is_ok() {
+            written.removed.push(path);
+        }
+    }
+    let manifest: String = std::iter::once(MANIFEST_HEADER.to_string())
+        .chain(files.iter().map(|(n, _)| n.clone()))
+        .map(|l| l + "\n")
+        .collect();
+    let path = dir.join(MANIFEST);
+    write_atomically(dir, &path, &manifest).map_err(fail(&path))?;
+    Ok(written)
+}
+
+/// What [`write_report`] did in its directory.
+#[derive(Debug, Default)]
+pub struct WrittenReport {
+    /// The files written, the page first.
+    pub files: Vec<PathBuf>,
+    /// How many of them replaced a file (or link) of the same name.
+    pub replaced: usize,
+    /// Files of an earlier report that its manifest listed and this one has not.
+    pub removed: Vec<PathBuf>,
+}
+
+/// The manifest a report writes beside its files, naming them.
+const MANIFEST: &str = "countshift-report.txt";
+const MANIFEST_HEADER: &str = "# written by countshift report: the files of this report, replaced by the next";
+
+/// The file names an earlier report's manifest lists: plain names only (no
+/// path separators, no leading dot), and only if the manifest is a regular
+/// file that countshift wrote.
+fn read_manifest(dir: &Path) -> Vec<String> {
+    let path = dir.join(MANIFEST);
+    let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+    let text = if regular {
+        std::fs::read_to_string(&path).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let mut lines = text.lines();
+    if lines.next() != Some(MANIFEST_HEADER) {
+        return Vec::new();
+    }
+    lines
+        .filter(|n| !n.is_empty() && !n.starts_with('.') && !n.contains(['/', '\\']) && *n != MANIFEST)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Writes `text` to a new temporary file in `dir` and renames it to `path`:
+/// the rename replaces whatever entry `path` is (a link included) without
+/// following it, and a failed write (a full disk) leaves `path` as it was.
+fn write_atomically(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
