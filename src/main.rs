@@ -30,7 +30,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // Every error of the library and the CLI says everything in its own
             // message; printing the chain would repeat the OS error.
-            let _ = writeln!(std::io::stderr(), "error: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                cli::terminal_safe(&e.to_string(), false)
+            );
             let bad_input = e
                 .downcast_ref::<countshift::Error>()
                 .is_some_and(countshift::Error::is_bad_input)

@@ -6,6 +6,17 @@ use common::{countshift, temp_file};
 
 /// (name, file contents, expected fragment of the error line)
 const SERIES_CASES: &[(&str, &[u8], &str)] = &[
+    // Issue 17, class 5: echoed values are escaped and cut.
+    (
+        "terminal_escape_in_a_count",
+        b"period,count\n2024-01,\x1b[31mred\n",
+        "line 2, column `count`: the count `\\x1b[31mred` is not a number",
+    ),
+    (
+        "terminal_escape_in_a_column_name",
+        b"period,count,\x1b]0;pwned\x07\n2024-01,3,x\n",
+        "column `\\x1b]0;pwned\\x07`: `x` is not a number",
+    ),
     // Issue 17, class 4: numbers a fit cannot hold are refused at the cell,
     // with the range, instead of giving inf rates or a panic.
     (
@@ -801,4 +812,43 @@ fn aggregate_leaves_out_a_period_with_no_readable_count() {
         run.stderr
     );
     assert!(run.stderr.contains("wrote 2 periods"), "{}", run.stderr);
+}
+
+/// Issue 17, class 5: a huge cell gives a line that fits on a screen.
+#[test]
+fn a_huge_cell_is_cut_in_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"period,count\n2024-01,".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 1_000_000));
+    bytes.push(b'\n');
+    let path = temp_file(&dir, "huge.csv", &bytes);
+    let run = countshift(&["inspect", "--data", &path]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.len() < 400, "{} bytes", run.stderr.len());
+    assert!(
+        run.stderr
+            .contains(&format!("the count `{}…` is not a number", "x".repeat(60))),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Issue 17, class 5: CSV that countshift writes can be read back, names
+/// with commas included, and its text cells do not run as formulas.
+#[test]
+fn simulate_writes_a_file_it_can_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = temp_file(
+        &dir,
+        "t.csv",
+        b"period,count,\"a,b\"\n2024-01,3,1\n2024-02,4,2\n2024-03,5,3\n",
+    );
+    let run = countshift(&["simulate", "--data", &template, "--terms", "a,b", "--coef", "1,0.1"]);
+    assert_eq!(run.code, 2, "a term list splits at commas: {}", run.stderr);
+    let run = countshift(&["simulate", "--data", &template, "--terms", "trend", "--coef", "1,0.1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("period,count,\"a,b\"\n"), "{}", run.stdout);
+    let written = temp_file(&dir, "w.csv", run.stdout.as_bytes());
+    let run = countshift(&["inspect", "--data", &written]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -175,7 +175,7 @@ pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
         agg.periods[agg.periods.len() - 1],
         agg.counts.iter().sum::<f64>()
     );
-    eprint!("{summary}");
+    eprint!("{}", super::terminal_safe(&summary, true));
     let csv = agg.to_csv();
     match &args.out {
         Some(path) => std::fs::write(path, csv)

@@ -157,3 +157,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Report(args)) => report::run(&args),
     }
 }
+
+/// Text echoed to the terminal made safe to print: control characters
+/// (terminal escape sequences among them) are written as `\xNN` or
+/// `\u{NNNN}`, line breaks too unless `multiline`; a quoted value (between
+/// backticks) longer than [`ECHO_MAX`] characters is cut, so a 100 MB cell
+/// gives a line that fits on a screen.
+pub fn terminal_safe(text: &str, multiline: bool) -> String {
+    let mut out = String::with_capacity(text.len().min(4 * ECHO_MAX));
+    let mut quoted = 0usize;
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '`' {
+            inside = !inside;
+            quoted = 0;
+        } else if inside {
+            quoted += 1;
+            if quoted > ECHO_MAX {
+                if quoted == ECHO_MAX + 1 {
+                    out.push('…');
+                }
+                continue;
+            }
+        }
+        match c {
+            '\n' if multiline => out.push('\n'),
+            c if c.is_control() && (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Longest quoted value echoed in full.
+pub const ECHO_MAX: usize = 60;

@@ -1,10 +1,9 @@
 //! `countshift simulate`: draw a series from a model spec.
 
-use std::fmt::Write as _;
-
 use clap::Args;
 use countshift::data::{Period, Series, load_dataset_with, read_series_path_with};
 use countshift::model::{Family, parse_terms};
+use countshift::report::format::csv_table;
 use countshift::simulate::{SimulationSpec, draw, period_means};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -123,24 +122,24 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let wanted: Vec<f64> = periods.iter().map(|&t| means[t]).collect();
     let values = draw(&spec, &wanted, &mut ChaCha8Rng::seed_from_u64(args.seed))?;
     let gaussian = spec.family == Family::Gaussian;
-    let mut out = String::from(if gaussian { "period,value" } else { "period,count" });
+    let mut header = vec!["period", if gaussian { "value" } else { "count" }];
     if template.has_exposure() {
-        out += ",exposure";
+        header.push("exposure");
     }
-    for name in &template.covariate_names {
-        out += &format!(",{name}");
-    }
-    out.push('\n');
-    for (&t, v) in periods.iter().zip(&values) {
-        let _ = write!(out, "{},{v}", template.period(t));
-        if let Some(e) = &template.period_exposure {
-            let _ = write!(out, ",{}", e[t]);
-        }
-        for k in 0..template.covariate_names.len() {
-            let _ = write!(out, ",{}", template.covariates[[t, k]]);
-        }
-        out.push('\n');
-    }
+    header.extend(template.covariate_names.iter().map(String::as_str));
+    let rows: Vec<Vec<String>> = periods
+        .iter()
+        .zip(&values)
+        .map(|(&t, v)| {
+            let mut row = vec![template.period(t).to_string(), v.to_string()];
+            if let Some(e) = &template.period_exposure {
+                row.push(e[t].to_string());
+            }
+            row.extend((0..template.covariate_names.len()).map(|k| template.covariates[[t, k]].to_string()));
+            row
+        })
+        .collect();
+    let out = csv_table(&header, &rows);
     match &args.out {
         Some(path) => {
             std::fs::write(path, out).map_err(|e| anyhow::anyhow!("{path}: {e}; check that the folder exists"))?

@@ -53,13 +53,20 @@ pub fn csv_cell(x: Option<f64>) -> String {
 }
 
 /// CSV text (RFC 4180): a header line, then one line per row; a cell with a
-/// comma, a quote or a line break is quoted, its quotes doubled.
+/// comma, a quote or a line break is quoted, its quotes doubled. A text cell
+/// that a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading `'`; numbers stay as they are.
 pub fn csv_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let cell = |c: &str| {
+        let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) && c.trim().parse::<f64>().is_err() {
+            format!("'{c}")
+        } else {
+            c.to_owned()
+        };
         if c.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", c.replace('"', "\"\""))
         } else {
-            c.to_owned()
+            c
         }
     };
     let mut out = String::new();
@@ -281,5 +288,26 @@ mod tests {
             assert_eq!(csv_number(x).parse::<f64>().unwrap(), x);
             assert!(csv_number(x).len() <= 24);
         }
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_table;
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_is_neutralised_and_numbers_are_not() {
+        let rows = vec![vec![
+            "=HYPERLINK(\"x\")".to_string(),
+            "-3.5".to_string(),
+            "+cmd".to_string(),
+            "@SUM(A1)".to_string(),
+            "2024-01".to_string(),
+            "-".to_string(),
+        ]];
+        assert_eq!(
+            csv_table(&["a,b", "n"], &rows),
+            "\"a,b\",n\n\"'=HYPERLINK(\"\"x\"\")\",-3.5,'+cmd,'@SUM(A1),2024-01,'-\n"
+        );
     }
 }
