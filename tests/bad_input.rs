@@ -6,6 +6,12 @@ use common::{countshift, temp_file};
 
 /// (name, file contents, expected fragment of the error line)
 const SERIES_CASES: &[(&str, &[u8], &str)] = &[
+    // Issue 17, class 3: a reader is bounded; binary data fails at once.
+    (
+        "nul_byte",
+        b"period,count\n2024-01,3\n\x002024-02,4\n",
+        "line 3: the file holds binary data (a NUL byte); countshift reads CSV text",
+    ),
     // Issue 17, class 5: echoed values are escaped and cut.
     (
         "terminal_escape_in_a_count",
@@ -851,4 +857,41 @@ fn simulate_writes_a_file_it_can_read_back() {
     let written = temp_file(&dir, "w.csv", run.stdout.as_bytes());
     let run = countshift(&["inspect", "--data", &written]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Issue 17, class 3: an endless or binary input fails at once with exit 2
+/// (every reader: series, event log, side files), and a line past 1 MiB is
+/// refused without reading on.
+#[cfg(unix)]
+#[test]
+fn endless_and_binary_inputs_fail_at_once() {
+    for args in [
+        &["inspect", "--data", "/dev/zero"][..],
+        &["fit", "--data", "/dev/urandom"],
+        &["aggregate", "/dev/zero", "--model", "x"],
+        &["forecast", "--exposure-future", "/dev/urandom"],
+    ] {
+        let started = std::time::Instant::now();
+        let run = countshift(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("the file holds binary data (a NUL byte)"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(started.elapsed().as_secs() < 5, "{args:?} took {:?}", started.elapsed());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut long = b"period,count\n2024-01,".to_vec();
+    long.extend(std::iter::repeat_n(b'1', 1 << 20));
+    let path = temp_file(&dir, "long.csv", &long);
+    let run = countshift(&["inspect", "--data", &path]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "long.csv, line 2: the line is longer than 1048576 bytes, the most countshift reads; is this a CSV file?"
+        ),
+        "{}",
+        run.stderr
+    );
 }

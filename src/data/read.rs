@@ -55,24 +55,72 @@ pub fn read_series_path_with(path: &str, options: &ReadOptions) -> Result<Series
 
 /// Reads the bytes of `path` (`-` for standard input) and the name to report.
 ///
+/// What a reader accepts is bounded, so that `/dev/zero` or a binary file
+/// fails at once instead of filling memory: text only (a NUL byte is
+/// binary), lines of at most [`MAX_LINE_BYTES`], and [`MAX_INPUT_BYTES`] in
+/// all (10^8 rows of up to 40 bytes).
+///
 /// # Errors
-/// [`Error::Io`] when the file cannot be read.
+/// [`Error::Io`] when the file cannot be read; [`Error::Input`] past a bound.
 pub fn read_input(path: &str) -> Result<(Vec<u8>, String)> {
-    if path == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).map_err(|source| Error::Io {
-            path: "<stdin>".into(),
-            source,
-        })?;
-        Ok((bytes, "<stdin>".into()))
+    let name = if path == "-" { "<stdin>" } else { path };
+    let io = |source| Error::Io {
+        path: name.into(),
+        source,
+    };
+    let mut reader: Box<dyn Read> = if path == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.into(),
-            source,
-        })?;
-        Ok((bytes, path.to_owned()))
+        Box::new(std::fs::File::open(path).map_err(io)?)
+    };
+    let fail = |line: u64, msg: String| Error::Input(InputError::new(Location::line(name, line), msg));
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    let (mut line, mut line_bytes) = (1u64, 0usize);
+    loop {
+        let got = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        for &b in &chunk[..got] {
+            match b {
+                b'\n' => (line, line_bytes) = (line + 1, 0),
+                0 => {
+                    return Err(fail(
+                        line,
+                        "the file holds binary data (a NUL byte); countshift reads CSV text".into(),
+                    ));
+                }
+                _ => line_bytes += 1,
+            }
+            if line_bytes > MAX_LINE_BYTES {
+                return Err(fail(
+                    line,
+                    format!(
+                        "the line is longer than {MAX_LINE_BYTES} bytes, the most countshift reads; is this a CSV file?"
+                    ),
+                ));
+            }
+        }
+        if bytes.len() + got > MAX_INPUT_BYTES {
+            return Err(Error::Input(InputError::new(
+                Location::file(name),
+                format!(
+                    "the file is larger than {MAX_INPUT_BYTES} bytes, the most countshift reads; split it or aggregate it first"
+                ),
+            )));
+        }
+        bytes.extend_from_slice(&chunk[..got]);
     }
+    Ok((bytes, name.to_owned()))
 }
+
+/// The longest line a reader accepts (1 MiB).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// The most bytes a reader accepts (4 GiB).
+pub const MAX_INPUT_BYTES: usize = 1 << 32;
 
 /// Where each role sits in the header.
 struct Columns {
