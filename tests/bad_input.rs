@@ -895,3 +895,30 @@ fn endless_and_binary_inputs_fail_at_once() {
         run.stderr
     );
 }
+
+/// Issue 17, class 6: a file that cannot be written is exit 2 with one line
+/// naming it, and `aggregate` does not say "wrote" first.
+#[test]
+fn an_unwritable_output_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = temp_file(&dir, "log.csv", b"time_start,model,launched\n2024-01-05,KN-23,4\n");
+    for args in [
+        &[
+            "aggregate",
+            log.as_str(),
+            "--model",
+            "KN-23",
+            "-o",
+            "/nonexistent/dir/x.csv",
+        ][..],
+        &["simulate", "--coef", "1,0", "-o", "/nonexistent/dir/x.csv"],
+    ] {
+        let run = countshift(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.trim(),
+            "error: /nonexistent/dir/x.csv: entity not found; check that the directory exists and can be written",
+            "{args:?}"
+        );
+    }
+}

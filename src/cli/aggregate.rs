@@ -175,12 +175,13 @@ pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
         agg.periods[agg.periods.len() - 1],
         agg.counts.iter().sum::<f64>()
     );
-    eprint!("{}", super::terminal_safe(&summary, true));
+    // The account follows the write, so that "wrote" is never printed
+    // before a failure.
     let csv = agg.to_csv();
     match &args.out {
-        Some(path) => std::fs::write(path, csv)
-            .map_err(|e| anyhow::anyhow!("{path}: {e}; check that the folder exists and is writable"))?,
+        Some(path) => countshift::report::write_file(std::path::Path::new(path), &csv)?,
         None => emit(&csv)?,
     }
+    eprint!("{}", super::terminal_safe(&summary, true));
     Ok(())
 }

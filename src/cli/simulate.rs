@@ -141,9 +141,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         .collect();
     let out = csv_table(&header, &rows);
     match &args.out {
-        Some(path) => {
-            std::fs::write(path, out).map_err(|e| anyhow::anyhow!("{path}: {e}; check that the folder exists"))?
-        }
+        Some(path) => countshift::report::write_file(std::path::Path::new(path), &out)?,
         None => emit(&out)?,
     }
     Ok(())

@@ -83,7 +83,7 @@ pub fn write_report(dir: &Path, report: &Report, series: &Series) -> Result<Writ
         if std::fs::symlink_metadata(&path).is_ok() {
             written.replaced += 1;
         }
-        write_atomically(dir, &path, text).map_err(fail(&path))?;
+        super::write_file(&path, text)?;
         written.files.push(path);
     }
     // Files of the earlier report that this one no longer has, by its
@@ -99,7 +99,7 @@ pub fn write_report(dir: &Path, report: &Report, series: &Series) -> Result<Writ
         .map(|l| l + "\n")
         .collect();
     let path = dir.join(MANIFEST);
-    write_atomically(dir, &path, &manifest).map_err(fail(&path))?;
+    super::write_file(&path, &manifest)?;
     Ok(written)
 }
 
@@ -137,16 +137,4 @@ fn read_manifest(dir: &Path) -> Vec<String> {
         .filter(|n| !n.is_empty() && !n.starts_with('.') && !n.contains(['/', '\\']) && *n != MANIFEST)
         .map(str::to_owned)
         .collect()
-}
-
-/// Writes `text` to a new temporary file in `dir` and renames it to `path`:
-/// the rename replaces whatever entry `path` is (a link included) without
-/// following it, and a failed write (a full disk) leaves `path` as it was.
-fn write_atomically(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(text.as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
