@@ -6,6 +6,16 @@ use common::{countshift, temp_file};
 
 /// (name, file contents, expected fragment of the error line)
 const SERIES_CASES: &[(&str, &[u8], &str)] = &[
+    (
+        "two_rows_spanning_a_hundred_million_periods",
+        b"period,count\n0,3\n99999998,4\n",
+        "the periods run from 0 to 99999998, 99999999 periods, for 2 rows; at most 100 periods per row (or 100000 in all) are supported, so check for a mistyped period or aggregate to a coarser frequency",
+    ),
+    (
+        "one_run_over_a_hundred_million_periods",
+        b"start,end,count\n1,100000000,3\n",
+        "100000000 periods, for 1 rows; at most 100 periods per row",
+    ),
     // Issue 17, class 3: a reader is bounded; binary data fails at once.
     (
         "nul_byte",

@@ -21,6 +21,10 @@ const MAX_EXPOSURE: f64 = 1e100;
 /// The largest magnitude of a value or covariate: squares and sums of
 /// squares in the fit stay finite.
 const MAX_MAGNITUDE: f64 = 1e100;
+/// Periods per row a series may span (gaps included), past [`MIN_SPAN_CAP`].
+const MAX_PERIODS_PER_ROW: i64 = 100;
+/// A span any series may have, however few its rows.
+const MIN_SPAN_CAP: i64 = 100_000;
 /// A series index longer than this is surely a typo (a stray year 9999).
 const MAX_PERIODS: i64 = 100_000_000;
 
@@ -255,6 +259,19 @@ pub fn read_series_with(bytes: &[u8], source: &str, options: &ReadOptions) -> Re
             format!(
                 "the periods run from {first} to {last}, {} periods; at most {MAX_PERIODS} are supported, so check for a mistyped period",
                 span + 1
+            ),
+        ));
+    }
+    // Fits, plots and forecasts keep one row per period, so the work and the
+    // memory follow the span; bounded by the observations, they follow them.
+    let sparse_cap = (MAX_PERIODS_PER_ROW * raw_rows.len() as i64).max(MIN_SPAN_CAP);
+    if span >= sparse_cap {
+        return Err(fail(
+            Location::file(source),
+            format!(
+                "the periods run from {first} to {last}, {} periods, for {} rows; at most {MAX_PERIODS_PER_ROW} periods per row (or {MIN_SPAN_CAP} in all) are supported, so check for a mistyped period or aggregate to a coarser frequency",
+                span + 1,
+                raw_rows.len()
             ),
         ));
     }
