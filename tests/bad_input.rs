@@ -378,6 +378,16 @@ fn aggregate_selections_that_match_nothing_name_the_closest_labels() {
 /// (name, arguments, the expected error line): options that cannot be
 /// carried out on the data, each one sentence and exit code 2.
 const OPTION_CASES: &[(&str, &[&str], &str)] = &[
+    (
+        "simulate_past_year_9999",
+        &["simulate", "--coef", "1,0", "--start", "2000-01", "--periods", "200000"],
+        "error: --start 2000-01 with --periods 200000 runs past year 9999, which a series file cannot write; start earlier or simulate fewer periods",
+    ),
+    (
+        "simulate_counts_past_2_53",
+        &["simulate", "--coef", "40,0", "--periods", "3"],
+        "error: a simulated value is 2.353852667230804e17, past 2^53, which a series file cannot hold exactly; use smaller coefficients",
+    ),
     // Issue 17, class 2: every count and number option has a stated range,
     // checked before any data is read.
     (

@@ -89,10 +89,17 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
                 None => Period::parse(&args.start),
             }
             .map_err(|e| UsageError(format!("--start `{}` {e}", args.start)))?;
-            if args.periods == 0 {
-                return Err(UsageError("--periods must be at least 1".into()).into());
+            let template = Series::template(first, args.periods);
+            // The file must read back: past year 9999 a period has no spelling.
+            let last = template.last();
+            if Period::parse_in(&last.to_string(), last.frequency()) != Ok(last) {
+                return Err(UsageError(format!(
+                    "--start {} with --periods {} runs past year 9999, which a series file cannot write; start earlier or simulate fewer periods",
+                    args.start, args.periods
+                ))
+                .into());
             }
-            Series::template(first, args.periods)
+            template
         }
     };
     let terms = parse_terms(args.model.terms.as_deref().unwrap_or("trend"), &template)?;
@@ -121,6 +128,12 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let periods: Vec<usize> = (0..template.n_periods).filter(|&t| covered[t]).collect();
     let wanted: Vec<f64> = periods.iter().map(|&t| means[t]).collect();
     let values = draw(&spec, &wanted, &mut ChaCha8Rng::seed_from_u64(args.seed))?;
+    if let Some(v) = values.iter().find(|v| v.abs() > MAX_EXACT) {
+        return Err(UsageError(format!(
+            "a simulated value is {v:e}, past 2^53, which a series file cannot hold exactly; use smaller coefficients"
+        ))
+        .into());
+    }
     let gaussian = spec.family == Family::Gaussian;
     let mut header = vec!["period", if gaussian { "value" } else { "count" }];
     if template.has_exposure() {
@@ -146,3 +159,6 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The largest magnitude an f64 holds as an exact integer (2^53).
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
