@@ -254,15 +254,10 @@ impl StepRefit {
     fn profile(&self, y: &[f64]) -> Result<(Vec<f64>, f64)> {
         let null_problem = self.base.with_responses(y);
         let null = fit_problem(&null_problem, None, None)?;
-        let n_periods = null_problem.x.nrows();
         let mut start: Option<RawFit> = None;
         let mut profile = Vec::with_capacity(self.starts.len());
         for &t0 in &self.starts {
-            let step = Array2::from_shape_fn((n_periods, 1), |(t, _)| if t >= t0 { 1.0 } else { 0.0 });
-            let problem = Problem {
-                x: concatenate(Axis(1), &[null_problem.x.view(), step.view()]).expect("rows agree"),
-                ..null_problem.clone()
-            };
+            let problem = null_problem.with_step_from(t0);
             // Warm start at the previous date's fit, unless it ran off to a
             // boundary (a coefficient at infinity) or did not converge; then
             // at the null fit with no jump.
@@ -282,6 +277,15 @@ impl StepRefit {
 }
 
 impl Problem {
+    /// The same problem with a step column: 1 from period `t0` on.
+    pub(crate) fn with_step_from(&self, t0: usize) -> Problem {
+        let step = Array2::from_shape_fn((self.x.nrows(), 1), |(t, _)| if t >= t0 { 1.0 } else { 0.0 });
+        Problem {
+            x: concatenate(Axis(1), &[self.x.view(), step.view()]).expect("rows agree"),
+            ..self.clone()
+        }
+    }
+
     /// The same problem with other responses.
     pub(crate) fn with_responses(&self, y: &[f64]) -> Problem {
         let obs: Vec<ObsData> = self

@@ -14,7 +14,6 @@
 //! [`fit_problem`], so the profile is that of `test --at` everywhere.
 
 use nalgebra::{DMatrix, DVector};
-use ndarray::{Array2, Axis, concatenate};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::error::Result;
@@ -483,12 +482,7 @@ impl SlidingStep {
 
     /// The full fit with the break at observation `s`, started at the null fit.
     fn refit(&self, problem: &Problem, s: usize, null: &RawFit) -> Result<RawFit> {
-        let t0 = self.period[s];
-        let step = Array2::from_shape_fn((problem.x.nrows(), 1), |(t, _)| if t >= t0 { 1.0 } else { 0.0 });
-        let with_step = Problem {
-            x: concatenate(Axis(1), &[problem.x.view(), step.view()]).expect("rows agree"),
-            ..problem.clone()
-        };
+        let with_step = problem.with_step_from(self.period[s]);
         let start: Vec<f64> = null.beta.iter().copied().chain([0.0]).collect();
         fit_problem(&with_step, Some(&start), null.theta)
     }

@@ -1,6 +1,7 @@
 //! `countshift simulate`: draw a series from a model spec.
 
 use clap::Args;
+use countshift::data::read::MAX_COUNT;
 use countshift::data::{Period, Series, load_dataset_with, read_series_path_with};
 use countshift::model::{Family, parse_terms};
 use countshift::report::format::csv_table;
@@ -128,7 +129,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let periods: Vec<usize> = (0..template.n_periods).filter(|&t| covered[t]).collect();
     let wanted: Vec<f64> = periods.iter().map(|&t| means[t]).collect();
     let values = draw(&spec, &wanted, &mut ChaCha8Rng::seed_from_u64(args.seed))?;
-    if let Some(v) = values.iter().find(|v| v.abs() > MAX_EXACT) {
+    if let Some(v) = values.iter().find(|v| v.abs() > MAX_COUNT) {
         return Err(UsageError(format!(
             "a simulated value is {v:e}, past 2^53, which a series file cannot hold exactly; use smaller coefficients"
         ))
@@ -159,6 +160,3 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-/// The largest magnitude an f64 holds as an exact integer (2^53).
-const MAX_EXACT: f64 = 9_007_199_254_740_992.0;

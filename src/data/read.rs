@@ -13,8 +13,8 @@ use super::period::{Frequency, Period, RawPeriod};
 use super::series::{Observation, Response, Series};
 use crate::error::{Error, InputError, Location, Result};
 
-/// The largest count that an `f64` holds exactly.
-const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+/// The largest count that an `f64` holds exactly (2^53).
+pub const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 /// The exposures countshift fits: rates and offsets stay finite within them.
 const MIN_EXPOSURE: f64 = 1e-100;
 const MAX_EXPOSURE: f64 = 1e100;
