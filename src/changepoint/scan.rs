@@ -26,7 +26,7 @@ use std::sync::Arc;
 use ndarray::{Array2, Axis, concatenate};
 
 use super::cost::{GaussianMeanCost, PoissonCost, SegmentCost};
-use super::sliding::SlidingStep;
+use super::sliding::{Near, SlidingStep};
 use crate::data::{Period, Series};
 use crate::error::Result;
 use crate::model::family::trigamma;
@@ -133,13 +133,29 @@ impl Scan {
     ///
     /// # Errors
     /// As [`Scan::profile`].
-    pub(crate) fn exceeds(&self, y: &[f64], positions: &[usize], i: usize, threshold: f64) -> Result<bool> {
+    pub(crate) fn exceeds(&self, y: &[f64], positions: &[usize], i: usize, threshold: f64, near: Near) -> Result<bool> {
         if let Scan::Sliding(sliding) = self {
-            return sliding.exceeds(y, positions, i, threshold);
+            return sliding.exceeds(y, positions, i, threshold, near);
         }
         let (profile, _) = self.profile(y, positions, false)?;
         let top = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         Ok(2.0 * (top - profile[i]) >= threshold)
+    }
+
+    /// The profile log-likelihood at date `i` and the largest over all
+    /// dates, with the null log-likelihood (one constant throughout): a
+    /// replicate's sup-LR statistic and date-set statistic. The sliding
+    /// refit passes over dates that cannot reach the running maximum.
+    ///
+    /// # Errors
+    /// As [`Scan::profile`].
+    pub(crate) fn top_from(&self, y: &[f64], positions: &[usize], i: usize, near: Near) -> Result<([f64; 2], f64)> {
+        if let Scan::Sliding(sliding) = self {
+            return sliding.top_from(y, positions, i, near);
+        }
+        let (profile, null) = self.profile(y, positions, false)?;
+        let top = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Ok(([profile[i], top], null))
     }
 }
 
@@ -350,6 +366,99 @@ mod tests {
         for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
             assert!((a - b).abs() < 1e-8, "{family:?} date {i}: {a} vs {b}");
         }
+    }
+
+    /// The screened walks (`top_from`, `exceeds`) against the full profile,
+    /// on replicates of `series` (over-dispersed counts, or noisy values).
+    fn screening_agrees(series: &Series, family: Family, terms: Vec<Term>) {
+        use rand_distr::{Distribution, Gamma, Normal};
+        let model = ModelSpec {
+            family,
+            terms,
+            use_offset: true,
+        };
+        let positions: Vec<usize> = (3..=series.n_obs() - 3).collect();
+        let dates: Vec<Period> = positions
+            .iter()
+            .map(|&i| series.period(series.observations[i].periods[0]))
+            .collect();
+        let scan = Scan::new(series, &model, &dates).unwrap();
+        let null = crate::model::fit(&model, series).unwrap();
+        let near = Near {
+            null: (&null.beta, null.theta),
+            step: None,
+        };
+        let observed: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
+        for r in 0..12 {
+            let mut rng = crate::simulate::stream_rng(11, 0, r);
+            let y: Vec<f64> = observed
+                .iter()
+                .map(|&v| match family {
+                    Family::Gaussian => v + Normal::new(0.0, 3.0).unwrap().sample(&mut rng),
+                    _ => {
+                        let rate = Gamma::new(2.0, (v + 0.5) / 2.0).unwrap().sample(&mut rng);
+                        crate::simulate::poisson(rate, &mut rng).unwrap()
+                    }
+                })
+                .collect();
+            let (profile, null_loglik) = scan.profile(&y, &positions, true).unwrap();
+            let top = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            for i in (0..positions.len()).step_by(4) {
+                let ([at_i, best], null_i) = scan.top_from(&y, &positions, i, near).unwrap();
+                assert!((at_i - profile[i]).abs() < 1e-7, "{family:?} replicate {r} date {i}");
+                assert!(
+                    (best - top).abs() < 1e-7,
+                    "{family:?} replicate {r} from {i}: {best} vs {top}"
+                );
+                assert!((null_i - null_loglik).abs() < 1e-7);
+                let gap = 2.0 * (top - profile[i]);
+                for threshold in [0.5 * gap, gap - 1e-5, gap + 1e-5, 2.0 * gap + 1.0, gap + 8.0] {
+                    let passed = scan.exceeds(&y, &positions, i, threshold, near).unwrap();
+                    assert_eq!(
+                        passed,
+                        gap >= threshold,
+                        "{family:?} replicate {r} date {i} at {threshold}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn passing_over_dates_that_cannot_matter_keeps_every_answer() {
+        let mut counts: Vec<Option<u32>> = BURSTY.iter().map(|&c| Some(c)).collect();
+        let exposure: Vec<f64> = (0..40).map(|i| 50.0 + (i * 7 % 13) as f64).collect();
+        let plain = series(&counts, None);
+        for family in [Family::Poisson, Family::Negbin, Family::Gaussian] {
+            screening_agrees(&plain, family, vec![Term::Intercept, Term::Trend]);
+        }
+        screening_agrees(
+            &series(&counts, Some(&exposure)),
+            Family::Negbin,
+            vec![Term::Intercept, Term::Trend],
+        );
+        // A run of zeros, where a step's rate runs to zero.
+        counts.extend([Some(0); 6]);
+        screening_agrees(
+            &series(&counts, None),
+            Family::Poisson,
+            vec![Term::Intercept, Term::Trend],
+        );
+        screening_agrees(
+            &series(&counts, None),
+            Family::Negbin,
+            vec![Term::Intercept, Term::Trend],
+        );
+        // A long series, where most dates are passed over.
+        let long: Vec<Option<u32>> = (0..300)
+            .map(|i| Some(BURSTY[i % 40] + u32::from(i > 170) * 6 + (i / 30) as u32))
+            .collect();
+        screening_agrees(&series(&long, None), Family::Negbin, vec![Term::Intercept, Term::Trend]);
+        screening_agrees(
+            &series(&long, None),
+            Family::Poisson,
+            vec![Term::Intercept, Term::Trend],
+        );
     }
 
     const BURSTY: [u32; 40] = [

@@ -75,6 +75,7 @@ use statrs::function::gamma::ln_gamma;
 use super::cost::PoissonCost;
 use super::known::rate_ratio_interval;
 use super::scan::Scan;
+use super::sliding::Near;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{CovarianceKind, Interval, Level, covariance_root};
@@ -383,7 +384,12 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         let means = null_fit.fitted.clone();
         let replicate = |b: usize| -> Result<f64> {
             let y_b = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b));
-            scan.profile(&y_b, &positions, false).map(|(p, null)| sup_of(&p, null))
+            let near = Near {
+                null: (&null_fit.beta, null_fit.theta),
+                step: None,
+            };
+            scan.top_from(&y_b, &positions, 0, near)
+                .map(|([_, top], null)| 2.0 * (top - null))
         };
         let reaches = |s: f64| s >= sup_lr - 1e-9 * sup_lr.abs().max(1.0);
         let block = 8 * rayon::current_num_threads().max(1);
@@ -468,10 +474,12 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         // coefficients drawn from their sampling distribution (so that the
         // set allows for the uncertain jump size), then the data.
         let sizes = &sizes;
+        // It returns the fit's parameters too, where each replicate's walk starts.
         let drawer = |i: usize| -> Result<_> {
             let at_i = fit(&with_step(&spec.model, dates[i]), series)?;
             let root = covariance_root(&at_i.covariance(CovarianceKind::Model)?);
-            Ok(move |b: usize| -> Vec<f64> {
+            let start = (at_i.beta.clone(), at_i.theta);
+            Ok((start, move |b: usize| -> Vec<f64> {
                 let p = at_i.beta.len();
                 let mut rng = stream_rng(spec.seed, 1 + i as u64, b);
                 let z = nalgebra::DVector::from_iterator(p, (0..p).map(|_| StandardNormal.sample(&mut rng)));
@@ -481,18 +489,24 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
                     .collect();
                 let means = at_i.means_at(&beta);
                 draw_like(&at_i, &means, sizes, &mut rng)
-            })
+            }))
         };
+        fn near<'a>(null_fit: &'a Fit, start: &'a (Vec<f64>, Option<f64>)) -> Near<'a> {
+            Near {
+                null: (&null_fit.beta, null_fit.theta),
+                step: Some((&start.0, start.1)),
+            }
+        }
         let alpha = 1.0 - spec.level.value();
         // The best date's statistics in full: its 95% quantile is the cut-off
         // reported and drawn in the profile plot.
         let cutoff = {
-            let draw = drawer(best)?;
+            let (start, draw) = drawer(best)?;
             let mut stats = (0..set_b)
                 .into_par_iter()
                 .map(|b| {
-                    scan.profile(&draw(b), &positions, false)
-                        .map(|(p, _)| 2.0 * (p.iter().copied().fold(f64::NEG_INFINITY, f64::max) - p[best]))
+                    scan.top_from(&draw(b), &positions, best, near(&null_fit, &start))
+                        .map(|([at_best, top], _)| 2.0 * (top - at_best))
                 })
                 .collect::<Result<Vec<f64>>>()?;
             stats.sort_by(f64::total_cmp);
@@ -510,13 +524,13 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
             .unwrap_or(set_b + 1);
         let block = 8 * rayon::current_num_threads().max(1);
         let kept = |i: usize| -> Result<bool> {
-            let draw = drawer(i)?;
+            let (start, draw) = drawer(i)?;
             let (mut drawn, mut reached) = (0, 0);
             while reached < keep_at && reached + (set_b - drawn) >= keep_at {
                 let end = (drawn + block).min(set_b);
                 let hits = (drawn..end)
                     .into_par_iter()
-                    .map(|b| scan.exceeds(&draw(b), &positions, i, gap[i] - 1e-9))
+                    .map(|b| scan.exceeds(&draw(b), &positions, i, gap[i] - 1e-9, near(&null_fit, &start)))
                     .collect::<Result<Vec<bool>>>()?;
                 reached += hits.iter().filter(|&&h| h).count();
                 drawn = end;

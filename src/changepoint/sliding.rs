@@ -40,6 +40,24 @@ const STRICT_DECREMENT: f64 = 1e-13;
 const MAX_STEPS: usize = 30;
 /// Longest step of a log-link coefficient, as in the full fit.
 const MAX_LOG_STEP: f64 = 8.0;
+/// Largest Newton decrement at which a date may be passed over unclimbed
+/// (see [`Walk::reach`]); past it the date is climbed, which moves the
+/// anchor of the dates after it.
+const REACH_MAX_DECREMENT: f64 = 8.0;
+/// Log-likelihood added to the bound of [`Walk::reach`].
+const REACH_MARGIN: f64 = 0.5;
+
+/// Where a replicate's walk starts: the parameters of the model it was
+/// drawn from, which lie near its own fits, so that it needs no fit from
+/// scratch.
+#[derive(Clone, Copy)]
+pub(crate) struct Near<'a> {
+    /// Coefficients and theta of the model without the break.
+    pub null: (&'a [f64], Option<f64>),
+    /// Coefficients (the step's last) and theta of the model with the break
+    /// at the first date walked, when the replicate was drawn from it.
+    pub step: Option<(&'a [f64], Option<f64>)>,
+}
 
 /// The model without the break, laid out for the sliding refit.
 pub(crate) struct SlidingStep {
@@ -280,6 +298,27 @@ impl Walk<'_> {
         (score, info)
     }
 
+    /// A bound on the kernel's maximum at the current date from the sums at
+    /// the current parameters, without a pass over the series: `l + 2 d +
+    /// 0.5` for the Newton decrement `d`. A date whose bound lies below
+    /// what the walk looks for (the running maximum, or a threshold) cannot
+    /// change the answer and is passed over unclimbed.
+    ///
+    /// Why the bound holds: a quadratic rises `d / 2` to its maximum; a
+    /// concave log-likelihood whose curvature fades along the Newton
+    /// direction rises further, and the fastest fading a log link gives is
+    /// exponential (a segment of zeros whose rate runs to zero), where the
+    /// rise is `d` exactly. `None` when the information is not positive
+    /// definite or `d` is too large for the local picture to be trusted;
+    /// the unit tests compare every screened walk with the full profile.
+    fn reach(&self) -> Option<f64> {
+        let l = self.loglik();
+        let (score, info) = self.system();
+        let decrement = score.dot(&info.cholesky()?.solve(&score));
+        (l.is_finite() && decrement.is_finite() && decrement <= REACH_MAX_DECREMENT)
+            .then_some(l + 2.0 * decrement + REACH_MARGIN)
+    }
+
     /// Newton steps to the optimum at the current date; `None` when a step
     /// fails and the date needs a full refit.
     fn climb(&mut self) -> Option<f64> {
@@ -369,47 +408,81 @@ impl SlidingStep {
     /// Fitting errors of the null fit or of a full refit.
     pub(crate) fn profile(&self, y: &[f64], positions: &[usize]) -> Result<(Vec<f64>, f64)> {
         let mut profile = vec![0.0; positions.len()];
-        let null = self.walk(y, positions, 0..positions.len(), |j, l| {
+        let null = self.walk(y, positions, 0..positions.len(), None, |j, l| {
             profile[j] = l;
-            true
+            Some(f64::NEG_INFINITY)
         })?;
-        Ok((profile, null))
+        Ok((profile, null.expect("fitted without a start")))
     }
 
-    /// Whether `2 (max_j l_j - l_i) >= threshold`, the exceedance of the
-    /// date-set test at date `i` in one bootstrap replicate. The walk starts
-    /// at `i`, goes to the last date and then back from `i - 1`, and stops at
-    /// the first date that passes the threshold.
+    /// The profile log-likelihood at date `i` and the largest over all
+    /// dates, with the null log-likelihood: what the sup-LR statistic and
+    /// the date-set statistic `2 (max_j l_j - l_i)` need, for a replicate
+    /// drawn from a model `near` its fits. Dates that cannot reach the
+    /// running maximum are passed over ([`Walk::reach`]).
     ///
     /// # Errors
     /// As [`SlidingStep::profile`].
-    pub(crate) fn exceeds(&self, y: &[f64], positions: &[usize], i: usize, threshold: f64) -> Result<bool> {
+    pub(crate) fn top_from(&self, y: &[f64], positions: &[usize], i: usize, near: Near) -> Result<([f64; 2], f64)> {
+        let (mut at_i, mut top) = (f64::NAN, f64::NEG_INFINITY);
+        let order = (i..positions.len()).chain((0..i).rev());
+        let null = self.walk(y, positions, order, Some(near), |j, l| {
+            if j == i {
+                at_i = l;
+            }
+            top = top.max(l);
+            Some(top)
+        })?;
+        let null = match null {
+            Some(l) => l,
+            None => self.null_fit(&self.base.with_responses(y), Some(near))?.loglik,
+        };
+        Ok(([at_i, top], null))
+    }
+
+    /// Whether `2 (max_j l_j - l_i) >= threshold`, the exceedance of the
+    /// date-set test at date `i` in one bootstrap replicate drawn from a
+    /// model `near` its fits. The walk starts at `i`, goes to the last date
+    /// and then back from `i - 1`, stops at the first date that passes the
+    /// threshold and passes over dates that cannot ([`Walk::reach`]).
+    ///
+    /// # Errors
+    /// As [`SlidingStep::profile`].
+    pub(crate) fn exceeds(&self, y: &[f64], positions: &[usize], i: usize, threshold: f64, near: Near) -> Result<bool> {
         let mut at_i = f64::NAN;
         let mut passed = false;
         let order = (i..positions.len()).chain((0..i).rev());
-        self.walk(y, positions, order, |j, l| {
+        self.walk(y, positions, order, Some(near), |j, l| {
             if j == i {
                 at_i = l;
             }
             passed = 2.0 * (l - at_i) >= threshold;
-            !passed
+            (!passed).then_some(at_i + threshold / 2.0)
         })?;
         Ok(passed)
     }
 
     /// Visits the dates `order` (indices into `positions`, in runs of
-    /// neighbours) with their profile log-likelihoods while `visit` returns
-    /// true; returns the null log-likelihood. A jump between runs starts
-    /// again from the first date's fit.
+    /// neighbours) with their profile log-likelihoods; returns the null
+    /// log-likelihood. `visit` returns `None` to stop, or the floor below
+    /// which a date does not matter: a later date whose bound
+    /// ([`Walk::reach`]) lies below it is passed over without being
+    /// visited. A jump between runs starts again from the first date's fit.
     fn walk(
         &self,
         y: &[f64],
         positions: &[usize],
         order: impl Iterator<Item = usize>,
-        mut visit: impl FnMut(usize, f64) -> bool,
-    ) -> Result<f64> {
+        near: Option<Near>,
+        mut visit: impl FnMut(usize, f64) -> Option<f64>,
+    ) -> Result<Option<f64>> {
         let problem = self.base.with_responses(y);
-        let null = fit_problem(&problem, None, None)?;
+        // The null fit: from scratch for the data, and for a replicate only
+        // when a date needs a full refit.
+        let mut null = match near {
+            None => Some(fit_problem(&problem, None, None)?),
+            Some(_) => None,
+        };
         let family = problem.family;
         let n = y.len() as f64;
         let constant = match family {
@@ -421,29 +494,45 @@ impl SlidingStep {
             Family::Gaussian => -n / 2.0 * ((2.0 * std::f64::consts::PI * (-2.0 * kernel) / n).ln() + 1.0),
             _ => kernel + constant,
         };
-        let null_start = (
-            null.beta.iter().copied().chain([0.0]).collect::<Vec<f64>>(),
-            null.theta.unwrap_or(1.0),
-        );
+        let with_zero_step = |beta: &[f64]| beta.iter().copied().chain([0.0]).collect::<Vec<f64>>();
+        let start = match (near, &null) {
+            (
+                Some(Near {
+                    step: Some((beta, theta)),
+                    ..
+                }),
+                _,
+            ) => (beta.to_vec(), theta.unwrap_or(1.0)),
+            (
+                Some(Near {
+                    null: (beta, theta), ..
+                }),
+                _,
+            ) => (with_zero_step(beta), theta.unwrap_or(1.0)),
+            (None, Some(fit)) => (with_zero_step(&fit.beta), fit.theta.unwrap_or(1.0)),
+            (None, None) => unreachable!("the null is fitted when no start is given"),
+        };
         let mut walk = Walk {
             layout: self,
             y,
             family,
             groups: (family == Family::Negbin).then(|| CountGroups::from_pairs(y.iter().map(|&v| (v, 1.0)))),
-            beta: null_start.0.clone(),
-            theta: null_start.1,
+            beta: start.0.clone(),
+            theta: start.1,
             start: 0,
             sums: Sums::zero(self.q + 1),
             group: [0.0; 3],
         };
         let trusted = |theta: f64| family != Family::Negbin || (THETA_MIN..=THETA_NEWTON_MAX).contains(&theta);
+        let below = |kernel: f64, floor: f64| (family != Family::Gaussian || kernel < 0.0) && to_loglik(kernel) < floor;
         let mut fresh = true;
+        let mut floor = f64::NEG_INFINITY;
         let mut first: Option<(Vec<f64>, f64)> = None;
         let mut previous: Option<usize> = None;
         for j in order {
             let s = positions[j];
             if previous.is_some_and(|p| p.abs_diff(j) > 1) {
-                (walk.beta, walk.theta) = first.clone().unwrap_or_else(|| null_start.clone());
+                (walk.beta, walk.theta) = first.clone().unwrap_or_else(|| start.clone());
                 fresh = true;
             }
             previous = Some(j);
@@ -452,6 +541,12 @@ impl SlidingStep {
                 walk.evaluate();
             } else {
                 walk.slide_to(s);
+                if floor > f64::NEG_INFINITY
+                    && trusted(walk.theta)
+                    && walk.reach().is_some_and(|bound| below(bound, floor))
+                {
+                    continue;
+                }
             }
             let kernel = if trusted(walk.theta) { walk.climb() } else { None };
             let loglik = match kernel {
@@ -460,24 +555,37 @@ impl SlidingStep {
                     to_loglik(k)
                 }
                 _ => {
-                    let raw = self.refit(&problem, s, &null)?;
+                    if null.is_none() {
+                        null = Some(self.null_fit(&problem, near)?);
+                    }
+                    let null = null.as_ref().expect("fitted above");
+                    let raw = self.refit(&problem, s, null)?;
                     let usable =
                         raw.converged && raw.beta.iter().all(|b| b.abs() < RUN_OFF) && raw.theta.is_none_or(trusted);
                     (walk.beta, walk.theta) = if usable {
                         (raw.beta, raw.theta.unwrap_or(1.0))
                     } else {
-                        null_start.clone()
+                        (with_zero_step(&null.beta), null.theta.unwrap_or(1.0))
                     };
                     fresh = true;
                     raw.loglik
                 }
             };
             first.get_or_insert_with(|| (walk.beta.clone(), walk.theta));
-            if !visit(j, loglik) {
-                break;
+            match visit(j, loglik) {
+                Some(next) => floor = next,
+                None => break,
             }
         }
-        Ok(null.loglik)
+        Ok(null.map(|fit| fit.loglik))
+    }
+
+    /// The fit without the break, started near the model a replicate was
+    /// drawn from when that is known.
+    fn null_fit(&self, problem: &Problem, near: Option<Near>) -> Result<RawFit> {
+        let (beta, theta) = near.map_or((None, None), |near| (Some(near.null.0), near.null.1));
+        let beta = beta.filter(|b| b.iter().all(|v| v.abs() < RUN_OFF));
+        fit_problem(problem, beta, theta)
     }
 
     /// The full fit with the break at observation `s`, started at the null fit.
