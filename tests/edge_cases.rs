@@ -28,7 +28,7 @@ fn monthly(counts: &[f64], exposure: Option<f64>) -> String {
 }
 
 /// Every command on `path`: exit 0, and neither the table nor the JSON
-/// shows NaN (an estimate at infinity shows as a bound, such as `-inf`, by
+/// shows NaN (an estimate at infinity shows as a bound, such as `-∞`, by
 /// design). Returns the JSON of each command.
 fn every_command_runs_clean(path: &str, at: &str) -> Vec<(String, Value)> {
     every_command_runs_clean_with(path, at, &[])
@@ -215,4 +215,66 @@ fn a_step_at_the_first_period_or_past_the_last_is_a_clear_error() {
     }
     // The last period is a valid one-period regime, as in R's glm.
     assert_eq!(countshift(&["test", "--data", &path, "--at", "2024-12"]).code, 0);
+}
+
+#[test]
+fn a_backtest_over_missing_periods_with_exposure_scores_every_model() {
+    // Found by tests/hostile_options.rs: a forecast origin or horizon step at
+    // a missing period took its (unknown, NaN) exposure, so every model's
+    // forecast "overflowed" there and the backtest failed with exit 1.
+    let csv = "period,count,exposure\n2020-01,5,235\n2020-02,22,209\n2020-04,6,342\n2020-06,0,25\n\
+               2020-07,12,259\n2020-08,27,85\n2020-09,39,279\n2020-10,14,159\n2020-12,6,313\n\
+               2021-01,32,198\n2021-02,38,249\n2021-04,33,294\n2021-05,14,57\n2021-06,0,216\n\
+               2021-07,27,176\n2021-08,37,242\n2021-09,4,474\n2021-10,3,429\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "gappy.csv", csv.as_bytes());
+    let run = countshift(&["backtest", "--data", &path, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["dropped"].as_array().map_or(0, Vec::len), 0, "{}", v["dropped"]);
+    assert_eq!(v["ranking"].as_array().unwrap().len(), 6, "{}", v["ranking"]);
+}
+
+#[test]
+fn a_count_near_2_53_says_its_log_likelihood_is_inexact_and_does_not_hang() {
+    // Found by tests/hostile_options.rs: NB terms of 1e17 cancel to a
+    // log-likelihood of -131, so scoring chased rounding noise for 18 s.
+    let mut csv = String::from("period,count,exposure\n");
+    for i in 0..19 {
+        let count: u64 = if i == 9 { 9007199254740992 } else { (i * 17 + 5) % 40 };
+        csv += &format!("{}-{:02},{count},{}\n", 2020 + i / 12, i % 12 + 1, 50 + i * 23 % 400);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "huge.csv", csv.as_bytes());
+    let started = std::time::Instant::now();
+    let run = countshift(&["fit", "--data", &path, "--family", "negbin", "--terms", "trend"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("is known to about ±"), "{}", run.stdout);
+    assert!(started.elapsed().as_secs_f64() < 5.0, "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_backtest_whose_every_model_overflows_is_bad_input_not_an_internal_error() {
+    // Found by tests/hostile_options.rs: a count of 2^53 two years in makes
+    // every model's simulated future means overflow the Poisson sampler; the
+    // backtest exited 1 as if countshift had failed.
+    let mut csv = String::from("period,count\n");
+    for i in 0..24 {
+        let count: u64 = if i == 21 {
+            9007199254740992
+        } else {
+            (i * 13 + 7) % 30 + 5
+        };
+        csv += &format!("{}-{:02},{count}\n", 2020 + i / 12, i % 12 + 1);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "spike.csv", csv.as_bytes());
+    let run = countshift(&["backtest", "--data", &path]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: every model's forecast failed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }

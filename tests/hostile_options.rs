@@ -116,31 +116,39 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("backtest", &["--level", "--seed", "--horizon", "--draws"]),
 ];
 
+/// No NaN or infinity printed as a number. The documented markers of an
+/// unbounded interval end or an estimate at infinity are allowed: `∞` in
+/// tables, `null` with `estimate_bound` `"+infinity"` in JSON, and the word
+/// in prose ("lie at infinity").
 fn no_non_finite(text: &str) -> bool {
     !text
         .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '+'))
-        .any(|w| {
-            matches!(
-                w.to_ascii_lowercase().as_str(),
-                "nan" | "inf" | "-inf" | "+inf" | "infinity"
-            )
-        })
+        .any(|w| matches!(w.to_ascii_lowercase().as_str(), "nan" | "inf" | "-inf" | "+inf"))
 }
 
 #[test]
-#[ignore = "open defect (issue 17): it finds `detect` (auto, exposure) on a 19-month series with one count of 2^53 running past 60 s, in the full refits of a theta below 1e-3; run with --ignored"]
 fn any_options_on_any_small_file_exit_0_or_2_without_nan_in_under_20_s() {
     let dir = tempfile::tempdir().unwrap();
     let cases = std::env::var("COUNTSHIFT_HOSTILE_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(48);
-    let mut runner = TestRunner::new(Config {
+    // A fixed seed, so that CI runs the same cases every time; set
+    // COUNTSHIFT_HOSTILE_SEED to draw others.
+    let seed = std::env::var("COUNTSHIFT_HOSTILE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(17u64);
+    let config = Config {
         cases,
         failure_persistence: None,
         max_shrink_iters: 16,
         ..Config::default()
-    });
+    };
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = proptest::test_runner::TestRng::from_seed(config.rng_algorithm, &seed_bytes);
+    let mut runner = TestRunner::new_with_rng(config, rng);
     let strategy = (
         series(),
         0..COMMANDS.len(),

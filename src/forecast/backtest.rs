@@ -462,10 +462,13 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
         .map(|(oi, &o)| {
             let train = training(series, o);
             let h = spec.horizon.min(n - o);
-            let exposure = series
-                .period_exposure
-                .as_ref()
-                .map(|e| (o..o + h).map(|t| e[t]).collect::<Vec<f64>>());
+            // A missing period's exposure is unknown; the period is not
+            // scored, so any finite exposure serves (1, as in `exposure_all`).
+            let exposure = series.period_exposure.as_ref().map(|e| {
+                (o..o + h)
+                    .map(|t| if e[t].is_finite() { e[t] } else { 1.0 })
+                    .collect::<Vec<f64>>()
+            });
             let mut out = Vec::new();
             let mut variances = Vec::new();
             let mut failed = Vec::new();
@@ -593,8 +596,10 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
     }
     dropped.sort_by_key(|(m, _)| *m);
     if (0..n_models).all(|m| dropped.iter().any(|(d, _)| *d == m)) {
+        // Each failure is a forecast the data cannot support (an overflow
+        // of the simulated means, no earlier count): an input problem.
         let (m, reason) = &dropped[0];
-        return Err(Error::Numerical(format!(
+        return Err(Error::Extrapolation(format!(
             "every model's forecast failed; model `{}` {reason}",
             labels[*m]
         )));

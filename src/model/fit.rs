@@ -256,6 +256,21 @@ impl Problem {
         (kernel, score, info)
     }
 
+    /// The size of the terms the kernel sums, which sets its rounding
+    /// noise. Their sum can be far smaller: with a count near 2^53 and a
+    /// small theta, NB terms of 10^17 cancel to a log-likelihood of -20,
+    /// known to a few units only, so that a Newton decrement of 1e-4 is
+    /// noise and halving steps to find it would never end.
+    fn kernel_magnitude(&self) -> f64 {
+        self.obs
+            .iter()
+            .map(|o| match self.family {
+                Family::Gaussian => o.y * o.y / o.k,
+                _ => o.y * (2.0 + o.y.ln_1p()),
+            })
+            .sum()
+    }
+
     /// Starting values: a constant column at the overall log-rate.
     fn initial_beta(&self) -> Vec<f64> {
         let mut beta = vec![0.0; self.p()];
@@ -299,6 +314,12 @@ pub(crate) const THETA_MIN: f64 = 1e-3;
 
 /// Longest step of a log-link coefficient in one scoring iteration.
 const MAX_LOG_STEP: f64 = 8.0;
+/// Relative rounding error of a sum of log-likelihood terms (a few machine
+/// epsilons): times [`Problem::kernel_magnitude`], the noise below which a
+/// change in the kernel means nothing.
+const ROUNDING: f64 = 1e-15;
+/// Log-likelihood rounding noise past which a fit says so.
+const NOTED_NOISE: f64 = 0.01;
 /// Newton decrement, relative to `1 + |l|`, below which scoring stops.
 const DECREMENT_TOL: f64 = 1e-16;
 /// A decrement, relative to `1 + |l|`, at which a full Newton step that
@@ -312,6 +333,7 @@ const NOISE_DECREMENT_TOL: f64 = 1e-10;
 fn scoring(problem: &Problem, mut beta: Vec<f64>, theta: f64, max_iter: usize, tol: f64) -> (Vec<f64>, bool, usize) {
     let (mut ll, mut score, mut info) = problem.evaluate(&beta, theta);
     let uphill = |new: f64, old: f64| new.is_finite() && new >= old - 1e-13 * (1.0 + old.abs());
+    let noise = ROUNDING * problem.kernel_magnitude();
     for iter in 1..=max_iter {
         let Some(mut step) = solve(&info, &score) else {
             return (beta, false, iter);
@@ -345,7 +367,7 @@ fn scoring(problem: &Problem, mut beta: Vec<f64>, theta: f64, max_iter: usize, t
                 accepted = true;
                 break;
             }
-            if scale == 1.0 && decrement < NOISE_DECREMENT_TOL * (1.0 + ll.abs()) {
+            if scale == 1.0 && decrement < (NOISE_DECREMENT_TOL * (1.0 + ll.abs())).max(noise) {
                 return (beta, true, iter);
             }
             scale *= 0.5;
@@ -390,6 +412,14 @@ pub(crate) fn pseudo_inverse(m: &DMatrix<f64>) -> DMatrix<f64> {
 pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start: Option<f64>) -> Result<RawFit> {
     let beta0 = start.map_or_else(|| problem.initial_beta(), <[f64]>::to_vec);
     let mut notes = Vec::new();
+    let noise = ROUNDING * problem.kernel_magnitude();
+    if noise > NOTED_NOISE {
+        notes.push(format!(
+            "the counts are so large that the log-likelihood sums terms of {:.1e} and is known to about ±{} only: likelihood ratios, their tests and profile intervals carry that error",
+            noise / ROUNDING,
+            crate::report::format::sig3(noise)
+        ));
+    }
     match problem.family {
         Family::Poisson => {
             let (beta, converged, iterations) = scoring(problem, beta0, 1.0, MAX_ITERATIONS, DECREMENT_TOL);

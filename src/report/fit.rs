@@ -315,12 +315,12 @@ impl FitView {
                     i.estimate,
                     match i.estimate_bound {
                         Some("-infinity") => "-100%",
-                        Some("+infinity") => "inf",
+                        Some("+infinity") => "∞",
                         _ => "not identified",
                     },
                 );
                 let low = pct(i.ci_low, "-100%");
-                let high = pct(i.ci_high, "inf");
+                let high = pct(i.ci_high, "∞");
                 format!("{est} per {unit} [{low}, {high}]")
             } else {
                 format!("{} per {unit}", trend.interval.text())

@@ -3,22 +3,24 @@
 use crate::data::{Period, Series};
 
 /// A number to three significant figures (`9.25`, `20.2`, `0.00731`), the way
-/// tables show estimates; large numbers keep their integer digits.
+/// tables show estimates; large numbers keep their integer digits up to
+/// 10^15, past which (and below 10^-4) they take an exponent (`5.65e100`,
+/// not a hundred digits). An unbounded interval end is `∞` or `-∞`.
 pub fn sig3(x: f64) -> String {
     if !x.is_finite() {
         return if x.is_nan() {
             "n/a".into()
         } else if x > 0.0 {
-            "inf".into()
+            "∞".into()
         } else {
-            "-inf".into()
+            "-∞".into()
         };
     }
     if x == 0.0 {
         return "0".into();
     }
     let magnitude = x.abs().log10().floor() as i32;
-    if magnitude < -4 {
+    if !(-4..15).contains(&magnitude) {
         return format!("{x:.2e}");
     }
     let decimals = (2 - magnitude).max(0) as usize;
@@ -100,7 +102,7 @@ fn sig_figures(x: f64, n: usize) -> String {
         return sig3(x);
     }
     let magnitude = x.abs().log10().floor() as i32;
-    if magnitude < -4 {
+    if !(-4..15).contains(&magnitude) {
         let p = n - 1;
         return format!("{x:.p$e}");
     }
@@ -144,7 +146,16 @@ pub fn sig_together(values: &[f64]) -> Vec<String> {
 pub fn percent_together(values: &[f64]) -> Vec<String> {
     let mut texts = Vec::new();
     for d in 1..=MAX_FIGURES {
-        texts = values.iter().map(|v| format!("{v:+.d$}%")).collect();
+        texts = values
+            .iter()
+            .map(|v| {
+                if v.abs() < 1e15 {
+                    format!("{v:+.d$}%")
+                } else {
+                    format!("{v:+.d$e}%")
+                }
+            })
+            .collect();
         if tells_apart(values, &texts) {
             break;
         }
@@ -225,6 +236,10 @@ mod tests {
         assert_eq!(sig3(1234.6), "1235");
         assert_eq!(sig3(-0.5), "-0.5");
         assert_eq!(sig3(1.07e-14), "1.07e-14");
+        assert_eq!(sig3(5.6502e100), "5.65e100");
+        assert_eq!(sig3(1.5e14), "150000000000000");
+        assert_eq!(sig3(f64::INFINITY), "∞");
+        assert_eq!(sig3(f64::NEG_INFINITY), "-∞");
     }
 
     #[test]
@@ -256,6 +271,7 @@ mod tests {
         // Rounding noise does not ask for 17 digits.
         assert_eq!(sig_together(&[2.0, 2.0 + 1e-13, 3.0]), ["2", "2", "3"]);
         assert_eq!(percent_together(&[10.0, 9.9, 10.1]), ["+10.0%", "+9.9%", "+10.1%"]);
+        assert_eq!(percent_together(&[2e20, 1.0]), ["+2.0e20%", "+1.0%"]);
         assert_eq!(
             percent_together(&[10.0012, 9.9991, 10.0033]),
             ["+10.001%", "+9.999%", "+10.003%"]

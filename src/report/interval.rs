@@ -97,13 +97,13 @@ impl IntervalView {
             None => otherwise.to_owned(),
         };
         let otherwise = match self.estimate_bound {
-            Some("+infinity") => "inf",
-            Some("-infinity") => "-inf",
+            Some("+infinity") => "∞",
+            Some("-infinity") => "-∞",
             _ => "not identified",
         };
         let est = shown(self.estimate, otherwise);
-        let low = shown(self.ci_low, "-inf");
-        let high = shown(self.ci_high, "inf");
+        let low = shown(self.ci_low, "-∞");
+        let high = shown(self.ci_high, "∞");
         format!("{est} [{low}, {high}]")
     }
 }
