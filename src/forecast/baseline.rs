@@ -251,6 +251,7 @@ pub(crate) fn quantiles(m: f64, theta: f64, qs: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Family;
 
     #[test]
     fn labels_parse_back() {
