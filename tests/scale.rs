@@ -1,7 +1,9 @@
 //! Scale: a 10^6-row series and a 10^6-row event log through `inspect`,
 //! `aggregate`, `fit` and `detect --method pelt`, each under 500 MB of peak
-//! memory (maximum resident set size from `/usr/bin/time -v`). Ignored: it
-//! takes about 15 s and needs GNU time;
+//! memory; and every command with its default options on a 1,000-month
+//! over-dispersed series, each under 100 MB, with its wall time printed
+//! (maximum resident set size from `/usr/bin/time -v`). Ignored: they take
+//! about 15 s and two minutes and need GNU time;
 //! `cargo test --release --test scale -- --ignored --nocapture`.
 
 use std::fmt::Write as _;
@@ -52,6 +54,13 @@ fn event_log(dir: &std::path::Path) -> String {
 }
 
 /// Runs the binary under GNU time; returns the peak resident set in MB.
+/// Peak memory in MB of `countshift args`, and its wall time in seconds.
+fn peak_mb_and_seconds(args: &[&str]) -> (f64, f64) {
+    let started = std::time::Instant::now();
+    let mb = peak_mb(args);
+    (mb, started.elapsed().as_secs_f64())
+}
+
 fn peak_mb(args: &[&str]) -> f64 {
     let out = Command::new("/usr/bin/time")
         .arg("-v")
@@ -96,5 +105,56 @@ fn a_million_rows_stay_under_500_mb() {
         let mb = peak_mb(&args);
         println!("{}: {mb:.0} MB", args[0]);
         assert!(mb < LIMIT_MB, "{args:?} peaked at {mb:.0} MB");
+    }
+}
+
+/// 1,000 months of NB counts (theta 3) with a trend and a step, written by
+/// `countshift simulate`.
+fn thousand_months(dir: &std::path::Path) -> String {
+    let path = dir.join("m1000.csv").to_string_lossy().into_owned();
+    let out = Command::new(env!("CARGO_BIN_EXE_countshift"))
+        .args([
+            "simulate",
+            "--family",
+            "negbin",
+            "--theta",
+            "3",
+            "--terms",
+            "trend,step@2060-01",
+            "--coef",
+            "2,0.001,0.7",
+            "--start",
+            "2000-01",
+            "--periods",
+            "1000",
+            "--seed",
+            "4",
+            "-o",
+            &path,
+        ])
+        .output()
+        .expect("simulate runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    path
+}
+
+#[test]
+#[ignore = "every command on 1,000 months, about two minutes; run with --ignored"]
+fn every_command_on_a_thousand_rows_stays_under_100_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = thousand_months(dir.path());
+    let out = dir.path().join("report").to_string_lossy().into_owned();
+    for args in [
+        vec!["inspect", "--data", &series],
+        vec!["fit", "--data", &series],
+        vec!["test", "--data", &series, "--at", "2058-12"],
+        vec!["detect", "--data", &series],
+        vec!["forecast", "--data", &series],
+        vec!["backtest", "--data", &series],
+        vec!["report", "--data", &series, "--out", &out],
+    ] {
+        let (mb, seconds) = peak_mb_and_seconds(&args);
+        println!("{}: {mb:.0} MB, {seconds:.1} s", args[0]);
+        assert!(mb < 100.0, "{args:?} peaked at {mb:.0} MB");
     }
 }
