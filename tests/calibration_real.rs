@@ -9,8 +9,7 @@
 //! - `COUNTSHIFT_CALIBRATION_REAL_REPS`: series in every cell of the n = 44,
 //!   real-series and auto tables (default: each cell's number in the
 //!   published run, [`PUBLISHED`]; 0 for the cells not run);
-//! - `COUNTSHIFT_CALIBRATION_REAL_REPS_120`: the same for the n = 120 cells
-//!   (none was run);
+//! - `COUNTSHIFT_CALIBRATION_REAL_REPS_120`: the same for the n = 120 cells;
 //! - `COUNTSHIFT_CALIBRATION_REAL_FIRST`: index of the first series (default
 //!   0), to extend a cell by series not yet run;
 //! - `COUNTSHIFT_CALIBRATION_REAL_CELLS`: a comma-separated list of cell ids
@@ -337,6 +336,18 @@ const PUBLISHED: &[(&str, usize)] = &[
     ("a44-t3-r2", 200),
     ("a44-t3-r5", 200),
     ("a44-t3-r15", 200),
+    ("a120-t0.5-r1", 200),
+    ("a120-t0.5-r2", 200),
+    ("a120-t0.5-r5", 200),
+    ("a120-t0.5-r15", 200),
+    ("a120-t1-r1", 200),
+    ("a120-t1-r2", 200),
+    ("a120-t1-r5", 200),
+    ("a120-t1-r15", 200),
+    ("a120-t3-r1", 200),
+    ("a120-t3-r2", 200),
+    ("a120-t3-r5", 200),
+    ("a120-t3-r15", 200),
     ("real-kalibr-negbin", 200),
     ("real-shahed-negbin", 200),
     ("real-kalibr-auto", 200),
