@@ -1,7 +1,8 @@
 //! Scale: a 10^6-row series and a 10^6-row event log through `inspect`,
 //! `aggregate`, `fit` and `detect --method pelt`, each under 500 MB of peak
 //! memory; and every command with its default options on a 1,000-month
-//! over-dispersed series, each under 100 MB, with its wall time printed
+//! over-dispersed series, each under 100 MB, with its wall time printed and
+//! a notice on stderr from any that takes over 10 s
 //! (maximum resident set size from `/usr/bin/time -v`). Ignored: they take
 //! about 15 s and two minutes and need GNU time;
 //! `cargo test --release --test scale -- --ignored --nocapture`.
@@ -54,14 +55,24 @@ fn event_log(dir: &std::path::Path) -> String {
 }
 
 /// Runs the binary under GNU time; returns the peak resident set in MB.
-/// Peak memory in MB of `countshift args`, and its wall time in seconds.
-fn peak_mb_and_seconds(args: &[&str]) -> (f64, f64) {
+/// Peak memory in MB of `countshift args`, its wall time in seconds and
+/// its stderr (without GNU time's report).
+fn peak_mb_and_seconds(args: &[&str]) -> (f64, f64, String) {
     let started = std::time::Instant::now();
-    let mb = peak_mb(args);
-    (mb, started.elapsed().as_secs_f64())
+    let (mb, stderr) = peak_mb_with_stderr(args);
+    let own = stderr
+        .split("\tCommand being timed")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (mb, started.elapsed().as_secs_f64(), own)
 }
 
 fn peak_mb(args: &[&str]) -> f64 {
+    peak_mb_with_stderr(args).0
+}
+
+fn peak_mb_with_stderr(args: &[&str]) -> (f64, String) {
     let out = Command::new("/usr/bin/time")
         .arg("-v")
         .arg(env!("CARGO_BIN_EXE_countshift"))
@@ -75,7 +86,7 @@ fn peak_mb(args: &[&str]) -> f64 {
         .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
         .and_then(|v| v.parse().ok())
         .expect("GNU time reports the maximum resident set size");
-    kb / 1024.0
+    (kb / 1024.0, stderr.into_owned())
 }
 
 #[test]
@@ -153,8 +164,15 @@ fn every_command_on_a_thousand_rows_stays_under_100_mb() {
         vec!["backtest", "--data", &series],
         vec!["report", "--data", &series, "--out", &out],
     ] {
-        let (mb, seconds) = peak_mb_and_seconds(&args);
+        let (mb, seconds, stderr) = peak_mb_and_seconds(&args);
         println!("{}: {mb:.0} MB, {seconds:.1} s", args[0]);
         assert!(mb < 100.0, "{args:?} peaked at {mb:.0} MB");
+        // A run over 10 s says so first, though stderr is not a terminal.
+        if seconds > 12.0 {
+            assert!(
+                stderr.contains("should take about"),
+                "{args:?}: no notice in {stderr:?}"
+            );
+        }
     }
 }

@@ -261,22 +261,9 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     let origins = series
         .index_of(origin_from)
         .map_or(0, |o| series.n_periods.saturating_sub(o));
-    let bar = (std::io::stderr().is_terminal() && origins > 0).then(|| {
-        let bar = indicatif::ProgressBar::new(origins as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("backtest {bar:40} {pos}/{len} origins").expect("valid template"),
-        );
-        bar
-    });
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    };
-    let result = backtest(&series, &spec, &tick);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let progress = BacktestProgress::new(origins, "the backtest");
+    let result = backtest(&series, &spec, &|| progress.tick());
+    progress.finish();
     let view = BacktestView::new(&result?, args.horizon);
     match args.format {
         Format::Table => emit(&view.table()),
@@ -333,6 +320,69 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
                 w.write_record(&record)?;
             }
             emit(&String::from_utf8(w.into_inner()?)?)
+        }
+    }
+}
+
+/// A backtest's progress on stderr: a bar on a terminal; elsewhere (a
+/// script, a pipe) one line early on when the whole is expected to take over
+/// 10 s, so that a long run does not look like a hang. The prediction is the
+/// time between the first and the second wave of finished origins (as many
+/// as there are threads), so that work done before the backtest (the
+/// report's other steps) does not count.
+pub(crate) struct BacktestProgress {
+    bar: Option<indicatif::ProgressBar>,
+    origins: usize,
+    what: &'static str,
+    first_wave: std::sync::OnceLock<std::time::Instant>,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl BacktestProgress {
+    pub(crate) fn new(origins: usize, what: &'static str) -> BacktestProgress {
+        let bar = (std::io::stderr().is_terminal() && origins > 0).then(|| {
+            let bar = indicatif::ProgressBar::new(origins as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("backtest {bar:40} {pos}/{len} origins")
+                    .expect("valid template"),
+            );
+            bar
+        });
+        BacktestProgress {
+            bar,
+            origins,
+            what,
+            first_wave: std::sync::OnceLock::new(),
+            done: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// One origin finished.
+    pub(crate) fn tick(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            return;
+        }
+        let wave = rayon::current_num_threads().max(1);
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if done == wave {
+            self.first_wave.get_or_init(std::time::Instant::now);
+        } else if done == 2 * wave
+            && let Some(first) = self.first_wave.get()
+        {
+            let expected = first.elapsed().as_secs_f64() * self.origins as f64 / wave as f64;
+            if expected > 10.0 {
+                eprintln!(
+                    "countshift: {} ({} origins) should take about {expected:.0} s",
+                    self.what, self.origins
+                );
+            }
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
         }
     }
 }

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use countshift::data::Period;
 use countshift::inference::Level;
 use countshift::model::Family;
-use countshift::report::analysis::{ReportSpec, build_report};
+use countshift::report::analysis::{ReportSpec, build_report_with};
 use countshift::report::format::counted_s;
 use countshift::report::html::write_report;
 
@@ -86,7 +86,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
         seed: args.seed,
         ..ReportSpec::new(at)?
     };
-    let report = build_report(&series, &spec)?;
+    // The backtest over the last third is the report's longest step.
+    let progress =
+        super::forecast::BacktestProgress::new(series.n_periods - series.n_periods * 2 / 3, "the report's backtest");
+    let report = build_report_with(&series, &spec, &|| progress.tick());
+    progress.finish();
+    let report = report?;
     let mut out = match args.format {
         ReportFormat::Table => report.text(&series, use_color()),
         ReportFormat::Json => json(&report)?,

@@ -150,6 +150,14 @@ pub struct Report {
 /// None from the steps (each keeps its own failure as a reason); only an
 /// invalid spec.
 pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
+    build_report_with(series, spec, &|| {})
+}
+
+/// [`build_report`], calling `progress` once per finished backtest origin.
+///
+/// # Errors
+/// As [`build_report`].
+pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn() + Sync)) -> Result<Report> {
     let volume = ModelSpec {
         family: spec.family.unwrap_or(Family::Poisson),
         terms: vec![Term::Intercept],
@@ -238,7 +246,7 @@ pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
         view.family_choice = choice;
         Ok(view)
     })());
-    let backtest = Section::from_result(run_backtest(series, spec));
+    let backtest = Section::from_result(run_backtest(series, spec, progress));
     // The forecast's family: the known-date test's, else the break search's.
     let family = test
         .done()
@@ -302,7 +310,7 @@ pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
 }
 
 /// The backtest with origins over the last third of the series.
-fn run_backtest(series: &Series, spec: &ReportSpec) -> Result<BacktestView> {
+fn run_backtest(series: &Series, spec: &ReportSpec, progress: &(dyn Fn() + Sync)) -> Result<BacktestView> {
     let horizon = spec.horizons.0;
     let origin_from = series.period(series.n_periods * 2 / 3);
     let b = backtest(
@@ -317,7 +325,7 @@ fn run_backtest(series: &Series, spec: &ReportSpec) -> Result<BacktestView> {
             use_offset: true,
             level: spec.level,
         },
-        &|| {},
+        progress,
     )?;
     Ok(BacktestView::new(&b, horizon))
 }
