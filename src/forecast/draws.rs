@@ -220,8 +220,10 @@ struct AtTheta {
 }
 
 impl FixedTheta<'_> {
-    /// Log-likelihood, score and information (on the basis) at `beta`.
-    fn evaluate(&self, beta: &DVector<f64>, theta: f64) -> (f64, DVector<f64>, DMatrix<f64>) {
+    /// Log-likelihood, score and information (on the basis) at `beta`;
+    /// `constants` holds each observation's log-gamma terms at `theta`
+    /// ([`Family::loglik_constant`]), which every `beta` shares.
+    fn evaluate(&self, beta: &DVector<f64>, theta: f64, constants: &[f64]) -> (f64, DVector<f64>, DMatrix<f64>) {
         let problem = &self.fit.problem;
         let family = problem.family;
         let p = beta.len();
@@ -229,9 +231,9 @@ impl FixedTheta<'_> {
         let mut ll = 0.0;
         let mut score = DVector::zeros(p);
         let mut info = DMatrix::zeros(p, p);
-        for o in problem.obs.iter() {
+        for (o, &constant) in problem.obs.iter().zip(constants) {
             let m = problem.mean_and_gradient(o, beta.as_slice(), &mut g);
-            ll += family.loglik(o.y, m, o.k, theta);
+            ll += family.loglik_given(o.y, m, o.k, theta, constant);
             let v = family.variance(m, o.k, theta);
             if v <= 0.0 || !v.is_finite() {
                 continue;
@@ -251,8 +253,14 @@ impl FixedTheta<'_> {
     /// Fisher scoring at `theta` from `start`, on the identified space.
     fn at(&self, theta: f64, start: &DVector<f64>) -> Option<AtTheta> {
         let q = &self.basis;
+        let problem = &self.fit.problem;
+        let constants: Vec<f64> = problem
+            .obs
+            .iter()
+            .map(|o| problem.family.loglik_constant(o.y, o.k, theta))
+            .collect();
         let mut beta = start.clone();
-        let (mut ll, mut score, mut info) = self.evaluate(&beta, theta);
+        let (mut ll, mut score, mut info) = self.evaluate(&beta, theta, &constants);
         for _ in 0..100 {
             let chol = info.clone().cholesky()?;
             let step = chol.solve(&score);
@@ -263,14 +271,14 @@ impl FixedTheta<'_> {
             if decrement < 1e-16 * (1.0 + ll.abs()) {
                 // The last step is tiny and squares the remaining error.
                 beta += q * &step;
-                (ll, _, info) = self.evaluate(&beta, theta);
+                (ll, _, info) = self.evaluate(&beta, theta, &constants);
                 break;
             }
             let mut scale = 1.0;
             let mut moved = false;
             for _ in 0..30 {
                 let candidate = &beta + q * &step * scale;
-                let (l, s, i) = self.evaluate(&candidate, theta);
+                let (l, s, i) = self.evaluate(&candidate, theta, &constants);
                 if l.is_finite() && l >= ll - 1e-12 * (1.0 + ll.abs()) {
                     (beta, ll, score, info) = (candidate, l, s, i);
                     moved = true;

@@ -241,11 +241,8 @@ pub(crate) fn integrated_log_pmf(family: Family, y: f64, m: f64, v: f64, phi: f6
     }
     let scale = (-1.0 / derivatives(mode).1).sqrt() * std::f64::consts::SQRT_2;
     let loglik = family.loglik_at_means(y, 1.0, phi);
-    let log_g = |eta: f64| {
-        loglik(eta.exp())
-            - (eta - m).powi(2) / (2.0 * v)
-            - 0.5 * (2.0 * std::f64::consts::PI * v).ln()
-    };
+    let log_g =
+        |eta: f64| loglik(eta.exp()) - (eta - m).powi(2) / (2.0 * v) - 0.5 * (2.0 * std::f64::consts::PI * v).ln();
     let terms: Vec<f64> = gauss_hermite()
         .iter()
         .map(|&(x, w)| w.ln() + x * x + log_g(mode + scale * x))

@@ -81,24 +81,37 @@ impl Family {
         }
     }
 
-    /// [`Family::loglik`] at many means for one `(y, k, phi)`: the
-    /// log-gamma terms are computed once, and every value is the one
-    /// `loglik` gives, bit for bit (the same operations in the same order).
-    pub(crate) fn loglik_at_means(self, y: f64, k: f64, phi: f64) -> impl Fn(f64) -> f64 {
+    /// The terms of [`Family::loglik`] free of the mean: the log-gamma
+    /// functions, the costly part, which many means at one `(y, k, phi)`
+    /// share.
+    pub(crate) fn loglik_constant(self, y: f64, k: f64, phi: f64) -> f64 {
         let r = k * phi;
-        let constant = match self {
+        match self {
             Family::Poisson => ln_gamma(y + 1.0),
             Family::Negbin => ln_gamma(y + r) - ln_gamma(r) - ln_gamma(y + 1.0),
             Family::Gaussian => 0.0,
-        };
-        move |m: f64| match self {
+        }
+    }
+
+    /// [`Family::loglik`] given its [`Family::loglik_constant`]: bit for bit
+    /// the same value (the same operations in the same order).
+    pub(crate) fn loglik_given(self, y: f64, m: f64, k: f64, phi: f64, constant: f64) -> f64 {
+        match self {
             Family::Poisson if m > 0.0 => y * m.ln() - m - constant,
             Family::Negbin if m > 0.0 => {
+                let r = k * phi;
                 let log_p = if y > 0.0 { y * (m / (r + m)).ln() } else { 0.0 };
                 constant + r * (r / (r + m)).ln() + log_p
             }
             _ => self.loglik(y, m, k, phi),
         }
+    }
+
+    /// [`Family::loglik`] at many means for one `(y, k, phi)`, the
+    /// log-gamma terms computed once.
+    pub(crate) fn loglik_at_means(self, y: f64, k: f64, phi: f64) -> impl Fn(f64) -> f64 {
+        let constant = self.loglik_constant(y, k, phi);
+        move |m: f64| self.loglik_given(y, m, k, phi, constant)
     }
 
     /// The part of the log-likelihood that varies with the mean, dispersion
