@@ -155,6 +155,29 @@ impl Scan {
         Ok(2.0 * (top - profile[i]) >= threshold)
     }
 
+    /// The profile at the dates that can hold its maximum, the others minus
+    /// infinity: what the best date needs. The sliding refit and the
+    /// intercept-only NB scan pass over the others.
+    ///
+    /// # Errors
+    /// As [`Scan::profile`].
+    pub(crate) fn near_top(&self, y: &[f64], positions: &[usize]) -> Result<Vec<f64>> {
+        match self {
+            Scan::Sliding(sliding) => sliding.near_top(y, positions),
+            Scan::ClosedNegbin => {
+                let mut profile = vec![f64::NEG_INFINITY; positions.len()];
+                let mut top = f64::NEG_INFINITY;
+                NegbinSegments::new(y, true).walk(positions, 0..positions.len(), |j, l| {
+                    profile[j] = l;
+                    top = top.max(l);
+                    Some(top)
+                });
+                Ok(profile)
+            }
+            _ => Ok(self.profile(y, positions, true)?.0),
+        }
+    }
+
     /// The profile log-likelihood at date `i` and the largest over all
     /// dates, with the null log-likelihood (one constant throughout): a
     /// replicate's sup-LR statistic and date-set statistic. The sliding
@@ -508,6 +531,18 @@ mod tests {
                 .collect();
             let (profile, null_loglik) = scan.profile(&y, &positions, true).unwrap();
             let top = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            // Every date near the maximum is visited, at its exact value.
+            let near_top = scan.near_top(&y, &positions).unwrap();
+            for (a, b) in near_top.iter().zip(&profile) {
+                assert!(
+                    *a == f64::NEG_INFINITY || (a - b).abs() < 1e-7,
+                    "{family:?} replicate {r}: {a} vs {b}"
+                );
+                assert!(
+                    *b < top - 1e-6 || (a - b).abs() < 1e-7,
+                    "{family:?} replicate {r}: {b} at {top} passed over"
+                );
+            }
             for i in (0..positions.len()).step_by(4) {
                 // The closed scans leave out the constants: compare against the null.
                 let ([at_i, best], null_i) = scan.top_from(&y, &positions, i, near).unwrap();

@@ -330,7 +330,7 @@ fn best_index(profile: &[f64]) -> usize {
 /// As [`detect_single`].
 pub fn best_date(series: &Series, spec: &DetectSpec) -> Result<Period> {
     let p = prepare(series, spec)?;
-    let (profile, _) = p.scan.profile(&p.y, &p.positions, true)?;
+    let profile = p.scan.near_top(&p.y, &p.positions)?;
     Ok(p.dates[best_index(&profile)])
 }
 

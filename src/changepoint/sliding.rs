@@ -415,6 +415,23 @@ impl SlidingStep {
         Ok((profile, null.expect("fitted without a start")))
     }
 
+    /// The profile at the dates that can hold its maximum; the others,
+    /// passed over ([`Walk::reach`]), are minus infinity. Enough for the
+    /// best date (every date near the maximum is visited).
+    ///
+    /// # Errors
+    /// As [`SlidingStep::profile`].
+    pub(crate) fn near_top(&self, y: &[f64], positions: &[usize]) -> Result<Vec<f64>> {
+        let mut profile = vec![f64::NEG_INFINITY; positions.len()];
+        let mut top = f64::NEG_INFINITY;
+        self.walk(y, positions, 0..positions.len(), None, |j, l| {
+            profile[j] = l;
+            top = top.max(l);
+            Some(top)
+        })?;
+        Ok(profile)
+    }
+
     /// The profile log-likelihood at date `i` and the largest over all
     /// dates, with the null log-likelihood: what the sup-LR statistic and
     /// the date-set statistic `2 (max_j l_j - l_i)` need, for a replicate
