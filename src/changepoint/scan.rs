@@ -26,7 +26,7 @@ use std::sync::Arc;
 use ndarray::{Array2, Axis, concatenate};
 
 use super::cost::{GaussianMeanCost, PoissonCost, SegmentCost};
-use super::sliding::{Near, SlidingStep};
+use super::sliding::{DateWalk, Near, SlidingStep, exceeds_of, near_top_of, top_from_of};
 use crate::data::{Period, Series};
 use crate::error::Result;
 use crate::model::family::trigamma;
@@ -138,17 +138,7 @@ impl Scan {
             return sliding.exceeds(y, positions, i, threshold, near);
         }
         if let Scan::ClosedNegbin = self {
-            let mut at_i = f64::NAN;
-            let mut passed = false;
-            let order = (i..positions.len()).chain((0..i).rev());
-            NegbinSegments::new(y, false).walk(positions, order, |j, l| {
-                if j == i {
-                    at_i = l;
-                }
-                passed = 2.0 * (l - at_i) >= threshold;
-                (!passed).then_some(at_i + threshold / 2.0)
-            });
-            return Ok(passed);
+            return exceeds_of(positions.len(), i, threshold, negbin_walk(y, positions, false));
         }
         let (profile, _) = self.profile(y, positions, false)?;
         let top = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -164,16 +154,7 @@ impl Scan {
     pub(crate) fn near_top(&self, y: &[f64], positions: &[usize]) -> Result<Vec<f64>> {
         match self {
             Scan::Sliding(sliding) => sliding.near_top(y, positions),
-            Scan::ClosedNegbin => {
-                let mut profile = vec![f64::NEG_INFINITY; positions.len()];
-                let mut top = f64::NEG_INFINITY;
-                NegbinSegments::new(y, true).walk(positions, 0..positions.len(), |j, l| {
-                    profile[j] = l;
-                    top = top.max(l);
-                    Some(top)
-                });
-                Ok(profile)
-            }
+            Scan::ClosedNegbin => near_top_of(positions.len(), negbin_walk(y, positions, true)),
             _ => Ok(self.profile(y, positions, true)?.0),
         }
     }
@@ -190,16 +171,8 @@ impl Scan {
             return sliding.top_from(y, positions, i, near);
         }
         if let Scan::ClosedNegbin = self {
-            let (mut at_i, mut top) = (f64::NAN, f64::NEG_INFINITY);
-            let order = (i..positions.len()).chain((0..i).rev());
-            let null = NegbinSegments::new(y, false).walk(positions, order, |j, l| {
-                if j == i {
-                    at_i = l;
-                }
-                top = top.max(l);
-                Some(top)
-            });
-            return Ok(([at_i, top], null));
+            let (at_i_and_top, null) = top_from_of(positions.len(), i, negbin_walk(y, positions, false))?;
+            return Ok((at_i_and_top, null.expect("the NB scan fits the null")));
         }
         let (profile, null) = self.profile(y, positions, false)?;
         let top = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -220,6 +193,13 @@ fn negbin_profile(y: &[f64], positions: &[usize], constants: bool) -> (Vec<f64>,
         Some(f64::NEG_INFINITY)
     });
     (profile, null)
+}
+
+/// The intercept-only NB scan of `y` as a [`DateWalk`].
+fn negbin_walk<'a>(y: &'a [f64], positions: &'a [usize], constants: bool) -> impl DateWalk + 'a {
+    move |order: &mut dyn Iterator<Item = usize>, visit: &mut dyn FnMut(usize, f64) -> Option<f64>| {
+        Ok(Some(NegbinSegments::new(y, constants).walk(positions, order, visit)))
+    }
 }
 
 /// The counts of one series laid out for [`negbin_profile`]: their distinct

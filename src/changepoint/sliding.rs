@@ -422,14 +422,9 @@ impl SlidingStep {
     /// # Errors
     /// As [`SlidingStep::profile`].
     pub(crate) fn near_top(&self, y: &[f64], positions: &[usize]) -> Result<Vec<f64>> {
-        let mut profile = vec![f64::NEG_INFINITY; positions.len()];
-        let mut top = f64::NEG_INFINITY;
-        self.walk(y, positions, 0..positions.len(), None, |j, l| {
-            profile[j] = l;
-            top = top.max(l);
-            Some(top)
-        })?;
-        Ok(profile)
+        near_top_of(positions.len(), |order, visit| {
+            self.walk(y, positions, order, None, visit)
+        })
     }
 
     /// The profile log-likelihood at date `i` and the largest over all
@@ -441,42 +436,26 @@ impl SlidingStep {
     /// # Errors
     /// As [`SlidingStep::profile`].
     pub(crate) fn top_from(&self, y: &[f64], positions: &[usize], i: usize, near: Near) -> Result<([f64; 2], f64)> {
-        let (mut at_i, mut top) = (f64::NAN, f64::NEG_INFINITY);
-        let order = (i..positions.len()).chain((0..i).rev());
-        let null = self.walk(y, positions, order, Some(near), |j, l| {
-            if j == i {
-                at_i = l;
-            }
-            top = top.max(l);
-            Some(top)
+        let (at_i_and_top, null) = top_from_of(positions.len(), i, |order, visit| {
+            self.walk(y, positions, order, Some(near), visit)
         })?;
         let null = match null {
             Some(l) => l,
             None => self.null_fit(&self.base.with_responses(y), Some(near))?.loglik,
         };
-        Ok(([at_i, top], null))
+        Ok((at_i_and_top, null))
     }
 
     /// Whether `2 (max_j l_j - l_i) >= threshold`, the exceedance of the
     /// date-set test at date `i` in one bootstrap replicate drawn from a
-    /// model `near` its fits. The walk starts at `i`, goes to the last date
-    /// and then back from `i - 1`, stops at the first date that passes the
-    /// threshold and passes over dates that cannot ([`Walk::reach`]).
+    /// model `near` its fits ([`exceeds_of`]).
     ///
     /// # Errors
     /// As [`SlidingStep::profile`].
     pub(crate) fn exceeds(&self, y: &[f64], positions: &[usize], i: usize, threshold: f64, near: Near) -> Result<bool> {
-        let mut at_i = f64::NAN;
-        let mut passed = false;
-        let order = (i..positions.len()).chain((0..i).rev());
-        self.walk(y, positions, order, Some(near), |j, l| {
-            if j == i {
-                at_i = l;
-            }
-            passed = 2.0 * (l - at_i) >= threshold;
-            (!passed).then_some(at_i + threshold / 2.0)
-        })?;
-        Ok(passed)
+        exceeds_of(positions.len(), i, threshold, |order, visit| {
+            self.walk(y, positions, order, Some(near), visit)
+        })
     }
 
     /// Visits the dates `order` (indices into `positions`, in runs of
@@ -611,4 +590,68 @@ impl SlidingStep {
         let start: Vec<f64> = null.beta.iter().copied().chain([0.0]).collect();
         fit_problem(&with_step, Some(&start), null.theta)
     }
+}
+
+/// A walk over candidate dates: it visits the dates of `order` with their
+/// profile log-likelihoods; `visit` returns `None` to stop, or the floor
+/// below which a later date does not matter and may be passed over. It
+/// returns the null log-likelihood when it fitted the null. The sliding
+/// refit ([`SlidingStep`]) and the intercept-only NB scan are walks; the
+/// three questions below are asked of either.
+pub(crate) trait DateWalk:
+    FnOnce(&mut dyn Iterator<Item = usize>, &mut dyn FnMut(usize, f64) -> Option<f64>) -> Result<Option<f64>>
+{
+}
+
+impl<F> DateWalk for F where
+    F: FnOnce(&mut dyn Iterator<Item = usize>, &mut dyn FnMut(usize, f64) -> Option<f64>) -> Result<Option<f64>>
+{
+}
+
+/// From date `i` to the last of `n`, then back from `i - 1`.
+fn from_date(i: usize, n: usize) -> impl Iterator<Item = usize> {
+    (i..n).chain((0..i).rev())
+}
+
+/// The profile at the dates of `n` that can hold its maximum, the others
+/// minus infinity (passed over with the running maximum as floor).
+pub(crate) fn near_top_of(n: usize, walk: impl DateWalk) -> Result<Vec<f64>> {
+    let mut profile = vec![f64::NEG_INFINITY; n];
+    let mut top = f64::NEG_INFINITY;
+    walk(&mut (0..n), &mut |j, l| {
+        profile[j] = l;
+        top = top.max(l);
+        Some(top)
+    })?;
+    Ok(profile)
+}
+
+/// The profile at date `i` and its maximum over the `n` dates, with the
+/// walk's null log-likelihood if it fitted one.
+pub(crate) fn top_from_of(n: usize, i: usize, walk: impl DateWalk) -> Result<([f64; 2], Option<f64>)> {
+    let (mut at_i, mut top) = (f64::NAN, f64::NEG_INFINITY);
+    let null = walk(&mut from_date(i, n), &mut |j, l| {
+        if j == i {
+            at_i = l;
+        }
+        top = top.max(l);
+        Some(top)
+    })?;
+    Ok(([at_i, top], null))
+}
+
+/// Whether `2 (max_j l_j - l_i) >= threshold`: the walk starts at `i`, goes
+/// to the last date and then back from `i - 1`, stops at the first date
+/// that passes the threshold and passes over dates that cannot.
+pub(crate) fn exceeds_of(n: usize, i: usize, threshold: f64, walk: impl DateWalk) -> Result<bool> {
+    let mut at_i = f64::NAN;
+    let mut passed = false;
+    walk(&mut from_date(i, n), &mut |j, l| {
+        if j == i {
+            at_i = l;
+        }
+        passed = 2.0 * (l - at_i) >= threshold;
+        (!passed).then_some(at_i + threshold / 2.0)
+    })?;
+    Ok(passed)
 }
