@@ -46,7 +46,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::Result;
 use crate::inference::{CovarianceKind, covariance_root, identified_basis};
-use crate::model::fit::{THETA_MAX, THETA_MIN};
+use crate::model::fit::{DistinctCounts, THETA_MAX, THETA_MIN};
 use crate::model::{Family, Fit};
 
 /// How a forecast draws the parameters.
@@ -208,6 +208,8 @@ struct FixedTheta<'a> {
     fit: &'a Fit,
     /// Orthonormal basis of the identified coefficient space.
     basis: DMatrix<f64>,
+    /// The observations' distinct counts, for the log-gamma terms.
+    distinct: DistinctCounts,
 }
 
 /// The fit at one theta.
@@ -254,11 +256,9 @@ impl FixedTheta<'_> {
     fn at(&self, theta: f64, start: &DVector<f64>) -> Option<AtTheta> {
         let q = &self.basis;
         let problem = &self.fit.problem;
-        let constants: Vec<f64> = problem
-            .obs
-            .iter()
-            .map(|o| problem.family.loglik_constant(o.y, o.k, theta))
-            .collect();
+        let constants = self
+            .distinct
+            .per_observation(|y, k| problem.family.loglik_constant(y, k, theta));
         let mut beta = start.clone();
         let (mut ll, mut score, mut info) = self.evaluate(&beta, theta, &constants);
         for _ in 0..100 {
@@ -329,7 +329,11 @@ fn theta_grid(fit: &Fit) -> Sampler {
     if basis.ncols() == 0 {
         return fallback();
     }
-    let problem = FixedTheta { fit, basis };
+    let problem = FixedTheta {
+        fit,
+        basis,
+        distinct: DistinctCounts::new(&fit.problem.obs),
+    };
     let theta_hat = fit.theta.unwrap_or(1.0).clamp(THETA_MIN, THETA_MAX);
     let (lowest, highest) = (THETA_MIN.ln(), THETA_MAX.ln());
     let centre = theta_hat.ln();
@@ -442,6 +446,7 @@ mod tests {
         let p = FixedTheta {
             fit: &f,
             basis: DMatrix::identity(2, 2),
+            distinct: DistinctCounts::new(&f.problem.obs),
         };
         let at = p
             .at(f.theta.unwrap(), &DVector::from_column_slice(&[0.0, 0.0]))

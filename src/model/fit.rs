@@ -223,18 +223,11 @@ impl Problem {
     /// same sum, in the same order, for a fraction of the log-gamma calls
     /// (the NB alternation evaluates it at every theta it tries).
     fn loglik_distinct(&self, beta: &[f64], phi: f64, distinct: &DistinctCounts) -> f64 {
-        let constants: Vec<f64> = distinct
-            .pairs
-            .iter()
-            .map(|&(y, k)| self.family.loglik_constant(y, k, phi))
-            .collect();
+        let constants = distinct.per_observation(|y, k| self.family.loglik_constant(y, k, phi));
         self.obs
             .iter()
-            .zip(&distinct.of_obs)
-            .map(|(o, &g)| {
-                self.family
-                    .loglik_given(o.y, self.mean(o, beta), o.k, phi, constants[g])
-            })
+            .zip(&constants)
+            .map(|(o, &c)| self.family.loglik_given(o.y, self.mean(o, beta), o.k, phi, c))
             .sum()
     }
 
@@ -620,6 +613,12 @@ impl DistinctCounts {
             })
             .collect();
         DistinctCounts { pairs, of_obs }
+    }
+
+    /// `f(y, k)` for every observation, evaluated once per distinct pair.
+    pub(crate) fn per_observation(&self, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+        let values: Vec<f64> = self.pairs.iter().map(|&(y, k)| f(y, k)).collect();
+        self.of_obs.iter().map(|&g| values[g]).collect()
     }
 }
 
