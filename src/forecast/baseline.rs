@@ -21,10 +21,9 @@
 //! predictive is one exact distribution, with no Monte Carlo error.
 
 use statrs::distribution::{DiscreteCDF, NegativeBinomial, Poisson};
-use statrs::function::gamma::ln_gamma;
 
 use crate::error::{Error, Result};
-use crate::model::fit::{THETA_MAX, THETA_MIN};
+use crate::model::fit::{CountGroups, ObsData, THETA_MAX, ThetaProfile, moment_start};
 
 /// A naive baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,63 +152,31 @@ impl History<'_> {
 }
 
 /// The NB2 theta maximising `sum log p(y | m, theta)` over `(y, m)` pairs:
-/// a grid in `log theta`, then golden-section search around its best point.
-///
-/// The log-likelihood is evaluated up to terms free of theta, as
-/// `sum_y c_y (lnG(y + theta) - lnG(theta)) - sum ((theta + y) ln(1 + m /
-/// theta)) - ln(theta) sum y` over the distinct counts `y` (multiplicity
-/// `c_y`) and the pairs: one logarithm per pair instead of three log-gamma
-/// functions (the baselines' theta was a third of a backtest's time at
-/// 1,000 months).
+/// the model's own search in theta at fixed means
+/// ([`ThetaProfile::maximise`]: the gamma-function terms once per distinct
+/// count, Newton in `log theta`), from the moment estimate.
 pub(crate) fn theta_at_fixed_means(pairs: &[(f64, f64)]) -> f64 {
     // A count above 0 with mean 0 is impossible at every theta.
     if pairs.iter().any(|&(y, m)| m <= 0.0 && y > 0.0) {
         return THETA_MAX;
     }
-    let pairs: Vec<(f64, f64)> = pairs.iter().copied().filter(|&(_, m)| m > 0.0).collect();
-    let total: f64 = pairs.iter().map(|p| p.0).sum();
-    let mut distinct: Vec<(f64, f64)> = Vec::new();
-    let mut ys: Vec<f64> = pairs.iter().map(|p| p.0).collect();
-    ys.sort_by(f64::total_cmp);
-    for y in ys {
-        match distinct.last_mut() {
-            Some((v, c)) if *v == y => *c += 1.0,
-            _ => distinct.push((y, 1.0)),
-        }
-    }
-    let ll = |u: f64| -> f64 {
-        let theta = u.exp();
-        let gammas: f64 = distinct
-            .iter()
-            .map(|&(y, c)| c * (ln_gamma(y + theta) - ln_gamma(theta)))
-            .sum();
-        let rest: f64 = pairs.iter().map(|&(y, m)| -(theta + y) * (m / theta).ln_1p()).sum();
-        gammas + rest - total * theta.ln()
-    };
-    let (lo, hi) = (THETA_MIN.ln(), THETA_MAX.ln());
-    let n = 60;
-    let grid: Vec<f64> = (0..=n).map(|i| lo + (hi - lo) * i as f64 / n as f64).collect();
-    let values: Vec<f64> = grid.iter().map(|&u| ll(u)).collect();
-    let best = (0..=n).max_by(|&a, &b| values[a].total_cmp(&values[b])).unwrap_or(n);
-    if best == n {
-        return THETA_MAX;
-    }
-    let (mut a, mut b) = (grid[best.saturating_sub(1)], grid[(best + 1).min(n)]);
-    let ratio = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut c, mut d) = (b - ratio * (b - a), a + ratio * (b - a));
-    let (mut fc, mut fd) = (ll(c), ll(d));
-    while b - a > 1e-7 {
-        if fc > fd {
-            (b, d, fd) = (d, c, fc);
-            c = b - ratio * (b - a);
-            fc = ll(c);
-        } else {
-            (a, c, fc) = (c, d, fd);
-            d = a + ratio * (b - a);
-            fd = ll(d);
-        }
-    }
-    ((a + b) / 2.0).exp().clamp(THETA_MIN, THETA_MAX)
+    let (obs, means): (Vec<ObsData>, Vec<f64>) = pairs
+        .iter()
+        .filter(|&&(_, m)| m > 0.0)
+        .map(|&(y, m)| {
+            (
+                ObsData {
+                    periods: Vec::new(),
+                    y,
+                    k: 1.0,
+                },
+                m,
+            )
+        })
+        .unzip();
+    let groups = CountGroups::new(&obs);
+    let spread: f64 = obs.iter().zip(&means).map(|(o, m)| (o.y / m - 1.0).powi(2)).sum();
+    ThetaProfile::new(&groups, &obs, &means).maximise(moment_start(obs.len() as f64 / spread))
 }
 
 /// Type-1 quantiles (the smallest count whose CDF reaches `q`) of NB2 with

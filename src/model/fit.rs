@@ -546,7 +546,7 @@ fn moment_theta(problem: &Problem, beta: &[f64]) -> f64 {
 }
 
 /// A moment estimate of theta made a usable start.
-fn moment_start(theta: f64) -> f64 {
+pub(crate) fn moment_start(theta: f64) -> f64 {
     if theta.is_finite() && theta > 0.0 {
         theta.clamp(THETA_MIN, THETA_MAX)
     } else {
@@ -554,37 +554,10 @@ fn moment_start(theta: f64) -> f64 {
     }
 }
 
-/// Maximises the NB log-likelihood in theta at fixed beta (Newton in log theta).
+/// Maximises the NB log-likelihood in theta at fixed beta.
 fn theta_ml(problem: &Problem, groups: &CountGroups, beta: &[f64], start: f64) -> f64 {
     let means = problem.means(beta);
-    let profile = ThetaProfile::new(groups, &problem.obs, &means);
-    let mut log_theta = start.ln();
-    let mut current = profile.loglik(start);
-    for _ in 0..100 {
-        let theta = log_theta.exp();
-        let (d1, d2) = profile.derivatives(theta);
-        // Chain rule to log theta.
-        let g = d1 * theta;
-        let h = d2 * theta * theta + d1 * theta;
-        let mut step = if h < 0.0 { -g / h } else { g.signum() };
-        step = step.clamp(-3.0, 3.0);
-        let mut accepted = false;
-        for _ in 0..40 {
-            let cand = (log_theta + step).min(THETA_MAX.ln());
-            let v = profile.loglik(cand.exp());
-            if v.is_finite() && v >= current - 1e-14 * (1.0 + current.abs()) {
-                accepted = (cand - log_theta).abs() > 0.0;
-                log_theta = cand;
-                current = v;
-                break;
-            }
-            step *= 0.5;
-        }
-        if !accepted || step.abs() < 1e-12 || log_theta >= THETA_MAX.ln() {
-            break;
-        }
-    }
-    log_theta.exp().min(THETA_MAX)
+    ThetaProfile::new(groups, &problem.obs, &means).maximise(start)
 }
 
 /// The distinct `(y, k)` of the observations with their multiplicities: the
@@ -728,6 +701,38 @@ impl<'a> ThetaProfile<'a> {
             })
             .sum();
         gamma_terms + mean_terms
+    }
+
+    /// The theta that maximises the log-likelihood, by Newton in log theta
+    /// from `start` with step halving, at most [`THETA_MAX`].
+    pub(crate) fn maximise(&self, start: f64) -> f64 {
+        let mut log_theta = start.ln();
+        let mut current = self.loglik(start);
+        for _ in 0..100 {
+            let theta = log_theta.exp();
+            let (d1, d2) = self.derivatives(theta);
+            // Chain rule to log theta.
+            let g = d1 * theta;
+            let h = d2 * theta * theta + d1 * theta;
+            let mut step = if h < 0.0 { -g / h } else { g.signum() };
+            step = step.clamp(-3.0, 3.0);
+            let mut accepted = false;
+            for _ in 0..40 {
+                let cand = (log_theta + step).min(THETA_MAX.ln());
+                let v = self.loglik(cand.exp());
+                if v.is_finite() && v >= current - 1e-14 * (1.0 + current.abs()) {
+                    accepted = (cand - log_theta).abs() > 0.0;
+                    log_theta = cand;
+                    current = v;
+                    break;
+                }
+                step *= 0.5;
+            }
+            if !accepted || step.abs() < 1e-12 || log_theta >= THETA_MAX.ln() {
+                break;
+            }
+        }
+        log_theta.exp().min(THETA_MAX)
     }
 
     /// First and second derivatives of the log-likelihood in theta (the
