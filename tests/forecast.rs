@@ -607,3 +607,39 @@ fn paired_comparison_agrees_with_r_dm_test() {
         );
     }
 }
+
+/// The default origins are the last third of the series, and at most its
+/// last 120 periods; `--origin-from` still reaches further back.
+#[test]
+fn default_origins_are_the_last_third_and_at_most_120() {
+    let dir = tempfile::tempdir().unwrap();
+    for (periods, origins, first) in [(90, 30, "2005-01"), (400, 120, "2023-05")] {
+        let path = dir.path().join(format!("s{periods}.csv"));
+        let path = path.to_str().unwrap();
+        let made = countshift(&[
+            "simulate",
+            "--terms",
+            "trend",
+            "--coef",
+            "2,0.001",
+            "--start",
+            "2000-01",
+            "--periods",
+            &periods.to_string(),
+            "-o",
+            path,
+        ]);
+        assert_eq!(made.code, 0, "{}", made.stderr);
+        let quick = ["--models", "poisson:trend", "--baselines", "none", "--draws", "200"];
+        let mut args = vec!["--data", path];
+        args.extend(quick);
+        let v = backtest_json(&args);
+        let listed = v["origins"].as_array().unwrap();
+        assert_eq!(listed.len(), origins, "{periods} periods");
+        assert_eq!(listed[0], first);
+        args.extend(["--origin-from", "2020-01"]);
+        if periods == 400 {
+            assert_eq!(backtest_json(&args)["origins"].as_array().unwrap().len(), 160);
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use clap::{Args, ValueEnum};
 use countshift::data::{Period, Series};
 use countshift::forecast::backtest::{
-    BacktestSpec, DEFAULT_MODELS, ModelChoice, add_step_at_best_date, backtest, default_baselines,
+    BacktestSpec, DEFAULT_MODELS, ModelChoice, add_step_at_best_date, backtest, default_baselines, default_origin_from,
 };
 use countshift::forecast::baseline::Baseline;
 use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
@@ -183,7 +183,8 @@ pub struct BacktestArgs {
     /// `step@auto` places a step where `detect` finds one in each training window).
     #[arg(long, default_value = DEFAULT_MODELS)]
     models: String,
-    /// First forecast origin (default: the period two thirds of the way through).
+    /// First forecast origin (default: the period two thirds of the way
+    /// through, or later so that at most the last 120 periods are forecast).
     #[arg(long, value_name = "PERIOD")]
     origin_from: Option<String>,
     /// Naive baselines scored beside the models: `auto` (last, mean6, and
@@ -241,7 +242,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         Some(text) => {
             Period::parse_in(text, series.frequency).map_err(|e| UsageError(format!("--origin-from `{text}` {e}")))?
         }
-        None => series.period(series.n_periods * 2 / 3),
+        None => default_origin_from(&series),
     };
     let baselines = match args.baselines.trim() {
         "auto" => default_baselines(&series, origin_from),

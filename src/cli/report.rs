@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use countshift::data::Period;
+use countshift::forecast::backtest::default_origin_from;
 use countshift::inference::Level;
 use countshift::model::Family;
 use countshift::report::analysis::{ReportSpec, build_report_with};
@@ -86,9 +87,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
         seed: args.seed,
         ..ReportSpec::new(at)?
     };
-    // The backtest over the last third is the report's longest step.
-    let progress =
-        super::forecast::BacktestProgress::new(series.n_periods - series.n_periods * 2 / 3, "the report's backtest");
+    // The backtest is the report's longest step.
+    let origins = series
+        .index_of(default_origin_from(&series))
+        .map_or(0, |o| series.n_periods - o);
+    let progress = super::forecast::BacktestProgress::new(origins, "the report's backtest");
     let report = build_report_with(&series, &spec, &|| progress.tick());
     progress.finish();
     let report = report?;

@@ -125,6 +125,20 @@ pub struct BacktestSpec {
     pub level: Level,
 }
 
+/// Forecast origins a backtest takes by default, at most: ten years of
+/// months. More add little to the comparison (its paired tests have 119
+/// degrees of freedom by then) and cost time in proportion (a 1,000-month
+/// series has 334 origins in its last third).
+pub const DEFAULT_MAX_ORIGINS: usize = 120;
+
+/// The first origin a backtest takes unless told otherwise: two thirds of
+/// the way through the series, or later, so that at most
+/// [`DEFAULT_MAX_ORIGINS`] periods (the latest) are forecast.
+pub fn default_origin_from(series: &Series) -> Period {
+    let n = series.n_periods;
+    series.period((n * 2 / 3).max(n.saturating_sub(DEFAULT_MAX_ORIGINS)))
+}
+
 /// The baselines a backtest adds unless told otherwise: the last value, the
 /// mean of the last 6, and the seasonal naive when the frequency has a
 /// season and at least two seasons precede the first origin.

@@ -16,7 +16,9 @@ use crate::changepoint::single::{DetectSpec, GammaPrior, best_date, detect_singl
 use crate::changepoint::step_test;
 use crate::data::{Period, Series};
 use crate::error::Result;
-use crate::forecast::backtest::{BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest, default_baselines};
+use crate::forecast::backtest::{
+    BacktestSpec, DEFAULT_MODELS, ModelChoice, backtest, default_baselines, default_origin_from,
+};
 use crate::forecast::{ForecastSpec, FutureExposure, forecast};
 use crate::inference::Level;
 use crate::inference::overdispersion::{FamilyChoice, auto_family};
@@ -309,10 +311,11 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
     })
 }
 
-/// The backtest with origins over the last third of the series.
+/// The backtest with the default origins (the last third of the series, at
+/// most its last 120 periods).
 fn run_backtest(series: &Series, spec: &ReportSpec, progress: &(dyn Fn() + Sync)) -> Result<BacktestView> {
     let horizon = spec.horizons.0;
-    let origin_from = series.period(series.n_periods * 2 / 3);
+    let origin_from = default_origin_from(series);
     let b = backtest(
         series,
         &BacktestSpec {
