@@ -21,6 +21,9 @@
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// Library code returns errors: no unwrap outside tests (an `expect` states
+// an invariant the code above it establishes).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod changepoint;
 pub mod data;

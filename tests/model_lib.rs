@@ -116,3 +116,74 @@ fn a_perfect_gaussian_fit_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// A spec built by hand, or a series other than the one fitted, is an
+/// error, not a panic: a covariate the series does not have, and a forecast
+/// of an offset model on a series without exposure.
+#[test]
+fn a_spec_or_series_that_does_not_match_is_an_error() {
+    use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
+    use countshift::inference::Level;
+    use countshift::model::Term;
+    let series = read_series(
+        "period,count,exposure\n1,3,10\n2,5,12\n3,4,9\n4,8,11\n".as_bytes(),
+        "e.csv",
+    )
+    .unwrap();
+    let spec = ModelSpec {
+        family: Family::Poisson,
+        terms: vec![Term::Intercept, Term::Covariate("absent".into())],
+        use_offset: false,
+    };
+    let err = fit(&spec, &series).unwrap_err().to_string();
+    assert!(err.contains("no covariate column `absent`"), "{err}");
+
+    let with_offset = ModelSpec {
+        family: Family::Poisson,
+        terms: vec![Term::Intercept],
+        use_offset: true,
+    };
+    let fitted = fit(&with_offset, &series).unwrap();
+    let bare = read_series("period,count\n1,3\n2,5\n3,4\n4,8\n".as_bytes(), "b.csv").unwrap();
+    let spec = ForecastSpec {
+        horizon: 2,
+        draws: 100,
+        seed: 1,
+        level: Level::new(0.95).unwrap(),
+        exposure: FutureExposure::LastYearMean,
+        parameter_uncertainty: true,
+    };
+    let err = forecast(&fitted, &bare, &spec).unwrap_err().to_string();
+    assert!(err.contains("has no exposure"), "{err}");
+}
+
+/// Work sizes a library caller asks for beyond what can be held are an
+/// error before any work: breaks past the series' room (no overflow of
+/// `max_breaks + 1`), and draws times horizon past the forecast's bound.
+#[test]
+fn oversized_work_is_an_error_not_an_overflow() {
+    use countshift::changepoint::cost::PoissonCost;
+    use countshift::changepoint::segment::optimal_segmentations;
+    use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
+    use countshift::inference::Level;
+    let cost = PoissonCost::new(&[3.0, 5.0, 4.0, 8.0, 9.0, 7.0], None);
+    for (breaks, min_segment) in [(usize::MAX, 1), (2, usize::MAX), (5, 2)] {
+        let err = optimal_segmentations(&cost, breaks, min_segment)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("but the series has 6"), "{err}");
+    }
+    assert!(optimal_segmentations(&cost, 2, 2).is_ok());
+    let fitted = fit_csv("period,count\n1,3\n2,5\n3,4\n4,8\n", Family::Poisson, "trend", false);
+    let series = read_series("period,count\n1,3\n2,5\n3,4\n4,8\n".as_bytes(), "t.csv").unwrap();
+    let spec = ForecastSpec {
+        horizon: usize::MAX,
+        draws: usize::MAX,
+        seed: 1,
+        level: Level::new(0.95).unwrap(),
+        exposure: FutureExposure::LastYearMean,
+        parameter_uncertainty: true,
+    };
+    let err = forecast(&fitted, &series, &spec).unwrap_err().to_string();
+    assert!(err.contains("more than the 100000000 a forecast holds"), "{err}");
+}

@@ -54,14 +54,17 @@ impl Segmentation {
 }
 
 /// Checks that `n` positions can hold `segments` segments of at least `min_segment`.
-fn check_room(n: usize, segments: usize, min_segment: usize) -> Result<()> {
+fn check_room(n: usize, breaks: usize, min_segment: usize) -> Result<()> {
     if min_segment == 0 {
         return Err(Error::Spec("--min-segment must be at least 1".into()));
     }
-    if segments * min_segment > n {
+    // Checked: a library caller may ask for any number of breaks.
+    let needed = breaks.checked_add(1).and_then(|s| s.checked_mul(min_segment));
+    if needed.is_none_or(|needed| needed > n) {
+        let needed = needed.map_or_else(|| "more".to_owned(), |v| v.to_string());
         return Err(Error::Spec(format!(
-            "{segments} segments of at least {min_segment} observations need {} observations, but the series has {n}; lower --max-breaks or --min-segment",
-            segments * min_segment
+            "{} segments of at least {min_segment} observations need {needed} observations, but the series has {n}; lower --max-breaks or --min-segment",
+            breaks as u128 + 1
         )));
     }
     Ok(())
@@ -78,7 +81,7 @@ pub fn optimal_segmentations<C: SegmentCost + ?Sized>(
     min_segment: usize,
 ) -> Result<Vec<Segmentation>> {
     let n = cost.len();
-    check_room(n, max_breaks + 1, min_segment)?;
+    check_room(n, max_breaks, min_segment)?;
     let h = min_segment;
     // best[t]: cost of [0, t) in m + 1 segments; back[m][t]: its last break.
     let mut best: Vec<f64> = (0..=n)
@@ -133,7 +136,7 @@ pub fn pelt<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize)
             "the penalty {penalty} must be a finite non-negative number"
         )));
     }
-    check_room(cost.len(), 1, min_segment)?;
+    check_room(cost.len(), 0, min_segment)?;
     // A domain of one point (a constant rate) leaves nothing to prune
     // functionally.
     Ok(match cost.as_loss() {

@@ -11,9 +11,9 @@ pub const MAX_REPLICATES: u64 = 100_000;
 pub const MAX_HORIZON: u64 = 10_000;
 /// Simulation draws per forecast (`--draws`).
 pub const MAX_DRAWS: u64 = 1_000_000;
-/// `--draws` times `--horizon`: the simulated values a forecast holds
-/// (8 bytes each, so 800 MB at the bound).
-pub const MAX_DRAWN_VALUES: u64 = 100_000_000;
+/// `--draws` times `--horizon`: the library's bound, checked before any data
+/// is read.
+pub use countshift::forecast::MAX_DRAWN_VALUES;
 /// Breaks of the several-break search (`--max-breaks`).
 pub const MAX_BREAKS: u64 = 1_000;
 /// Observations in a segment (`--min-segment`).

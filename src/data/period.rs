@@ -398,17 +398,19 @@ impl Period {
         self.ordinal
     }
 
-    /// The period `k` steps later (earlier when `k < 0`).
+    /// The period `k` steps later (earlier when `k < 0`). The reader keeps
+    /// periods within ±10^12 of the epoch, where this is exact; beyond
+    /// (a period built at the `i64` extremes) it saturates rather than wraps.
     pub fn offset(self, k: i64) -> Period {
         Period {
             frequency: self.frequency,
-            ordinal: self.ordinal + k,
+            ordinal: self.ordinal.saturating_add(k),
         }
     }
 
-    /// Steps from `earlier` to `self`.
+    /// Steps from `earlier` to `self`; saturates as [`Period::offset`].
     pub fn steps_since(self, earlier: Period) -> i64 {
-        self.ordinal - earlier.ordinal
+        self.ordinal.saturating_sub(earlier.ordinal)
     }
 
     /// Position within the year (0-based month or quarter), for seasonal terms.
@@ -678,5 +680,16 @@ mod tests {
                 four_digit_year: false
             })
         );
+    }
+
+    #[test]
+    fn arithmetic_at_the_extremes_saturates_instead_of_wrapping() {
+        let top = Period::index(i64::MAX);
+        let bottom = Period::index(i64::MIN);
+        assert_eq!(top.offset(1), top);
+        assert_eq!(bottom.offset(-1), bottom);
+        assert_eq!(top.steps_since(bottom), i64::MAX);
+        assert_eq!(bottom.steps_since(top), i64::MIN);
+        assert_eq!(Period::index(5).steps_since(Period::index(-3)), 8);
     }
 }

@@ -47,6 +47,10 @@ pub enum FutureExposure {
     Values(Vec<f64>),
 }
 
+/// Draws times periods ahead: the simulated values a forecast holds (8
+/// bytes each, so 800 MB at the bound).
+pub const MAX_DRAWN_VALUES: u64 = 100_000_000;
+
 /// What to forecast.
 #[derive(Debug, Clone)]
 pub struct ForecastSpec {
@@ -169,6 +173,13 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
     if spec.horizon == 0 || spec.draws == 0 {
         return Err(Error::Spec("--horizon and --draws must be at least 1".into()));
     }
+    let values = (spec.draws as u64).saturating_mul(spec.horizon as u64);
+    if values > MAX_DRAWN_VALUES {
+        return Err(Error::Spec(format!(
+            "{} draws over {} periods are {values} simulated values, more than the {MAX_DRAWN_VALUES} a forecast holds",
+            spec.draws, spec.horizon
+        )));
+    }
     if let Some(Term::Covariate(name)) = fit.spec.terms.iter().find(|t| matches!(t, Term::Covariate(_))) {
         return Err(Error::Spec(format!(
             "the model uses the covariate `{name}`, whose future values are unknown; forecast with time terms only"
@@ -189,7 +200,11 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
                 )));
             }
             FutureExposure::LastYearMean => {
-                let e = series.period_exposure.as_ref().expect("an offset means exposure");
+                let e = series.period_exposure.as_ref().ok_or_else(|| {
+                    Error::Spec(
+                        "the model was fitted with exposure as an offset, and this series has no exposure; forecast the series that was fitted".into(),
+                    )
+                })?;
                 let recent: Vec<f64> = (0..n).rev().map(|t| e[t]).filter(|v| v.is_finite()).take(12).collect();
                 let mean = recent.iter().sum::<f64>() / recent.len() as f64;
                 vec![mean; h]

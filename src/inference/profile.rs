@@ -18,8 +18,13 @@ impl Fit {
     /// Maximum log-likelihood with `c' beta` held at `b`.
     ///
     /// # Errors
-    /// Numerical failure of the constrained fit.
+    /// Numerical failure of the constrained fit, or a non-finite `b` or `c`.
     pub fn profile_loglik(&self, c: &[f64], b: f64) -> Result<f64> {
+        if !b.is_finite() || c.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Numerical(format!(
+                "a profile likelihood was asked at a non-finite value ({b}); the fit's estimates are not finite"
+            )));
+        }
         let j = (0..c.len())
             .max_by(|&a, &k| c[a].abs().total_cmp(&c[k].abs()))
             .expect("at least one coefficient");

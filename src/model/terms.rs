@@ -237,11 +237,16 @@ impl Design {
                     }
                 }
                 Term::Covariate(name) => {
-                    let k = series
-                        .covariate_names
-                        .iter()
-                        .position(|c| c == name)
-                        .expect("parsed against this series");
+                    let k = series.covariate_names.iter().position(|c| c == name).ok_or_else(|| {
+                        Error::Spec(format!(
+                            "the series has no covariate column `{name}` (it has {})",
+                            if series.covariate_names.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                series.covariate_names.join(", ")
+                            }
+                        ))
+                    })?;
                     let col = series.covariates.column(k);
                     names.push(name.clone());
                     columns.push(Array1::from_shape_fn(n_rows, |i| {
