@@ -117,6 +117,10 @@ pub enum Error {
     /// fix it).
     #[error("{0}")]
     Extrapolation(String),
+    /// A value that cannot be drawn from the model (its mean overflowed):
+    /// the one failure of every sampler.
+    #[error(transparent)]
+    Undrawable(#[from] crate::model::Undrawable),
     /// A plot could not be drawn (an internal failure).
     #[error("could not draw the plot {0}")]
     Plot(String),
@@ -127,7 +131,12 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            Error::Input(_) | Error::Io { .. } | Error::Write { .. } | Error::Spec(_) | Error::Extrapolation(_)
+            Error::Input(_)
+                | Error::Io { .. }
+                | Error::Write { .. }
+                | Error::Spec(_)
+                | Error::Extrapolation(_)
+                | Error::Undrawable(_)
         )
     }
 }

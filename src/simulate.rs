@@ -4,7 +4,6 @@
 //! on every platform.
 
 use rand::Rng;
-use rand_distr::{Distribution, Gamma, Normal, Poisson};
 
 use crate::data::Series;
 use crate::error::{Error, Result};
@@ -60,50 +59,23 @@ pub fn period_means(spec: &SimulationSpec, template: &Series) -> Result<Vec<f64>
         .collect())
 }
 
-/// Draws one value for each mean.
+/// Draws one value for each mean ([`Family::draw`], one period each).
 ///
 /// # Errors
-/// [`Error::Spec`] for a missing or invalid theta or sigma, or a mean that is
-/// not a finite non-negative rate.
+/// [`Error::Spec`] for a missing or invalid theta or sigma;
+/// [`Error::Undrawable`] for a mean that cannot be drawn.
 pub fn draw<R: Rng + ?Sized>(spec: &SimulationSpec, means: &[f64], rng: &mut R) -> Result<Vec<f64>> {
-    let bad_mean = |m: f64| {
-        Error::Spec(format!(
-            "the model gives the mean {m}, which cannot be drawn; check the coefficients"
-        ))
+    let dispersion = match spec.family {
+        Family::Poisson => 1.0,
+        Family::Negbin => spec.theta.filter(|t| *t > 0.0 && t.is_finite()).ok_or_else(|| {
+            Error::Spec("the negative binomial needs a positive theta (variance mu + mu^2/theta)".into())
+        })?,
+        Family::Gaussian => spec
+            .sigma
+            .filter(|s| *s > 0.0 && s.is_finite())
+            .ok_or_else(|| Error::Spec("the Gaussian family needs a positive sigma".into()))?,
     };
-    match spec.family {
-        Family::Poisson => means
-            .iter()
-            .map(|&m| poisson(m, rng).ok_or_else(|| bad_mean(m)))
-            .collect(),
-        Family::Negbin => {
-            let theta = spec.theta.filter(|t| *t > 0.0 && t.is_finite()).ok_or_else(|| {
-                Error::Spec("the negative binomial needs a positive --theta (variance mu + mu^2/theta)".into())
-            })?;
-            let gamma = Gamma::new(theta, 1.0 / theta).map_err(|e| Error::Spec(format!("--theta {theta}: {e}")))?;
-            means
-                .iter()
-                .map(|&m| poisson(m * gamma.sample(rng), rng).ok_or_else(|| bad_mean(m)))
-                .collect()
-        }
-        Family::Gaussian => {
-            let sigma = spec
-                .sigma
-                .filter(|s| *s > 0.0 && s.is_finite())
-                .ok_or_else(|| Error::Spec("the Gaussian family needs a positive --sigma".into()))?;
-            let normal = Normal::new(0.0, sigma).map_err(|e| Error::Spec(format!("--sigma {sigma}: {e}")))?;
-            means
-                .iter()
-                .map(|&m| {
-                    if m.is_finite() {
-                        Ok(m + normal.sample(rng))
-                    } else {
-                        Err(bad_mean(m))
-                    }
-                })
-                .collect()
-        }
-    }
+    Ok(spec.family.draw_all(means, &vec![1.0; means.len()], dispersion, rng)?)
 }
 
 /// The generator of replicate `index` of stream `stream`: ChaCha8 seeded with
@@ -113,17 +85,6 @@ pub(crate) fn stream_rng(seed: u64, stream: u64, index: usize) -> rand_chacha::C
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream.wrapping_mul(1 << 32).wrapping_add(index as u64));
     rng
-}
-
-/// A Poisson draw; `None` for a mean that is negative or not finite.
-pub(crate) fn poisson<R: Rng + ?Sized>(m: f64, rng: &mut R) -> Option<f64> {
-    if m == 0.0 {
-        return Some(0.0);
-    }
-    if !(m.is_finite() && m > 0.0) {
-        return None;
-    }
-    Poisson::new(m).ok().map(|d| d.sample(rng))
 }
 
 #[cfg(test)]

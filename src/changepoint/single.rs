@@ -63,11 +63,9 @@
 //! - James, B., James, K. L. and Siegmund, D. (1987). Tests for a change-point.
 //!   *Biometrika* 74, 71–83.
 
-use linfa::Dataset;
-use linfa::traits::Fit as _;
 use ndarray::{Array1, Array2};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Gamma, Normal, StandardNormal};
+use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::Serialize;
 use statrs::function::gamma::ln_gamma;
@@ -79,9 +77,9 @@ use super::sliding::Near;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{CovarianceKind, Interval, Level, covariance_root};
-use crate::model::linfa::GlmParams;
+use crate::model::fit::fit_matrix;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
-use crate::simulate::{poisson, stream_rng};
+use crate::simulate::stream_rng;
 
 /// Gamma prior on a segment rate (shape, rate); rate 0 is the improper limit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -130,8 +128,12 @@ pub struct RunOptions<'a> {
 pub struct BootstrapUse {
     /// Replicates drawn.
     pub replicates: usize,
-    /// Replicates whose statistic reached the observed one.
+    /// Replicates whose statistic reached the observed one, the
+    /// undrawable ones included.
     pub exceedances: usize,
+    /// Replicates that could not be drawn ([`crate::model::Undrawable`]: a
+    /// mean overflowed), counted as exceedances.
+    pub undrawable: usize,
     /// The exceedances after which a sequential p-value stops, when sequential.
     pub sequential_h: Option<usize>,
 }
@@ -172,6 +174,10 @@ pub struct SingleBreak {
     pub set_cutoff: f64,
     /// How the cut-off was found.
     pub set_method: &'static str,
+    /// The date set's replicates that could not be drawn (a mean
+    /// overflowed): left out of the cut-off, and counted as reaching a
+    /// date's statistic (the date is kept).
+    pub set_undrawable: usize,
     /// Posterior probability of each date.
     pub posterior: Vec<f64>,
     /// How the posterior was computed.
@@ -192,44 +198,15 @@ fn with_step(model: &ModelSpec, at: Period) -> ModelSpec {
     spec
 }
 
-/// Draws responses with the given observation means from the family of `fit`.
-pub(crate) fn draw_like(fit: &Fit, means: &[f64], sizes: &[f64], rng: &mut ChaCha8Rng) -> Vec<f64> {
-    draw_from(fit.spec.family, fit.theta, fit.sigma2, means, sizes, rng)
-}
-
-/// Draws responses with observation means `means` over `sizes` periods from
-/// `family` with NB `theta` or Gaussian variance `sigma2` per period.
-pub(crate) fn draw_from(
-    family: Family,
-    theta: Option<f64>,
-    sigma2: Option<f64>,
-    means: &[f64],
-    sizes: &[f64],
-    rng: &mut ChaCha8Rng,
-) -> Vec<f64> {
-    match family {
-        Family::Poisson => means.iter().map(|&m| poisson(m, rng).unwrap_or(0.0)).collect(),
-        Family::Negbin => {
-            let theta = theta.unwrap_or(1.0);
-            means
-                .iter()
-                .zip(sizes)
-                .map(|(&m, &k)| {
-                    let r = k * theta;
-                    let mix = Gamma::new(r, 1.0 / r).map(|g| g.sample(rng)).unwrap_or(1.0);
-                    poisson(m * mix, rng).unwrap_or(0.0)
-                })
-                .collect()
-        }
-        Family::Gaussian => {
-            let sd = sigma2.unwrap_or(1.0).sqrt();
-            means
-                .iter()
-                .zip(sizes)
-                .map(|(&m, &k)| m + Normal::new(0.0, sd * k.sqrt()).map(|d| d.sample(rng)).unwrap_or(0.0))
-                .collect()
-        }
-    }
+/// Draws responses with the given observation means from the family of
+/// `fit` ([`Family::draw`]); `None` when a mean cannot be drawn.
+pub(crate) fn draw_like(fit: &Fit, means: &[f64], sizes: &[f64], rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+    let dispersion = match fit.spec.family {
+        Family::Negbin => fit.theta.unwrap_or(1.0),
+        Family::Gaussian => fit.sigma2.unwrap_or(1.0).sqrt(),
+        Family::Poisson => 1.0,
+    };
+    fit.spec.family.draw_all(means, sizes, dispersion, rng).ok()
 }
 
 /// Asymptotic tail probability of the sup-LR of one parameter with trimming
@@ -382,28 +359,33 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     }
     let (p_value_bootstrap, bootstrap_use) = if b_count > 0 {
         let means = null_fit.fitted.clone();
-        let replicate = |b: usize| -> Result<f64> {
-            let y_b = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b));
+        // A replicate that cannot be drawn (`None`) counts as reaching the
+        // observed statistic: the conservative choice.
+        let replicate = |b: usize| -> Result<Option<f64>> {
+            let Some(y_b) = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b)) else {
+                return Ok(None);
+            };
             let near = Near {
                 null: (&null_fit.beta, null_fit.theta),
                 step: None,
             };
             scan.top_from(&y_b, &positions, 0, near)
-                .map(|([_, top], null)| 2.0 * (top - null))
+                .map(|([_, top], null)| Some(2.0 * (top - null)))
         };
         let reaches = |s: f64| s >= sup_lr - 1e-9 * sup_lr.abs().max(1.0);
         let block = 8 * rayon::current_num_threads().max(1);
-        let (mut drawn, mut exceed) = (0, 0);
+        let (mut drawn, mut exceed, mut undrawable) = (0, 0, 0);
         let mut stopped = false;
         while drawn < b_count && !stopped {
             let end = (drawn + block).min(b_count);
             let sups = (drawn..end)
                 .into_par_iter()
                 .map(replicate)
-                .collect::<Result<Vec<f64>>>()?;
+                .collect::<Result<Vec<Option<f64>>>>()?;
             for s in sups {
                 drawn += 1;
-                exceed += usize::from(reaches(s));
+                undrawable += usize::from(s.is_none());
+                exceed += usize::from(s.is_none_or(reaches));
                 if options.sequential.is_some_and(|h| exceed >= h) {
                     stopped = true;
                     break;
@@ -420,6 +402,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
             Some(BootstrapUse {
                 replicates: drawn,
                 exceedances: exceed,
+                undrawable,
                 sequential_h: options.sequential,
             }),
         )
@@ -469,7 +452,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     // (1 + k) / (B + 1) is valid for any B, and the set's cost is one scan
     // per replicate per date tested.
     let set_b = b_count.min(SET_REPLICATES);
-    let (set_lr, set_cutoff, set_method) = if b_count > 0 {
+    let (set_lr, set_cutoff, set_method, set_undrawable) = if b_count > 0 {
         // Replicate b of date i: the fit with the break at i, its
         // coefficients drawn from their sampling distribution (so that the
         // set allows for the uncertain jump size), then the data.
@@ -479,7 +462,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
             let at_i = fit(&with_step(&spec.model, dates[i]), series)?;
             let root = covariance_root(&at_i.covariance(CovarianceKind::Model)?);
             let start = (at_i.beta.clone(), at_i.theta);
-            Ok((start, move |b: usize| -> Vec<f64> {
+            Ok((start, move |b: usize| -> Option<Vec<f64>> {
                 let p = at_i.beta.len();
                 let mut rng = stream_rng(spec.seed, 1 + i as u64, b);
                 let z = nalgebra::DVector::from_iterator(p, (0..p).map(|_| StandardNormal.sample(&mut rng)));
@@ -500,17 +483,36 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         let alpha = 1.0 - spec.level.value();
         // The best date's statistics in full: its 95% quantile is the cut-off
         // reported and drawn in the profile plot.
+        // Replicates that cannot be drawn are counted; the cut-off is the
+        // quantile of the others, and in a date's test they count as
+        // reaching its statistic (keeping the date: the conservative choice).
+        let set_undrawable = std::sync::atomic::AtomicUsize::new(0);
+        let undrawn = || {
+            set_undrawable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
         let cutoff = {
             let (start, draw) = drawer(best)?;
             let mut stats = (0..set_b)
                 .into_par_iter()
-                .map(|b| {
-                    scan.top_from(&draw(b), &positions, best, near(&null_fit, &start))
-                        .map(|([at_best, top], _)| 2.0 * (top - at_best))
+                .map(|b| match draw(b) {
+                    Some(y) => scan
+                        .top_from(&y, &positions, best, near(&null_fit, &start))
+                        .map(|([at_best, top], _)| Some(2.0 * (top - at_best))),
+                    None => {
+                        undrawn();
+                        Ok(None)
+                    }
                 })
-                .collect::<Result<Vec<f64>>>()?;
+                .collect::<Result<Vec<Option<f64>>>>()?
+                .into_iter()
+                .flatten()
+                .collect::<Vec<f64>>();
             stats.sort_by(f64::total_cmp);
-            stats[((spec.level.value() * set_b as f64).ceil() as usize).clamp(1, set_b) - 1]
+            let m = stats.len();
+            if m == 0 {
+                return Err(crate::model::Undrawable { mean: f64::INFINITY }.into());
+            }
+            stats[((spec.level.value() * m as f64).ceil() as usize).clamp(1, m) - 1]
         };
         // Date i is kept when at least `keep_at` of its `set_b` replicates
         // reach D(i) (p-value (1 + k) / (set_b + 1) > 1 - level). Replicates
@@ -530,7 +532,13 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
                 let end = (drawn + block).min(set_b);
                 let hits = (drawn..end)
                     .into_par_iter()
-                    .map(|b| scan.exceeds(&draw(b), &positions, i, gap[i] - 1e-9, near(&null_fit, &start)))
+                    .map(|b| match draw(b) {
+                        Some(y) => scan.exceeds(&y, &positions, i, gap[i] - 1e-9, near(&null_fit, &start)),
+                        None => {
+                            undrawn();
+                            Ok(true)
+                        }
+                    })
                     .collect::<Result<Vec<bool>>>()?;
                 reached += hits.iter().filter(|&&h| h).count();
                 drawn = end;
@@ -554,6 +562,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
             set,
             cutoff,
             "test inversion (a date is kept when the bootstrap p-value of its likelihood ratio against the best date, under the model with the break at that date, exceeds 1 - level), joined with the highest-posterior set",
+            set_undrawable.into_inner(),
         )
     } else {
         let chi2_2 = -2.0 * (1.0 - spec.level.value()).ln();
@@ -562,6 +571,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
             set,
             chi2_2,
             "likelihood-ratio inversion, chi-square(2) cut-off (no bootstrap), joined with the highest-posterior set",
+            0,
         )
     };
     // The highest-posterior set at the level, and the reported set: the
@@ -615,6 +625,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         set_posterior,
         set_cutoff,
         set_method,
+        set_undrawable,
         posterior,
         posterior_method,
         fit_at_best,
@@ -636,10 +647,14 @@ fn segment_totals_fit(y: &[f64], exposure: Option<&[f64]>, split: usize) -> Resu
     let (y_before, e_before) = totals(0..split);
     let (y_after, e_after) = totals(split..y.len());
     let step = Array2::from_shape_vec((2, 1), vec![0.0, 1.0]).expect("two rows of one column");
-    GlmParams::new(Family::Poisson)
-        .with_offset(Array1::from(vec![e_before.ln(), e_after.ln()]))
-        .fit(&Dataset::new(step, Array1::from(vec![y_before, y_after])))
-        .map(|model| model.fit)
+    let offset = Array1::from(vec![e_before.ln(), e_after.ln()]);
+    fit_matrix(
+        Family::Poisson,
+        step.view(),
+        Array1::from(vec![y_before, y_after]).view(),
+        Some(offset.view()),
+        true,
+    )
 }
 
 /// Replicates per date of the date set's test inversion.
@@ -684,5 +699,62 @@ mod tests {
     fn the_asymptotic_tail_reproduces_andrews_critical_values() {
         assert!((sup_lr_asymptotic_p(8.85, 0.15) - 0.05).abs() < 0.002);
         assert!((sup_lr_asymptotic_p(12.35, 0.15) - 0.01).abs() < 0.0005);
+    }
+
+    /// One sampler, one failure: a mean that overflowed is the same typed
+    /// error from simulate and the forecast, and the bootstrap's draw gives
+    /// no series (a replicate it counts as an exceedance), never a count.
+    #[test]
+    fn an_overflowing_mean_is_one_typed_error_everywhere() {
+        use crate::data::read_series;
+        use crate::forecast::{ForecastSpec, FutureExposure, forecast};
+        use crate::model::{ModelSpec, Term, Undrawable};
+        use crate::simulate::{SimulationSpec, draw};
+        use rand::SeedableRng;
+
+        let overflowed = Undrawable { mean: f64::INFINITY };
+        for family in [Family::Poisson, Family::Negbin, Family::Gaussian] {
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            assert_eq!(family.draw(f64::INFINITY, 1.0, 2.0, &mut rng), Err(overflowed));
+            let spec = SimulationSpec {
+                family,
+                terms: vec![Term::Intercept],
+                coefficients: vec![0.0],
+                theta: Some(2.0),
+                sigma: Some(2.0),
+                use_offset: false,
+            };
+            match draw(&spec, &[1.0, f64::INFINITY], &mut rng) {
+                Err(crate::Error::Undrawable(e)) => assert_eq!(e, overflowed),
+                other => panic!("{family:?}: simulate gave {other:?}"),
+            }
+        }
+        // A steep trend forecast far ahead overflows.
+        let csv: String = std::iter::once("period,count\n".to_owned())
+            .chain((1..=12).map(|t| format!("{t},{}\n", 1u64 << t)))
+            .collect();
+        let series = read_series(csv.as_bytes(), "steep.csv").unwrap();
+        let spec = ModelSpec {
+            family: Family::Poisson,
+            terms: vec![Term::Intercept, Term::Trend],
+            use_offset: false,
+        };
+        let steep = fit(&spec, &series).unwrap();
+        let far = ForecastSpec {
+            horizon: 2000,
+            draws: 10,
+            seed: 1,
+            level: Level::new(0.95).unwrap(),
+            exposure: FutureExposure::LastYearMean,
+            parameter_uncertainty: true,
+        };
+        match forecast(&steep, &series, &far) {
+            Err(crate::Error::Undrawable(e)) => assert!(e.mean > 1e18, "{e:?}"),
+            other => panic!("forecast gave {other:?}"),
+        }
+        // The bootstrap's draw: no series, where it used to put a zero count.
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert_eq!(draw_like(&steep, &[3.0, f64::INFINITY], &[1.0, 1.0], &mut rng), None);
+        assert!(draw_like(&steep, &[3.0, 4.0], &[1.0, 1.0], &mut rng).is_some());
     }
 }

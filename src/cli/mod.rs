@@ -3,6 +3,7 @@
 mod aggregate;
 mod datasets;
 mod detect;
+mod errors;
 mod forecast;
 mod inspect;
 mod limits;
@@ -143,6 +144,16 @@ fn json<T: serde::Serialize>(view: &T) -> anyhow::Result<String> {
 
 /// Runs one invocation.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    use errors::{Command as Kind, explained};
+    let kind = match &cli.command {
+        None | Some(Command::Forecast(_) | Command::Backtest(_) | Command::Report(_)) => Kind::Forecasting,
+        Some(Command::Simulate(_)) => Kind::Simulate,
+        Some(_) => Kind::Other,
+    };
+    run_command(cli).map_err(|e| explained(e, kind))
+}
+
+fn run_command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => report::main_job(),
         Some(Command::Inspect(args)) => inspect::run(&args),

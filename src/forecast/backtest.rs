@@ -508,6 +508,10 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
                         failed.push((m, format!("at origin {}: {reason}", series.period(o))));
                         continue;
                     }
+                    Err(Error::Undrawable(e)) => {
+                        failed.push((m, format!("at origin {}: {e}", series.period(o))));
+                        continue;
+                    }
                     Err(e) => return Err(fail(e)),
                 };
                 let mut log_sum = vec![0.0; spec.draws];

@@ -26,7 +26,7 @@ pub mod scores;
 
 use nalgebra::DVector;
 use rand::Rng;
-use rand_distr::{Distribution, Gamma, StandardNormal};
+use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -34,7 +34,7 @@ use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{CovarianceKind, Level};
 use crate::model::{Design, Family, Fit, Term};
-use crate::simulate::{poisson, stream_rng};
+use crate::simulate::stream_rng;
 pub use draws::ParameterDraws;
 use draws::Sampler;
 
@@ -293,30 +293,10 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
                     if log_link { eta.exp() } else { eta }
                 })
                 .collect();
-            let values: Vec<f64> = means
-                .iter()
-                .map(|&m| match family {
-                    Family::Poisson => poisson(m, &mut rng).unwrap_or(f64::NAN),
-                    Family::Negbin => {
-                        let mix = Gamma::new(dispersion, 1.0 / dispersion)
-                            .map(|g| g.sample(&mut rng))
-                            .unwrap_or(1.0);
-                        poisson(m * mix, &mut rng).unwrap_or(f64::NAN)
-                    }
-                    Family::Gaussian => {
-                        let e: f64 = StandardNormal.sample(&mut rng);
-                        m + dispersion * e
-                    }
-                })
-                .collect();
-            (means, values, dispersion, cell)
+            let values = family.draw_all(&means, &vec![1.0; means.len()], dispersion, &mut rng)?;
+            Ok((means, values, dispersion, cell))
         })
-        .collect();
-    if sims.iter().any(|(_, v, _, _)| v.iter().any(|x| !x.is_finite())) {
-        return Err(Error::Extrapolation(
-            "a simulated future mean overflowed: the fitted terms are too uncertain to extrapolate this far; use fewer terms (no trend) or a shorter --horizon".into(),
-        ));
-    }
+        .collect::<Result<_, crate::model::Undrawable>>()?;
     let mut draw_means = vec![Vec::with_capacity(spec.draws); h];
     let mut per_period = vec![Vec::with_capacity(spec.draws); h];
     let mut totals = Vec::with_capacity(spec.draws);

@@ -532,6 +532,84 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
     }
 }
 
+/// Fits the GLM to a design matrix `records` (one row per observation; a
+/// column of ones is put first when `intercept`), counts or values
+/// `targets` and an optional offset: the matrix entry point behind the
+/// linfa adapter and the segment-totals fit, with the same checks as
+/// [`fit`] (counts for a count family, finite offsets, full rank). Its
+/// coefficients are named `intercept`, `x1`, `x2`, ...
+///
+/// # Errors
+/// [`Error::Spec`] for mismatched lengths, a target that is not a count, a
+/// non-finite offset or collinear columns; fitting errors otherwise.
+pub fn fit_matrix(
+    family: Family,
+    records: ndarray::ArrayView2<f64>,
+    targets: ndarray::ArrayView1<f64>,
+    offset: Option<ndarray::ArrayView1<f64>>,
+    intercept: bool,
+) -> Result<Fit> {
+    let (n, k) = records.dim();
+    if n == 0 || targets.len() != n {
+        return Err(Error::Spec(format!(
+            "{n} records but {} targets; give one target per record",
+            targets.len()
+        )));
+    }
+    if let Some(bad) = targets
+        .iter()
+        .find(|y| !y.is_finite() || (family.log_link() && (**y < 0.0 || y.fract() != 0.0)))
+    {
+        return Err(Error::Spec(format!(
+            "target {bad} is not a count; the {} family needs non-negative integers",
+            family.name()
+        )));
+    }
+    let offset = offset.map_or_else(|| Array1::zeros(n), |o| o.to_owned());
+    if offset.len() != n || offset.iter().any(|o| !o.is_finite()) {
+        return Err(Error::Spec(format!(
+            "the offset has {} values for {n} records, or one is not finite; give one finite offset per record",
+            offset.len()
+        )));
+    }
+    let intercept_col = usize::from(intercept);
+    let x = Array2::from_shape_fn((n, k + intercept_col), |(i, j)| {
+        if j < intercept_col {
+            1.0
+        } else {
+            records[[i, j - intercept_col]]
+        }
+    });
+    let mut terms: Vec<Term> = (1..=k).map(|j| Term::Covariate(format!("x{j}"))).collect();
+    if intercept {
+        terms.insert(0, Term::Intercept);
+    }
+    let names: Vec<String> = terms.iter().map(ToString::to_string).collect();
+    let obs = targets
+        .iter()
+        .enumerate()
+        .map(|(i, &y)| ObsData {
+            periods: vec![i],
+            y,
+            k: 1.0,
+        })
+        .collect();
+    let problem = Problem {
+        family,
+        x,
+        offset,
+        obs: Arc::new(obs),
+    };
+    check_rank(&problem, &names)?;
+    let raw = fit_problem(&problem, None, None)?;
+    let spec = ModelSpec {
+        family,
+        terms,
+        use_offset: false,
+    };
+    Ok(finish(spec, names, problem, raw, 0))
+}
+
 /// The starting theta of `MASS::theta.ml`: n / sum((y/mu - 1)^2).
 fn moment_theta(problem: &Problem, beta: &[f64]) -> f64 {
     let means = problem.means(beta);

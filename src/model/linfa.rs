@@ -14,14 +14,12 @@
 //! assert!(means[5] > means[0]);
 //! ```
 
-use std::sync::Arc;
-
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit as LinfaFit, PredictInplace};
-use ndarray::{Array1, Array2, ArrayBase, Data, Ix1, Ix2};
+use ndarray::{Array1, ArrayBase, Data, Ix1, Ix2};
 
-use super::fit::{Fit, ModelSpec, ObsData, Problem, finish, fit_problem};
-use super::{Family, Term};
+use super::Family;
+use super::fit::{Fit, fit_matrix};
 use crate::error::{Error, Result};
 
 /// What to fit: a family, whether to add an intercept column, and an
@@ -79,67 +77,16 @@ impl<D: Data<Elem = f64>, T: Data<Elem = f64>> LinfaFit<ArrayBase<D, Ix2>, Array
     type Object = GlmModel;
 
     fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, ArrayBase<T, Ix1>>) -> Result<GlmModel> {
-        let (records, targets) = (&dataset.records, &dataset.targets);
-        let (n, k) = records.dim();
-        if n == 0 || targets.len() != n {
-            return Err(Error::Spec(format!(
-                "{n} records but {} targets; give one target per record",
-                targets.len()
-            )));
-        }
-        if let Some(bad) = targets
-            .iter()
-            .find(|y| !y.is_finite() || (self.family.log_link() && (**y < 0.0 || y.fract() != 0.0)))
-        {
-            return Err(Error::Spec(format!(
-                "target {bad} is not a count; the {} family needs non-negative integers",
-                self.family.name()
-            )));
-        }
-        let offset = self.offset.clone().unwrap_or_else(|| Array1::zeros(n));
-        if offset.len() != n || offset.iter().any(|o| !o.is_finite()) {
-            return Err(Error::Spec(format!(
-                "the offset has {} values for {n} records, or one is not finite; give one finite offset per record",
-                offset.len()
-            )));
-        }
-        let intercept_col = usize::from(self.intercept);
-        let x = Array2::from_shape_fn((n, k + intercept_col), |(i, j)| {
-            if j < intercept_col {
-                1.0
-            } else {
-                records[[i, j - intercept_col]]
-            }
-        });
-        let mut terms: Vec<Term> = (1..=k).map(|j| Term::Covariate(format!("x{j}"))).collect();
-        if self.intercept {
-            terms.insert(0, Term::Intercept);
-        }
-        let names = terms.iter().map(ToString::to_string).collect();
-        let obs = targets
-            .iter()
-            .enumerate()
-            .map(|(i, &y)| ObsData {
-                periods: vec![i],
-                y,
-                k: 1.0,
-            })
-            .collect();
-        let problem = Problem {
-            family: self.family,
-            x,
-            offset,
-            obs: Arc::new(obs),
-        };
-        let raw = fit_problem(&problem, None, None)?;
-        let spec = ModelSpec {
-            family: self.family,
-            terms,
-            use_offset: false,
-        };
+        let fit = fit_matrix(
+            self.family,
+            dataset.records.view(),
+            dataset.targets.view(),
+            self.offset.as_ref().map(Array1::view),
+            self.intercept,
+        )?;
         Ok(GlmModel {
             intercept: self.intercept,
-            fit: finish(spec, names, problem, raw, 0),
+            fit,
         })
     }
 }

@@ -149,6 +149,11 @@ pub struct DetectView {
     /// How the date set was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set_method: Option<&'static str>,
+    /// Bootstrap replicates (of the p-value and of the date set) that could
+    /// not be drawn because a mean overflowed: they count as exceedances and
+    /// keep their date in the set. Absent when there were none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undrawable_replicates: Option<usize>,
     /// Its LR cut-off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set_cutoff: Option<f64>,
@@ -263,6 +268,8 @@ impl DetectView {
             p_value_method,
             p_value_asymptotic: r.p_value_asymptotic,
             set_method: Some(r.set_method),
+            undrawable_replicates: Some(r.bootstrap_use.map_or(0, |u| u.undrawable) + r.set_undrawable)
+                .filter(|&n| n > 0),
             set_cutoff: Some(r.set_cutoff),
             set_lr: Some(r.set_lr.iter().map(|&i| r.dates[i]).collect()),
             set_posterior: Some(r.set_posterior.iter().map(|&i| r.dates[i]).collect()),
@@ -347,6 +354,7 @@ impl DetectView {
             p_value_method: None,
             p_value_asymptotic: None,
             set_method: None,
+            undrawable_replicates: None,
             set_cutoff: None,
             set_lr: None,
             set_posterior: None,
@@ -522,6 +530,12 @@ impl DetectView {
                 out += &format!(
                     "               asymptotic {} (Andrews 1993 limit, James-James-Siegmund approximation)\n",
                     p_phrase(a)
+                );
+            }
+            if let Some(n) = self.undrawable_replicates {
+                out += &format!(
+                    "               {} could not be drawn (a mean overflowed): counted as exceedances, their dates kept in the set\n",
+                    counted_s(n, "replicate")
                 );
             }
             let verdict = match self.p_value {
