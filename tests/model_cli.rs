@@ -279,3 +279,34 @@ fn the_exact_conditional_test_agrees_with_r_binom_test() {
         run.stderr
     );
 }
+
+/// The verdict is at the command's level: p = 0.09 is significant at 10%
+/// and not at 5% or 1% (and the default 95% reads as it always has).
+#[test]
+fn the_verdict_follows_the_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lv.csv");
+    let mut csv = String::from("period,count\n");
+    for (m, c) in [10, 10, 10, 10, 10, 10, 13, 13, 13, 13, 13, 15].iter().enumerate() {
+        csv += &format!("2024-{:02},{c}\n", m + 1);
+    }
+    std::fs::write(&path, csv).unwrap();
+    let path = path.to_str().unwrap();
+    let verdict = |level: &str| {
+        let run = countshift(&[
+            "test", "--data", path, "--at", "2024-07", "--family", "poisson", "--level", level,
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout.lines().find(|l| l.contains("verdict")).unwrap().to_owned()
+    };
+    assert!(
+        verdict("0.9")
+            .contains("jumped at 2024-07 by a factor 1.33 [1.01, 1.77] (p = 0.090, significant at the 10% level)"),
+        "{}",
+        verdict("0.9")
+    );
+    assert!(
+        verdict("0.95").contains("no clear change in the rate at 2024-07 (rate ratio 1.33 [0.956, 1.87], p = 0.090)")
+    );
+    assert!(verdict("0.99").contains("p = 0.090, not significant at the 1% level)"));
+}

@@ -46,7 +46,7 @@ use serde::Serialize;
 
 use super::SCHEMA_VERSION;
 use super::fit::{dispersion_lines, p_phrase};
-use super::format::{counted_s, csv_cell, csv_number, csv_table, sig3, table};
+use super::format::{at_level, counted_s, csv_cell, csv_number, csv_table, sig3, table};
 use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
 use crate::changepoint::single::SingleBreak;
@@ -538,14 +538,22 @@ impl DetectView {
                     counted_s(n, "replicate")
                 );
             }
+            // The verdict is at the command's level, which every interval shares.
+            let level = b.rate_before.level;
             let verdict = match self.p_value {
-                Some(p) if p < 0.05 => format!(
-                    "a break is clear ({}): the level changed at {} (set {})",
+                Some(p) if p < 1.0 - level => format!(
+                    "a break is clear ({}{}): the level changed at {} (set {})",
                     p_phrase(p),
+                    at_level(level, true),
                     b.period,
                     period_list(&b.set)
                 ),
-                Some(p) => format!("no clear break ({}); the best date would be {}", p_phrase(p), b.period),
+                Some(p) => format!(
+                    "no clear break ({}{}); the best date would be {}",
+                    p_phrase(p),
+                    at_level(level, false),
+                    b.period
+                ),
                 None => format!("best date {}", b.period),
             };
             out += &format!("  verdict: {verdict}\n");

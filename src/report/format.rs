@@ -223,6 +223,18 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A verdict's level in words, after its p-value: empty at the default
+/// 95% (the verdict reads as it always has), else ", significant at the
+/// 10% level" (or "not significant").
+pub fn at_level(level: f64, significant: bool) -> String {
+    if (level - 0.95).abs() < 1e-12 {
+        String::new()
+    } else {
+        let not = if significant { "" } else { "not " };
+        format!(", {not}significant at the {}% level", sig3(100.0 * (1.0 - level)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

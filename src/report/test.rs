@@ -59,7 +59,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::SCHEMA_VERSION;
 use super::fit::{dispersion_lines, p_phrase};
-use super::format::{counted, counted_s, csv_cell, csv_table, sig3};
+use super::format::{at_level, counted, counted_s, csv_cell, csv_table, sig3};
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
 use crate::changepoint::bartlett::BartlettFactor;
@@ -425,20 +425,23 @@ impl TestView {
     fn verdict(&self) -> String {
         let subject = if self.offset { "the share" } else { "the rate" };
         let rr = self.rate_ratio.text();
-        if self.p_value < 0.05 {
+        let level = self.rate_ratio.level;
+        let significant = self.p_value < 1.0 - level;
+        let at = at_level(level, significant);
+        if significant {
             let dir = if self.rate_ratio.ci_low.is_some_and(|l| l > 1.0) {
                 "jumped"
             } else {
                 "changed"
             };
             format!(
-                "{subject} {dir} at {} by a factor {rr} ({})",
+                "{subject} {dir} at {} by a factor {rr} ({}{at})",
                 self.at,
                 p_phrase(self.p_value)
             )
         } else {
             format!(
-                "no clear change in {subject} at {} (rate ratio {rr}, {})",
+                "no clear change in {subject} at {} (rate ratio {rr}, {}{at})",
                 self.at,
                 p_phrase(self.p_value)
             )
