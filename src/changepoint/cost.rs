@@ -5,8 +5,6 @@
 
 use statrs::function::gamma::ln_gamma;
 
-use super::functional::SegmentLoss;
-
 /// A cost of contiguous segments of a series of `len()` positions.
 pub trait SegmentCost: Sync {
     /// Number of positions.
@@ -35,6 +33,54 @@ pub trait SegmentCost: Sync {
     fn as_loss(&self) -> Option<&dyn SegmentLoss> {
         None
     }
+}
+
+/// A value of a segment parameter, with its logarithm kept beside it so
+/// that the Poisson loss is evaluated at piece ends without a `ln` call
+/// (losses without a logarithm ignore it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Knot {
+    pub(crate) value: f64,
+    pub(crate) ln: f64,
+}
+
+impl Knot {
+    /// A knot with its logarithm, for losses that need it.
+    pub(crate) fn with_ln(value: f64) -> Knot {
+        Knot { value, ln: value.ln() }
+    }
+
+    /// The parameter value.
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// A knot whose logarithm is never read.
+    pub(crate) fn plain(value: f64) -> Knot {
+        Knot { value, ln: f64::NAN }
+    }
+}
+
+/// A segment cost that is the minimum over one parameter of a convex loss,
+/// which is what functional pruning needs.
+pub trait SegmentLoss: SegmentCost {
+    /// A range of the parameter that holds every segment's estimate (the
+    /// range of the single positions' estimates), so that nothing outside
+    /// it can make a candidate best.
+    fn domain(&self) -> (Knot, Knot);
+    /// The estimate of positions `a..b`, on the scale of the knots.
+    fn minimiser(&self, a: usize, b: usize) -> f64;
+    /// The part of `[lo, hi]` where the loss of positions `a..b` is at most
+    /// `level`, or `None` when it is empty. The ends returned are `lo` and
+    /// `hi` themselves where the loss there is within the level.
+    fn sublevel_within(&self, a: usize, b: usize, level: f64, lo: Knot, hi: Knot) -> Option<(Knot, Knot)>;
+    /// PELT with functional pruning on this loss ([`super::functional`]):
+    /// the last break of the best segmentation of `0..t`, for every `t`.
+    /// [`super::segment::pelt`] calls it after checking the penalty and the
+    /// length; it is a method so that each loss gets its own compiled
+    /// search, with the loss inlined, even when reached through `dyn
+    /// SegmentLoss`.
+    fn pelt_last_breaks(&self, penalty: f64, min_segment: usize) -> Vec<usize>;
 }
 
 fn prefix(values: impl Iterator<Item = f64>) -> Vec<f64> {

@@ -20,56 +20,7 @@
 //!   optimal multiple changepoint algorithms for large data. *Statistics and
 //!   Computing* 27, 519–533.
 
-use super::cost::{GaussianMeanCost, PoissonCost, SegmentCost};
-use super::segment::Segmentation;
-
-/// A value of a segment parameter, with its logarithm kept beside it so
-/// that the Poisson loss is evaluated at piece ends without a `ln` call
-/// (losses without a logarithm ignore it).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Knot {
-    value: f64,
-    ln: f64,
-}
-
-impl Knot {
-    /// A knot with its logarithm, for losses that need it.
-    fn with_ln(value: f64) -> Knot {
-        Knot { value, ln: value.ln() }
-    }
-
-    /// The parameter value.
-    pub fn value(&self) -> f64 {
-        self.value
-    }
-
-    /// A knot whose logarithm is never read.
-    fn plain(value: f64) -> Knot {
-        Knot { value, ln: f64::NAN }
-    }
-}
-
-/// A segment cost that is the minimum over one parameter of a convex loss,
-/// which is what functional pruning needs.
-pub trait SegmentLoss: SegmentCost {
-    /// A range of the parameter that holds every segment's estimate (the
-    /// range of the single positions' estimates), so that nothing outside
-    /// it can make a candidate best.
-    fn domain(&self) -> (Knot, Knot);
-    /// The estimate of positions `a..b`, on the scale of the knots.
-    fn minimiser(&self, a: usize, b: usize) -> f64;
-    /// The part of `[lo, hi]` where the loss of positions `a..b` is at most
-    /// `level`, or `None` when it is empty. The ends returned are `lo` and
-    /// `hi` themselves where the loss there is within the level.
-    fn sublevel_within(&self, a: usize, b: usize, level: f64, lo: Knot, hi: Knot) -> Option<(Knot, Knot)>;
-    /// PELT with functional pruning on this loss. [`super::segment::pelt`]
-    /// calls it after checking the penalty and the length; it is a method so
-    /// that each loss gets its own compiled search, with the loss inlined,
-    /// even when reached through `dyn SegmentLoss`.
-    fn pelt_functional(&self, penalty: f64, min_segment: usize) -> Segmentation {
-        pelt_functional(self, penalty, min_segment)
-    }
-}
+use super::cost::{GaussianMeanCost, Knot, PoissonCost, SegmentCost, SegmentLoss};
 
 /// Where a convex loss crosses `level` inside `[lo, hi]`, given which ends
 /// are within the level, the minimiser `min_at` and the minimum `min`. The
@@ -232,6 +183,10 @@ fn high_root(delta: f64) -> (f64, f64) {
 }
 
 impl SegmentLoss for PoissonCost {
+    fn pelt_last_breaks(&self, penalty: f64, min_segment: usize) -> Vec<usize> {
+        pelt_functional(self, penalty, min_segment)
+    }
+
     fn domain(&self) -> (Knot, Knot) {
         let (lo, hi) = self.rate_range();
         (Knot::with_ln(lo), Knot::with_ln(hi))
@@ -291,6 +246,10 @@ impl SegmentLoss for PoissonCost {
 }
 
 impl SegmentLoss for GaussianMeanCost {
+    fn pelt_last_breaks(&self, penalty: f64, min_segment: usize) -> Vec<usize> {
+        pelt_functional(self, penalty, min_segment)
+    }
+
     fn domain(&self) -> (Knot, Knot) {
         let (lo, hi) = self.centred_range();
         (Knot::plain(lo), Knot::plain(hi))
@@ -351,7 +310,7 @@ fn push_piece(pieces: &mut Vec<Piece>, lo: Knot, hi: Knot, owner: usize) {
 /// A candidate `s` enters the pieces at `t = s + min_segment`, the first
 /// time it may end a segment; from then on it stays eligible, so being
 /// beaten everywhere by eligible candidates is final.
-pub(crate) fn pelt_functional<L: SegmentLoss + ?Sized>(loss: &L, penalty: f64, min_segment: usize) -> Segmentation {
+pub(crate) fn pelt_functional<L: SegmentLoss + ?Sized>(loss: &L, penalty: f64, min_segment: usize) -> Vec<usize> {
     let n = loss.len();
     let h = min_segment;
     let mut f = vec![f64::INFINITY; n + 1];
@@ -401,7 +360,7 @@ pub(crate) fn pelt_functional<L: SegmentLoss + ?Sized>(loss: &L, penalty: f64, m
         f[t] = min + penalty;
         last[t] = at;
     }
-    Segmentation::from_last_breaks(loss, &last)
+    last
 }
 
 #[cfg(test)]

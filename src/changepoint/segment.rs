@@ -140,7 +140,9 @@ pub fn pelt<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize)
     // A domain of one point (a constant rate) leaves nothing to prune
     // functionally.
     Ok(match cost.as_loss() {
-        Some(loss) if loss.domain().0.value() < loss.domain().1.value() => loss.pelt_functional(penalty, min_segment),
+        Some(loss) if loss.domain().0.value() < loss.domain().1.value() => {
+            Segmentation::from_last_breaks(cost, &loss.pelt_last_breaks(penalty, min_segment))
+        }
         _ => pelt_inequality(cost, penalty, min_segment),
     })
 }
