@@ -106,6 +106,7 @@ pub enum Error {
     #[error("{0}")]
     Spec(String),
     /// An error raised by linfa's dataset checks.
+    #[cfg(feature = "linfa")]
     #[error("linfa: {0}")]
     Linfa(#[from] linfa::error::Error),
     /// A numerical failure that the input did not announce; a bug or an

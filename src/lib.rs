@@ -35,3 +35,8 @@ pub mod report;
 pub mod simulate;
 
 pub use error::{Error, Result};
+
+// The README's Rust examples are doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

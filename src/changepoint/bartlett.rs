@@ -41,7 +41,7 @@ const BARTLETT_BATCH: usize = 1000;
 /// quarter of a percent of its half-width. Long series reach it in the
 /// first batch (1,000 months: 0.004); short ones, whose factor matters,
 /// take all the draws (44 months: about 0.01 at 4,000).
-pub(crate) const BARTLETT_TARGET_SE: f64 = 0.005;
+pub const BARTLETT_TARGET_SE: f64 = 0.005;
 /// The seed of those draws (fixed, so that intervals are reproducible).
 pub(crate) const BARTLETT_SEED: u64 = 1;
 

@@ -346,7 +346,7 @@ const MAX_ALTERNATIONS: usize = 50;
 
 /// Exact (Garwood) interval for a Poisson rate `count / exposure`.
 ///
-/// Past [`WILSON_HILFERTY_DF`] degrees of freedom the chi-square quantiles
+/// Past `WILSON_HILFERTY_DF` (200,000) degrees of freedom the chi-square quantiles
 /// come from the Wilson–Hilferty cube-root normal limit: statrs inverts the
 /// gamma distribution by a search whose cost grows with the df (a count of
 /// 2^53 took minutes), while the limit's relative error there is below 1e-8

@@ -38,7 +38,7 @@
 //! critical values 8.85 and 12.35 at `pi0 = 0.15`.
 //!
 //! The profile at each date re-estimates every nuisance parameter (common
-//! terms, NB theta, the Gaussian variance; see [`super::scan`]), in the data
+//! terms, NB theta, the Gaussian variance; see `changepoint::scan`), in the data
 //! and in every bootstrap replicate alike, so the LR at a date is that of
 //! `test --at` the date.
 //!

@@ -3,6 +3,7 @@
 
 pub mod family;
 pub mod fit;
+#[cfg(feature = "linfa")]
 pub mod linfa;
 pub mod terms;
 

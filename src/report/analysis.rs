@@ -377,7 +377,7 @@ pub struct TextSection {
     pub title: String,
     /// The answer: the step's table, or why it did not run.
     pub body: String,
-    /// Names of the plots (see [`super::plot::plots`]) shown with it.
+    /// Names of the plots (see `report::plot::plots`) shown with it.
     pub plots: &'static [&'static str],
 }
 

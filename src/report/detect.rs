@@ -40,7 +40,7 @@
 //! `Inf`, and so is an estimate at infinity (a rate ratio after a segment
 //! with no events); an estimate the data do not identify is empty.
 //! Numbers are in shortest round-trip form, with an exponent for very small
-//! or large ones ([`csv_number`](super::format::csv_number)).
+//! or large ones ([`super::format::csv_number`]).
 
 use serde::Serialize;
 

@@ -13,9 +13,11 @@ pub mod detect;
 pub mod fit;
 pub mod forecast;
 pub mod format;
+#[cfg(feature = "plot")]
 pub mod html;
 pub mod inspect;
 pub mod interval;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod test;
 
