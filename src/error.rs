@@ -105,6 +105,9 @@ pub enum Error {
     /// A request (model terms, options) that cannot be carried out as stated.
     #[error("{0}")]
     Spec(String),
+    /// A setting that breaks one of the rules of [`SpecError`].
+    #[error(transparent)]
+    Rule(#[from] SpecError),
     /// An error raised by linfa's dataset checks.
     #[cfg(feature = "linfa")]
     #[error("linfa: {0}")]
@@ -136,10 +139,106 @@ impl Error {
                 | Error::Io { .. }
                 | Error::Write { .. }
                 | Error::Spec(_)
+                | Error::Rule(_)
                 | Error::Extrapolation(_)
                 | Error::Undrawable(_)
         )
     }
+}
+
+/// A setting out of its rule, one variant per rule, with the values as
+/// fields. The sentences name no command-line option: the binary adds the
+/// option to change where one applies.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// A confidence level outside (0, 1).
+    #[error("the level {value} is not between 0 and 1 (write e.g. 0.95)")]
+    Level {
+        /// The level given.
+        value: f64,
+    },
+    /// A minimum segment length of 0.
+    #[error("the minimum segment length must be at least 1")]
+    MinSegmentZero,
+    /// More segments of the minimum length than the series holds.
+    #[error("{segments} segments of at least {min_segment} observations need {} observations, but the series has {n}", or_more(.needed))]
+    NoRoom {
+        /// Segments asked for (breaks + 1).
+        segments: u128,
+        /// Their minimum length.
+        min_segment: usize,
+        /// Observations they need (`None` past `usize`).
+        needed: Option<usize>,
+        /// Observations (or periods) there are.
+        n: usize,
+    },
+    /// A series too short for one break between two minimum segments.
+    #[error("{series} has {n} {unit}, too few for two segments of at least {min_segment}")]
+    NoRoomForOneBreak {
+        /// The series' source.
+        series: String,
+        /// Its length.
+        n: usize,
+        /// `observations` or `periods`.
+        unit: &'static str,
+        /// The minimum segment length.
+        min_segment: usize,
+    },
+    /// A PELT penalty that is negative or not finite.
+    #[error("the penalty {value} must be a finite non-negative number")]
+    Penalty {
+        /// The penalty given.
+        value: f64,
+    },
+    /// A Gamma prior whose shape is not positive or whose rate is negative.
+    #[error("the Gamma prior (shape {shape}, rate {rate}) needs a positive finite shape and a finite rate at least 0")]
+    Prior {
+        /// Its shape.
+        shape: f64,
+        /// Its rate.
+        rate: f64,
+    },
+    /// A forecast or backtest with no horizon or no draws.
+    #[error("a forecast needs a horizon of at least 1 and at least 1 draw")]
+    NoWork,
+    /// Draws times horizon past what a forecast holds.
+    #[error("{draws} draws over {horizon} periods are {} simulated values, more than the {max} a forecast holds", product(.draws, .horizon))]
+    TooManyDrawnValues {
+        /// Draws per period.
+        draws: usize,
+        /// Periods ahead.
+        horizon: usize,
+        /// The bound.
+        max: u64,
+    },
+    /// A backtest with no model.
+    #[error("a backtest needs at least one model")]
+    NoModels,
+    /// A first forecast origin outside the series.
+    #[error(
+        "the first origin {origin} must lie inside the series ({first} to {last}) with at least two periods before it"
+    )]
+    OriginOutside {
+        /// The origin given.
+        origin: String,
+        /// The series' first period.
+        first: String,
+        /// Its last.
+        last: String,
+    },
+    /// A known-date test with a family whose coefficients are not log
+    /// rate ratios.
+    #[error("the known-date test reports rate ratios, so it needs a log-link family (Poisson or negative binomial)")]
+    NeedsLogLink,
+}
+
+fn or_more(needed: &Option<usize>) -> String {
+    needed.map_or_else(|| "more".to_owned(), |v| v.to_string())
+}
+
+fn product(a: &usize, b: &usize) -> u128 {
+    *a as u128 * *b as u128
 }
 
 /// Result with the crate's [`Error`].

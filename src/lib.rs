@@ -34,7 +34,7 @@ pub mod model;
 pub mod report;
 pub mod simulate;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, SpecError};
 
 // The README's Rust examples are doctests.
 #[cfg(doctest)]

@@ -346,6 +346,50 @@ fn usage_errors_exit_2() {
     );
 }
 
+/// A bad level, minimum segment, penalty, draws or prior is refused while
+/// the options are parsed, before any data is read: the data file named
+/// does not exist, and the error is about the option.
+#[test]
+fn bad_settings_are_refused_before_any_data_is_read() {
+    for (args, says) in [
+        (&["detect", "--level", "1.5"][..], "'1.5' for '--level <LEVEL>'"),
+        (
+            &["test", "--at", "2024-07", "--level", "0"],
+            "'0' for '--level <LEVEL>'",
+        ),
+        (&["detect", "--min-segment", "0"], "'0' for '--min-segment <N>'"),
+        (
+            &["detect", "--method", "pelt", "--penalty", "-1"],
+            "'-1' for '--penalty <PENALTY>'",
+        ),
+        (
+            &["detect", "--method", "pelt", "--penalty", "inf"],
+            "'inf' for '--penalty <PENALTY>'",
+        ),
+        (&["forecast", "--draws", "0"], "'0' for '--draws <DRAWS>'"),
+        (&["backtest", "--draws", "0"], "'0' for '--draws <DRAWS>'"),
+        (
+            &["detect", "--prior-shape", "-2"],
+            "'-2' for '--prior-shape <PRIOR_SHAPE>'",
+        ),
+        (
+            &["detect", "--prior-rate", "nan"],
+            "'nan' for '--prior-rate <PRIOR_RATE>'",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--data", "no/such/file.csv"]);
+        let run = countshift(&all);
+        assert_eq!(run.code, 2, "{all:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{all:?}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains("no/such/file.csv"),
+            "{all:?} read the data: {}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn aggregate_selections_that_match_nothing_name_the_closest_labels() {
     let dir = tempfile::tempdir().unwrap();
@@ -515,7 +559,7 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "detect_penalty_word",
         &["detect", "--method", "pelt", "--max-breaks", "3", "--penalty", "abc"],
-        "error: --penalty `abc` is not bic, mbic or a non-negative number",
+        "error: invalid value 'abc' for '--penalty <PENALTY>': `abc` is not bic, mbic or a finite number at least 0",
     ),
     (
         "detect_prior_shape_zero",
@@ -560,7 +604,7 @@ const OPTION_CASES: &[(&str, &[&str], &str)] = &[
     (
         "backtest_origin_after_the_series",
         &["backtest", "--dataset", "kn23_monthly", "--origin-from", "2031-01"],
-        "error: --origin-from 2031-01 must lie inside the series (2023-01 to 2025-12) with at least two periods before it",
+        "error: the first origin 2031-01 must lie inside the series (2023-01 to 2025-12) with at least two periods before it; choose another --origin-from",
     ),
     (
         "report_month_13",

@@ -207,7 +207,7 @@ fn failure_modes_are_clear_errors_or_correct_answers() {
                 "--penalty",
                 "lots",
             ],
-            "--penalty `lots`",
+            "'lots' for '--penalty <PENALTY>'",
         ),
         (
             vec!["--dataset", "kn23_monthly", "--max-breaks", "2", "--terms", "trend"],

@@ -187,3 +187,59 @@ fn oversized_work_is_an_error_not_an_overflow() {
     let err = forecast(&fitted, &series, &spec).unwrap_err().to_string();
     assert!(err.contains("more than the 100000000 a forecast holds"), "{err}");
 }
+
+/// The library's own errors for a bad level, minimum segment, penalty,
+/// draws or prior are typed rules whose sentences name no command-line
+/// option (the binary adds the option).
+#[test]
+fn the_library_says_its_rules_without_naming_options() {
+    use countshift::SpecError;
+    use countshift::changepoint::cost::PoissonCost;
+    use countshift::changepoint::segment::{optimal_segmentations, pelt};
+    use countshift::changepoint::single::GammaPrior;
+    use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
+    use countshift::inference::Level;
+    let cost = PoissonCost::new(&[3.0, 5.0, 4.0, 8.0], None);
+    let fitted = fit_csv("period,count\n1,3\n2,5\n3,4\n4,8\n", Family::Poisson, "trend", false);
+    let series = read_series("period,count\n1,3\n2,5\n3,4\n4,8\n".as_bytes(), "t.csv").unwrap();
+    let no_draws = ForecastSpec {
+        horizon: 3,
+        draws: 0,
+        seed: 1,
+        level: Level::default(),
+        exposure: FutureExposure::LastYearMean,
+        parameter_uncertainty: true,
+    };
+    let errors = [
+        Level::new(1.5).unwrap_err(),
+        optimal_segmentations(&cost, 1, 0).unwrap_err(),
+        optimal_segmentations(&cost, 3, 2).unwrap_err(),
+        pelt(&cost, -1.0, 1).unwrap_err(),
+        GammaPrior::new(0.0, 1.0).unwrap_err(),
+        forecast(&fitted, &series, &no_draws).unwrap_err(),
+    ];
+    let rules: Vec<&SpecError> = errors
+        .iter()
+        .map(|e| match e {
+            countshift::Error::Rule(rule) => rule,
+            other => panic!("not a typed rule: {other:?}"),
+        })
+        .collect();
+    assert!(matches!(rules[0], SpecError::Level { value } if *value == 1.5));
+    assert!(matches!(rules[1], SpecError::MinSegmentZero));
+    assert!(matches!(
+        rules[2],
+        SpecError::NoRoom {
+            segments: 4,
+            min_segment: 2,
+            n: 4,
+            ..
+        }
+    ));
+    assert!(matches!(rules[3], SpecError::Penalty { .. }));
+    assert!(matches!(rules[4], SpecError::Prior { .. }));
+    assert!(matches!(rules[5], SpecError::NoWork));
+    for e in &errors {
+        assert!(!e.to_string().contains("--"), "{e}");
+    }
+}

@@ -24,7 +24,7 @@ use statrs::function::beta::beta_reg;
 
 use super::bartlett::{BARTLETT_SEED, BartlettFactor, FactorFor, bartlett_factor};
 use crate::data::{Period, Series};
-use crate::error::{Error, Result};
+use crate::error::{Result, SpecError};
 use crate::inference::root::brent;
 use crate::inference::{Interval, IntervalMethod, Level, TestResult, lr_test};
 use crate::model::{Bound, Family, Fit, ModelSpec, Term, fit};
@@ -72,9 +72,7 @@ pub struct StepTest {
 /// log link; fitting errors otherwise.
 pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level, slope: bool) -> Result<StepTest> {
     if !base.family.log_link() {
-        return Err(Error::Spec(
-            "the known-date test reports rate ratios, so it needs --family poisson or negbin".into(),
-        ));
+        return Err(SpecError::NeedsLogLink.into());
     }
     let step = Term::Step(at);
     let reduced_spec = ModelSpec {

@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use super::cost::SegmentCost;
-use crate::error::{Error, Result};
+use crate::error::{Result, SpecError};
 
 /// A segmentation: break positions (each the first position of a new
 /// segment) and its total cost.
@@ -56,16 +56,18 @@ impl Segmentation {
 /// Checks that `n` positions can hold `segments` segments of at least `min_segment`.
 fn check_room(n: usize, breaks: usize, min_segment: usize) -> Result<()> {
     if min_segment == 0 {
-        return Err(Error::Spec("--min-segment must be at least 1".into()));
+        return Err(SpecError::MinSegmentZero.into());
     }
     // Checked: a library caller may ask for any number of breaks.
     let needed = breaks.checked_add(1).and_then(|s| s.checked_mul(min_segment));
     if needed.is_none_or(|needed| needed > n) {
-        let needed = needed.map_or_else(|| "more".to_owned(), |v| v.to_string());
-        return Err(Error::Spec(format!(
-            "{} segments of at least {min_segment} observations need {needed} observations, but the series has {n}; lower --max-breaks or --min-segment",
-            breaks as u128 + 1
-        )));
+        return Err(SpecError::NoRoom {
+            segments: breaks as u128 + 1,
+            min_segment,
+            needed,
+            n,
+        }
+        .into());
     }
     Ok(())
 }
@@ -132,9 +134,7 @@ pub fn optimal_segmentations<C: SegmentCost + ?Sized>(
 /// than one segment.
 pub fn pelt<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize) -> Result<Segmentation> {
     if !(penalty.is_finite() && penalty >= 0.0) {
-        return Err(Error::Spec(format!(
-            "the penalty {penalty} must be a finite non-negative number"
-        )));
+        return Err(SpecError::Penalty { value: penalty }.into());
     }
     check_room(cost.len(), 0, min_segment)?;
     // A domain of one point (a constant rate) leaves nothing to prune

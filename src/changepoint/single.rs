@@ -75,7 +75,7 @@ use super::known::rate_ratio_interval;
 use super::scan::Scan;
 use super::sliding::Near;
 use crate::data::{Period, Series};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SpecError};
 use crate::inference::{CovarianceKind, Interval, Level, covariance_root};
 use crate::model::fit::fit_matrix;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
@@ -93,6 +93,29 @@ pub struct GammaPrior {
 impl Default for GammaPrior {
     fn default() -> GammaPrior {
         GammaPrior { shape: 0.5, rate: 0.0 }
+    }
+}
+
+impl GammaPrior {
+    /// The prior with `shape` and `rate`.
+    ///
+    /// # Errors
+    /// [`SpecError::Prior`] unless the shape is positive and finite and the
+    /// rate finite and at least 0.
+    pub fn new(shape: f64, rate: f64) -> Result<GammaPrior> {
+        let prior = GammaPrior { shape, rate };
+        prior.check()?;
+        Ok(prior)
+    }
+
+    /// Its rule, checked where a search starts (the fields are public).
+    fn check(&self) -> Result<()> {
+        let GammaPrior { shape, rate } = *self;
+        if shape.is_finite() && shape > 0.0 && rate.is_finite() && rate >= 0.0 {
+            Ok(())
+        } else {
+            Err(SpecError::Prior { shape, rate }.into())
+        }
     }
 }
 
@@ -235,6 +258,7 @@ struct Prepared {
 }
 
 fn prepare(series: &Series, spec: &DetectSpec) -> Result<Prepared> {
+    spec.prior.check()?;
     // One observation per period: candidates are observations; with run rows,
     // every period (a break may fall inside a run, whose mean then sums both regimes).
     let simple = series.is_simple();
@@ -245,10 +269,13 @@ fn prepare(series: &Series, spec: &DetectSpec) -> Result<Prepared> {
     };
     let h = spec.min_segment.max(1);
     if n < 2 * h {
-        return Err(Error::Spec(format!(
-            "{} has {n} {unit}, too few for two segments of at least {h} (--min-segment); lower --min-segment or use more data",
-            series.source
-        )));
+        return Err(SpecError::NoRoomForOneBreak {
+            series: series.source.clone(),
+            n,
+            unit,
+            min_segment: h,
+        }
+        .into());
     }
     let positions: Vec<usize> = (h..=n - h).collect();
     let dates: Vec<Period> = if simple {

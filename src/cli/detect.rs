@@ -8,7 +8,7 @@ use countshift::model::{Family, ModelSpec, Term, fit};
 use countshift::report::detect::DetectView;
 
 use super::model::{FamilyArg, ModelArgs};
-use super::{DataArgs, Format, UsageError, emit, json, limits};
+use super::{DataArgs, Format, emit, json, limits};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Method {
@@ -40,8 +40,8 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t = Method::Dp)]
     method: Method,
     /// PELT penalty per break: bic, mbic or a number.
-    #[arg(long, default_value = "mbic")]
-    penalty: String,
+    #[arg(long, default_value = "mbic", value_parser = limits::penalty(), allow_hyphen_values = true)]
+    penalty: Penalty,
     /// Criterion choosing the number of breaks (dp).
     #[arg(long, value_enum, default_value_t = Select::Bic)]
     select: Select,
@@ -182,18 +182,7 @@ fn search(args: &DetectArgs) -> anyhow::Result<Option<Search>> {
                     Select::Mbic => Criterion::Mbic,
                 },
             },
-            Method::Pelt => Search::Pelt(match args.penalty.as_str() {
-                "bic" => Penalty::Bic,
-                "mbic" => Penalty::Mbic,
-                v => Penalty::Value(
-                    v.parse::<f64>()
-                        .ok()
-                        .filter(|v| v.is_finite() && *v >= 0.0)
-                        .ok_or_else(|| {
-                            UsageError(format!("--penalty `{v}` is not bic, mbic or a non-negative number"))
-                        })?,
-                ),
-            }),
+            Method::Pelt => Search::Pelt(args.penalty),
         })),
     }
 }

@@ -110,6 +110,21 @@ pub fn level() -> impl TypedValueParser<Value = f64> {
     )
 }
 
+/// `--penalty`: `bic`, `mbic` or a finite number at least 0.
+pub fn penalty() -> impl TypedValueParser<Value = countshift::changepoint::multiple::Penalty> {
+    use countshift::changepoint::multiple::Penalty;
+    clap::builder::StringValueParser::new().try_map(|text: String| match text.trim() {
+        "bic" => Ok(Penalty::Bic),
+        "mbic" => Ok(Penalty::Mbic),
+        v => v
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(Penalty::Value)
+            .ok_or_else(|| format!("`{text}` is not bic, mbic or a finite number at least 0")),
+    })
+}
+
 /// A positive finite number (`--prior-shape`, `--theta`, `--sigma`).
 pub fn positive() -> impl TypedValueParser<Value = f64> {
     number(|v| v > 0.0, "a positive finite number")

@@ -44,7 +44,7 @@ use super::scores::{score, score_with_predictor};
 use super::{Forecast, ForecastSpec, FutureExposure, forecast};
 use crate::changepoint::single::{DetectSpec, GammaPrior, best_date};
 use crate::data::{Period, Series};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SpecError};
 use crate::inference::Level;
 use crate::model::{Design, Family, ModelSpec, Term, fit, parse_terms};
 
@@ -421,22 +421,20 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
             "backtests compare forecasts with single-period observations; the series has run rows".into(),
         ));
     }
-    if spec.models.is_empty() || spec.horizon == 0 {
-        return Err(Error::Spec(
-            "give at least one model (--models) and a horizon of at least 1".into(),
-        ));
+    if spec.models.is_empty() {
+        return Err(SpecError::NoModels.into());
     }
-    if spec.draws == 0 {
-        return Err(Error::Spec("--draws must be at least 1".into()));
+    if spec.horizon == 0 || spec.draws == 0 {
+        return Err(SpecError::NoWork.into());
     }
-    let first = series.index_of(spec.origin_from).filter(|&o| o >= 2).ok_or_else(|| {
-        Error::Spec(format!(
-            "--origin-from {} must lie inside the series ({} to {}) with at least two periods before it",
-            spec.origin_from,
-            series.first,
-            series.last()
-        ))
-    })?;
+    let first = series
+        .index_of(spec.origin_from)
+        .filter(|&o| o >= 2)
+        .ok_or_else(|| SpecError::OriginOutside {
+            origin: spec.origin_from.to_string(),
+            first: series.first.to_string(),
+            last: series.last().to_string(),
+        })?;
     let season = series.frequency.periods_per_year();
     if spec.baselines.contains(&Baseline::Seasonal) && season.is_none() {
         return Err(Error::Spec(format!(

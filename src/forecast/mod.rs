@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::{Period, Series};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SpecError};
 use crate::inference::{CovarianceKind, Level};
 use crate::model::{Design, Family, Fit, Term};
 use crate::simulate::stream_rng;
@@ -171,14 +171,15 @@ pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forec
 /// As [`forecast`].
 pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters: ParameterDraws) -> Result<Forecast> {
     if spec.horizon == 0 || spec.draws == 0 {
-        return Err(Error::Spec("--horizon and --draws must be at least 1".into()));
+        return Err(SpecError::NoWork.into());
     }
-    let values = (spec.draws as u64).saturating_mul(spec.horizon as u64);
-    if values > MAX_DRAWN_VALUES {
-        return Err(Error::Spec(format!(
-            "{} draws over {} periods are {values} simulated values, more than the {MAX_DRAWN_VALUES} a forecast holds",
-            spec.draws, spec.horizon
-        )));
+    if (spec.draws as u64).saturating_mul(spec.horizon as u64) > MAX_DRAWN_VALUES {
+        return Err(SpecError::TooManyDrawnValues {
+            draws: spec.draws,
+            horizon: spec.horizon,
+            max: MAX_DRAWN_VALUES,
+        }
+        .into());
     }
     if let Some(Term::Covariate(name)) = fit.spec.terms.iter().find(|t| matches!(t, Term::Covariate(_))) {
         return Err(Error::Spec(format!(

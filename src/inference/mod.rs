@@ -28,9 +28,7 @@ impl Level {
         if level > 0.0 && level < 1.0 {
             Ok(Level(level))
         } else {
-            Err(Error::Spec(format!(
-                "--level {level} is not between 0 and 1; write e.g. --level 0.95"
-            )))
+            Err(crate::error::SpecError::Level { value: level }.into())
         }
     }
 
