@@ -524,10 +524,10 @@ fn coefficient_draws_at_an_estimate_at_infinity_use_the_identified_covariance() 
         // The log mean of the last period, 2024-12 (t = 23): intercept +
         // 23 trend + step, and 23 trend in the model after the step alone.
         let (full_c, reduced_c) = ([1.0, 23.0, 1.0], [1.0, 23.0]);
-        let quad = |m: &nalgebra::DMatrix<f64>, a: &[f64], b: &[f64]| -> f64 {
+        let quad = |m: &ndarray::Array2<f64>, a: &[f64], b: &[f64]| -> f64 {
             (0..a.len())
                 .flat_map(|i| (0..b.len()).map(move |j| (i, j)))
-                .map(|(i, j)| a[i] * m[(i, j)] * b[j])
+                .map(|(i, j)| a[i] * m[[i, j]] * b[j])
                 .sum()
         };
         for (got, want, what) in [
@@ -541,17 +541,17 @@ fn coefficient_draws_at_an_estimate_at_infinity_use_the_identified_covariance() 
                 quad(&w, &reduced_c, &[0.0, 1.0]),
                 "last level and trend",
             ),
-            (v[(1, 1)], w[(1, 1)], "trend"),
+            (v[[1, 1]], w[[1, 1]], "trend"),
         ] {
             assert!((got - want).abs() <= 1e-6 * want, "{family:?} {what}: {got} vs {want}");
         }
         // Draws have that covariance: a root of it, not of rounding noise.
         let root = countshift::inference::covariance_root(&v);
-        let drawn = root.transpose() * nalgebra::DVector::from_column_slice(&full_c);
+        let drawn = root.t().dot(&ndarray::Array1::from(full_c.to_vec()));
         assert!(
-            (drawn.norm_squared() - quad(&w, &reduced_c, &reduced_c)).abs() <= 1e-6,
+            (drawn.dot(&drawn) - quad(&w, &reduced_c, &reduced_c)).abs() <= 1e-6,
             "{family:?}: the draws' variance of the last level is {}",
-            drawn.norm_squared()
+            drawn.dot(&drawn)
         );
         // With the coefficients' covariance alone (Wald draws of theta, as
         // when the bug showed), the interval stays near count noise.

@@ -76,7 +76,7 @@ use super::scan::Scan;
 use super::sliding::Near;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result, SpecError};
-use crate::inference::{CovarianceKind, Interval, Level, covariance_root};
+use crate::inference::{CovarianceKind, Interval, Level, root_of};
 use crate::model::fit::fit_matrix;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
 use crate::simulate::stream_rng;
@@ -487,7 +487,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         // It returns the fit's parameters too, where each replicate's walk starts.
         let drawer = |i: usize| -> Result<_> {
             let at_i = fit(&with_step(&spec.model, dates[i]), series)?;
-            let root = covariance_root(&at_i.covariance(CovarianceKind::Model)?);
+            let root = root_of(&at_i.covariance_matrix(CovarianceKind::Model)?);
             let start = (at_i.beta.clone(), at_i.theta);
             Ok((start, move |b: usize| -> Option<Vec<f64>> {
                 let p = at_i.beta.len();

@@ -45,7 +45,7 @@ use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::Result;
-use crate::inference::{CovarianceKind, covariance_root, identified_basis};
+use crate::inference::{CovarianceKind, identified_basis, root_of};
 use crate::model::fit::{DistinctCounts, THETA_MAX, THETA_MIN};
 use crate::model::{Family, Fit};
 
@@ -121,7 +121,7 @@ impl Sampler {
                 theta_sd: 0.0,
             });
         }
-        let root = covariance_root(&fit.covariance(CovarianceKind::Model)?);
+        let root = root_of(&fit.covariance_matrix(CovarianceKind::Model)?);
         let theta_sd = wald_log_theta_sd(fit).unwrap_or(0.0);
         let at_cap = fit.theta.is_some_and(|t| t >= THETA_MAX);
         if fit.spec.family != Family::Negbin || kind == ParameterDraws::Wald || at_cap {
@@ -310,8 +310,8 @@ fn theta_grid(fit: &Fit) -> Sampler {
     let fallback = || {
         let beta = DVector::from_column_slice(&fit.beta);
         let root = fit
-            .covariance(CovarianceKind::Model)
-            .map(|v| covariance_root(&v))
+            .covariance_matrix(CovarianceKind::Model)
+            .map(|v| root_of(&v))
             .unwrap_or_else(|_| DMatrix::zeros(beta.len(), beta.len()));
         Sampler::Normal {
             beta,
@@ -455,7 +455,7 @@ mod tests {
             assert!((a - b).abs() < 1e-7, "{a} vs {b}");
         }
         // Its root is a root of the fit's model covariance.
-        let v = f.covariance(CovarianceKind::Model).unwrap();
+        let v = f.covariance_matrix(CovarianceKind::Model).unwrap();
         let w = &at.root * at.root.transpose();
         assert!((v - w).amax() < 1e-9);
     }

@@ -223,7 +223,7 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
         (None, None)
     };
     let offset = |k: usize| exposure.as_ref().map_or(0.0, |e| e[k].ln());
-    let cov = fit.covariance(CovarianceKind::Model)?;
+    let cov = fit.covariance_matrix(CovarianceKind::Model)?;
     let beta = DVector::from_column_slice(&fit.beta);
     let rows_x: Vec<DVector<f64>> = (0..h)
         .map(|k| DVector::from_iterator(beta.len(), design.x.row(n + k).iter().copied()))

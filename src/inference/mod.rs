@@ -179,11 +179,17 @@ impl Fit {
         self.n_obs.saturating_sub(self.beta.len())
     }
 
-    /// Covariance of the coefficients.
+    /// Covariance of the coefficients, as an ndarray matrix (the one matrix
+    /// type of the public interface).
     ///
     /// # Errors
     /// [`Error::Spec`] when the Gaussian model has no residual degrees of freedom.
-    pub fn covariance(&self, kind: CovarianceKind) -> Result<DMatrix<f64>> {
+    pub fn covariance(&self, kind: CovarianceKind) -> Result<ndarray::Array2<f64>> {
+        Ok(to_ndarray(&self.covariance_matrix(kind)?))
+    }
+
+    /// [`Fit::covariance`] as the nalgebra matrix the computations use.
+    pub(crate) fn covariance_matrix(&self, kind: CovarianceKind) -> Result<DMatrix<f64>> {
         let bread = identified_inverse(&self.information, &self.directions);
         let scale = match self.spec.family {
             Family::Gaussian => {
@@ -247,7 +253,7 @@ impl Fit {
     /// # Errors
     /// As [`Fit::covariance`].
     pub fn std_errors(&self, kind: CovarianceKind) -> Result<Vec<Option<f64>>> {
-        let cov = self.covariance(kind)?;
+        let cov = self.covariance_matrix(kind)?;
         Ok((0..self.beta.len())
             .map(|j| {
                 if self.bounds[j].is_some() {
@@ -342,7 +348,17 @@ pub(crate) fn identified_basis(p: usize, directions: &[DVector<f64>]) -> DMatrix
 /// A square root `L` of a covariance (`L L' = V`), by eigen-decomposition so
 /// that singular covariances (an estimate at a boundary) work; coefficient
 /// draws are `beta + L z` with `z` standard normal.
-pub fn covariance_root(v: &DMatrix<f64>) -> DMatrix<f64> {
+pub fn covariance_root(v: &ndarray::Array2<f64>) -> ndarray::Array2<f64> {
+    let m = DMatrix::from_fn(v.nrows(), v.ncols(), |i, j| v[[i, j]]);
+    to_ndarray(&root_of(&m))
+}
+
+fn to_ndarray(m: &DMatrix<f64>) -> ndarray::Array2<f64> {
+    ndarray::Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+}
+
+/// [`covariance_root`] on the nalgebra matrix the computations use.
+pub(crate) fn root_of(v: &DMatrix<f64>) -> DMatrix<f64> {
     let eig = v.clone().symmetric_eigen();
     let mut root = eig.eigenvectors.clone();
     for (j, &lambda) in eig.eigenvalues.iter().enumerate() {
