@@ -227,6 +227,14 @@ pub enum SpecError {
         /// Its last.
         last: String,
     },
+    /// A fit used with a series other than the one it was fitted to.
+    #[error("the model was fitted to {fitted}, not to this series ({given}); use the series that was fitted")]
+    SeriesMismatch {
+        /// The fitted series' periods.
+        fitted: String,
+        /// The series given.
+        given: String,
+    },
     /// A known-date test with a family whose coefficients are not log
     /// rate ratios.
     #[error("the known-date test reports rate ratios, so it needs a log-link family (Poisson or negative binomial)")]

@@ -36,6 +36,15 @@ pub mod simulate;
 
 pub use error::{Error, Result, SpecError};
 
+// The curated entry points: what a first program needs, at the crate root.
+// Each module documents the rest.
+pub use changepoint::single::{DetectSpec, SingleBreak, detect_single};
+pub use changepoint::{StepTest, step_test};
+pub use data::{Frequency, Period, Series, load_dataset, read_series, read_series_path};
+pub use forecast::{Forecast, ForecastSpec, FutureExposure, forecast};
+pub use inference::{Interval, Level};
+pub use model::{Family, Fit, ModelSpec, Term, fit, parse_terms};
+
 // The README's Rust examples are doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -243,3 +243,27 @@ fn the_library_says_its_rules_without_naming_options() {
         assert!(!e.to_string().contains("--"), "{e}");
     }
 }
+
+/// A fit knows the periods it was fitted to: a forecast handed another
+/// series is refused in one sentence instead of indexing the wrong rows.
+#[test]
+fn a_forecast_of_another_series_than_the_fitted_one_is_refused() {
+    use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
+    use countshift::inference::Level;
+    let fitted = fit_csv("period,count\n1,3\n2,5\n3,4\n4,8\n", Family::Poisson, "trend", false);
+    assert_eq!(fitted.periods().map(|(_, n)| n), Some(4));
+    let other = read_series("period,count\n1,3\n2,5\n3,4\n4,8\n5,9\n6,7\n".as_bytes(), "o.csv").unwrap();
+    let spec = ForecastSpec {
+        horizon: 2,
+        draws: 10,
+        seed: 1,
+        level: Level::default(),
+        exposure: FutureExposure::LastYearMean,
+        parameter_uncertainty: true,
+    };
+    let err = forecast(&fitted, &other, &spec).unwrap_err().to_string();
+    assert!(
+        err.contains("the model was fitted to 1..4 (4 periods), not to this series (1..6 (6 periods))"),
+        "{err}"
+    );
+}

@@ -68,8 +68,8 @@ pub struct StepTest {
 /// Tests for a step at `at` in the model `base` (which must not contain it).
 ///
 /// # Errors
-/// [`Error::Spec`] when `at` is not inside the series or the family has no
-/// log link; fitting errors otherwise.
+/// [`SpecError::NeedsLogLink`] when the family has no log link; fitting
+/// errors otherwise (a step `at` outside the series among them).
 pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level, slope: bool) -> Result<StepTest> {
     if !base.family.log_link() {
         return Err(SpecError::NeedsLogLink.into());

@@ -76,7 +76,8 @@ fn check_room(n: usize, breaks: usize, min_segment: usize) -> Result<()> {
 /// `0..=max_breaks`, each segment at least `min_segment` long.
 ///
 /// # Errors
-/// [`Error::Spec`] when the series cannot hold `max_breaks + 1` segments.
+/// [`SpecError::NoRoom`] when the series cannot hold `max_breaks + 1`
+/// segments, [`SpecError::MinSegmentZero`] for a zero `min_segment`.
 pub fn optimal_segmentations<C: SegmentCost + ?Sized>(
     cost: &C,
     max_breaks: usize,
@@ -130,8 +131,8 @@ pub fn optimal_segmentations<C: SegmentCost + ?Sized>(
 /// inequality.
 ///
 /// # Errors
-/// [`Error::Spec`] for a negative or non-finite penalty, or a series shorter
-/// than one segment.
+/// [`SpecError::Penalty`] for a negative or non-finite penalty,
+/// [`SpecError::NoRoom`] for a series shorter than one segment.
 pub fn pelt<C: SegmentCost + ?Sized>(cost: &C, penalty: f64, min_segment: usize) -> Result<Segmentation> {
     if !(penalty.is_finite() && penalty >= 0.0) {
         return Err(SpecError::Penalty { value: penalty }.into());
@@ -352,6 +353,9 @@ mod tests {
     fn too_many_breaks_is_a_clear_error() {
         let cost = PoissonCost::new(&[1.0, 2.0, 3.0], None);
         let err = optimal_segmentations(&cost, 2, 2).unwrap_err();
-        assert!(err.to_string().contains("lower --max-breaks"));
+        assert_eq!(
+            err.to_string(),
+            "3 segments of at least 2 observations need 6 observations, but the series has 3"
+        );
     }
 }

@@ -173,6 +173,17 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
     if spec.horizon == 0 || spec.draws == 0 {
         return Err(SpecError::NoWork.into());
     }
+    if let Some((first, n)) = fit.periods()
+        && (first, n) != (series.first, series.n_periods)
+    {
+        let span =
+            |first: crate::data::Period, n: usize| format!("{first}..{} ({n} periods)", first.offset(n as i64 - 1));
+        return Err(SpecError::SeriesMismatch {
+            fitted: span(first, n),
+            given: span(series.first, series.n_periods),
+        }
+        .into());
+    }
     if (spec.draws as u64).saturating_mul(spec.horizon as u64) > MAX_DRAWN_VALUES {
         return Err(SpecError::TooManyDrawnValues {
             draws: spec.draws,

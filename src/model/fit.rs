@@ -21,7 +21,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::family::{Family, trigamma};
 use super::terms::{Design, Term};
-use crate::data::{Response, Series};
+use crate::data::{Period, Response, Series};
 use crate::error::{Error, Result};
 
 /// What to estimate.
@@ -98,6 +98,9 @@ pub struct Fit {
     /// Expected information at the estimate (theta fixed; Gaussian at unit variance).
     pub(crate) information: DMatrix<f64>,
     pub(crate) problem: Problem,
+    /// The first period and the number of periods of the series fitted
+    /// (`None` for a fit to a bare matrix): what its design rows index.
+    pub(crate) periods: Option<(Period, usize)>,
 }
 
 /// Fits `spec` to `series`.
@@ -112,7 +115,10 @@ pub fn fit(spec: &ModelSpec, series: &Series) -> Result<Fit> {
     let names = design_names(spec, series)?;
     let raw = fit_problem(&problem, None, None)?;
     let n_missing = series.missing_periods().len();
-    Ok(finish(spec.clone(), names, problem, raw, n_missing))
+    Ok(Fit {
+        periods: Some((series.first, series.n_periods)),
+        ..finish(spec.clone(), names, problem, raw, n_missing)
+    })
 }
 
 fn design_names(spec: &ModelSpec, series: &Series) -> Result<Vec<String>> {
@@ -933,10 +939,17 @@ pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw:
         directions: unbounded_directions,
         information,
         problem,
+        periods: None,
     }
 }
 
 impl Fit {
+    /// The first period and the number of periods of the series fitted;
+    /// `None` for a fit to a bare matrix ([`fit_matrix`]).
+    pub fn periods(&self) -> Option<(Period, usize)> {
+        self.periods
+    }
+
     /// Whether the combination `c' beta` lies at infinity, and on which side.
     pub fn bound_of(&self, c: &[f64]) -> Option<Bound> {
         self.directions.iter().find_map(|d| {
