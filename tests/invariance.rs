@@ -86,7 +86,7 @@ proptest! {
             family: Some(countshift::model::Family::Poisson),
             bootstrap: 19,
             draws: 200,
-            ..ReportSpec::new(at).expect("defaults")
+            ..ReportSpec::new(at)
         };
         // Everything but the source line of each observation must agree.
         let json = |series: &Series| {

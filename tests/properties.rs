@@ -104,7 +104,7 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
         family: Some(countshift::model::Family::Poisson),
         bootstrap: 19,
         draws: 200,
-        ..ReportSpec::new(at).expect("defaults")
+        ..ReportSpec::new(at)
     };
     let report = build_report(&series, &spec).expect("the report keeps step failures as reasons");
     let text = report.text(&series, false);

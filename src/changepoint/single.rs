@@ -81,6 +81,10 @@ use crate::model::fit::fit_matrix;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
 use crate::simulate::stream_rng;
 
+/// Bootstrap replicates of the sup-LR p-value and the date set, unless told
+/// otherwise (`detect`, `report`).
+pub const DEFAULT_BOOTSTRAP: usize = 999;
+
 /// Gamma prior on a segment rate (shape, rate); rate 0 is the improper limit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GammaPrior {

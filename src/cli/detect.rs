@@ -46,7 +46,7 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t = Select::Bic)]
     select: Select,
     /// Bootstrap replicates for the p-value and the date set (0: asymptotic only).
-    #[arg(long, default_value_t = 999, value_parser = limits::bootstrap())]
+    #[arg(long, default_value_t = countshift::changepoint::single::DEFAULT_BOOTSTRAP, value_parser = limits::bootstrap())]
     bootstrap: usize,
     /// Sequential p-value (Besag and Clifford 1991): stop the bootstrap after H
     /// replicates reach the observed sup-LR (p = H / replicates drawn).

@@ -32,10 +32,10 @@ pub struct ForecastArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// Periods ahead.
-    #[arg(long, default_value_t = 12, value_parser = limits::horizon())]
+    #[arg(long, default_value_t = countshift::forecast::DEFAULT_HORIZON, value_parser = limits::horizon())]
     horizon: usize,
     /// Simulation draws.
-    #[arg(long, default_value_t = 10_000, value_parser = limits::draws())]
+    #[arg(long, default_value_t = countshift::forecast::DEFAULT_DRAWS, value_parser = limits::draws())]
     draws: usize,
     /// Random seed.
     #[arg(long, default_value_t = 1, value_parser = limits::seed(), allow_hyphen_values = true)]
@@ -194,13 +194,13 @@ pub struct BacktestArgs {
     #[arg(long, default_value = "auto", value_name = "LIST")]
     baselines: String,
     /// Periods ahead.
-    #[arg(long, default_value_t = 6, value_parser = limits::horizon())]
+    #[arg(long, default_value_t = countshift::forecast::backtest::DEFAULT_HORIZON, value_parser = limits::horizon())]
     horizon: usize,
     /// Draws per forecast: the parameter draws whose predictive mixture
     /// gives the log score and RPS (all of them), and the simulated counts
     /// of the intervals. Their Monte Carlo standard errors shrink as
     /// 1/sqrt(draws).
-    #[arg(long, default_value_t = 2000, value_parser = limits::draws())]
+    #[arg(long, default_value_t = countshift::forecast::backtest::DEFAULT_DRAWS, value_parser = limits::draws())]
     draws: usize,
     /// Level of the paired comparison: models are tied for best unless the
     /// test rejects equal mean RPS at 1 - level.

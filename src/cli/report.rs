@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use countshift::changepoint::single::DEFAULT_BOOTSTRAP;
 use countshift::data::Period;
 use countshift::forecast::backtest::default_origin_from;
 use countshift::inference::Level;
@@ -46,10 +47,10 @@ pub struct ReportArgs {
     #[arg(long, default_value_t = 0.95, value_parser = limits::level(), allow_hyphen_values = true)]
     level: f64,
     /// Bootstrap replicates of the break search.
-    #[arg(long, default_value_t = 999, value_parser = limits::bootstrap())]
+    #[arg(long, default_value_t = DEFAULT_BOOTSTRAP, value_parser = limits::bootstrap())]
     bootstrap: usize,
     /// Draws per forecast.
-    #[arg(long, default_value_t = 10_000, value_parser = limits::draws())]
+    #[arg(long, default_value_t = countshift::forecast::DEFAULT_DRAWS, value_parser = limits::draws())]
     draws: usize,
     /// Random seed.
     #[arg(long, default_value_t = 1, value_parser = limits::seed(), allow_hyphen_values = true)]
@@ -85,7 +86,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
         bootstrap: args.bootstrap,
         draws: args.draws,
         seed: args.seed,
-        ..ReportSpec::new(at)?
+        ..ReportSpec::new(at)
     };
     // The backtest is the report's longest step.
     let origins = series
@@ -135,8 +136,8 @@ pub fn main_job() -> anyhow::Result<()> {
         at: None,
         family: ReportFamily::Auto,
         level: 0.95,
-        bootstrap: 999,
-        draws: 10_000,
+        bootstrap: DEFAULT_BOOTSTRAP,
+        draws: countshift::forecast::DEFAULT_DRAWS,
         seed: 1,
         out: None,
         format: ReportFormat::Table,

@@ -125,6 +125,13 @@ pub struct BacktestSpec {
     pub level: Level,
 }
 
+/// Draws per forecast of a backtest unless told otherwise: the parameter
+/// draws whose predictive mixture is scored (its Monte Carlo error goes as
+/// `1 / sqrt(draws)`).
+pub const DEFAULT_DRAWS: usize = 2000;
+/// Periods ahead a backtest scores unless told otherwise.
+pub const DEFAULT_HORIZON: usize = 6;
+
 /// Forecast origins a backtest takes by default, at most: ten years of
 /// months. More add little to the comparison (its paired tests have 119
 /// degrees of freedom by then) and cost time in proportion (a 1,000-month

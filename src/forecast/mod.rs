@@ -47,6 +47,12 @@ pub enum FutureExposure {
     Values(Vec<f64>),
 }
 
+/// Simulation draws of a forecast unless told otherwise (`forecast`,
+/// `report`).
+pub const DEFAULT_DRAWS: usize = 10_000;
+/// Periods a forecast looks ahead unless told otherwise.
+pub const DEFAULT_HORIZON: usize = 12;
+
 /// Draws times periods ahead: the simulated values a forecast holds (8
 /// bytes each, so 800 MB at the bound).
 pub const MAX_DRAWN_VALUES: u64 = 100_000_000;

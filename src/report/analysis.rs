@@ -2,7 +2,9 @@
 //! the rate jump at the known date, did the share, when did it change, which
 //! model forecasts best, what comes next), each answered by the library's
 //! own commands. A question the data cannot answer is kept with the reason,
-//! so the report always runs to the end.
+//! so the report runs to the end; a failure of countshift itself (a
+//! numerical error the input did not announce) stops it, as it stops the
+//! command that answers the question.
 
 use serde::Serialize;
 
@@ -12,7 +14,7 @@ use super::forecast::{BacktestView, ForecastView};
 use super::inspect::InspectView;
 use super::interval::IntervalView;
 use super::test::TestView;
-use crate::changepoint::single::{DetectSpec, GammaPrior, best_date, detect_single};
+use crate::changepoint::single::{DEFAULT_BOOTSTRAP, DetectSpec, GammaPrior, best_date, detect_single};
 use crate::changepoint::step_test;
 use crate::data::{Period, Series};
 use crate::error::Result;
@@ -46,27 +48,41 @@ pub struct ReportSpec {
     pub backtest_models: Vec<ModelChoice>,
 }
 
-impl ReportSpec {
-    /// The defaults of `countshift report`: family auto, 95%, 999 bootstrap
-    /// replicates, 10,000 draws, seed 1, forecasts 6 and 12 periods ahead,
-    /// the backtest's default models.
-    ///
-    /// # Errors
-    /// None in practice; the default model list is parsed.
-    pub fn new(at: Option<Period>) -> Result<ReportSpec> {
-        Ok(ReportSpec {
-            at,
+impl Default for ReportSpec {
+    /// The defaults of `countshift report`, each the default of the command
+    /// that answers its question: family auto, 95%,
+    /// [`DEFAULT_BOOTSTRAP`] replicates, [`crate::forecast::DEFAULT_DRAWS`]
+    /// draws, seed 1, forecasts [`backtest::DEFAULT_HORIZON`] and
+    /// [`crate::forecast::DEFAULT_HORIZON`] periods ahead, the backtest's
+    /// default models; no known date.
+    fn default() -> ReportSpec {
+        ReportSpec {
+            at: None,
             family: None,
             level: Level::default(),
-            bootstrap: 999,
-            draws: 10_000,
+            bootstrap: DEFAULT_BOOTSTRAP,
+            draws: crate::forecast::DEFAULT_DRAWS,
             seed: 1,
-            horizons: (6, 12),
+            horizons: (
+                crate::forecast::backtest::DEFAULT_HORIZON,
+                crate::forecast::DEFAULT_HORIZON,
+            ),
             backtest_models: DEFAULT_MODELS
                 .split(',')
                 .map(ModelChoice::parse)
-                .collect::<Result<_>>()?,
-        })
+                .collect::<Result<_>>()
+                .expect("the default models parse (a unit test checks them)"),
+        }
+    }
+}
+
+impl ReportSpec {
+    /// The defaults with the known date `at`.
+    pub fn new(at: Option<Period>) -> ReportSpec {
+        ReportSpec {
+            at,
+            ..ReportSpec::default()
+        }
     }
 }
 
@@ -84,10 +100,17 @@ pub enum Section<T> {
 }
 
 impl<T> Section<T> {
-    fn from_result(r: Result<T>) -> Section<T> {
+    /// The step's section: done, or skipped for a reason the data or the
+    /// settings give (an error a user can fix, [`Error::is_bad_input`]).
+    /// Any other error is countshift's own failure and stops the report.
+    ///
+    /// # Errors
+    /// An internal error of the step.
+    fn from_result(r: Result<T>) -> Result<Section<T>> {
         match r {
-            Ok(v) => Section::Done(v),
-            Err(e) => Section::Skipped { skipped: e.to_string() },
+            Ok(v) => Ok(Section::Done(v)),
+            Err(e) if e.is_bad_input() => Ok(Section::Skipped { skipped: e.to_string() }),
+            Err(e) => Err(e),
         }
     }
 
@@ -149,8 +172,9 @@ pub struct Report {
 /// Runs every step of the report on `series`.
 ///
 /// # Errors
-/// None from the steps (each keeps its own failure as a reason); only an
-/// invalid spec.
+/// An internal failure of a step ([`crate::Error::is_bad_input`] false). A
+/// step the data or the settings cannot run is kept as skipped, with the
+/// reason.
 pub fn build_report(series: &Series, spec: &ReportSpec) -> Result<Report> {
     build_report_with(series, spec, &|| {})
 }
@@ -177,14 +201,14 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
             None => auto_family(model, series, fullest),
         }
     };
-    let known = |model: &ModelSpec, why_not: Option<&str>| -> Section<TestView> {
+    let known = |model: &ModelSpec, why_not: Option<&str>| -> Result<Section<TestView>> {
         match (spec.at, why_not) {
-            (_, Some(reason)) => Section::Skipped {
+            (_, Some(reason)) => Ok(Section::Skipped {
                 skipped: reason.to_owned(),
-            },
-            (None, None) => Section::Skipped {
+            }),
+            (None, None) => Ok(Section::Skipped {
                 skipped: "no known date: give --at PERIOD to test one".into(),
-            },
+            }),
             (Some(at), None) => Section::from_result((|| {
                 let (model, choice) = resolve(model, &[Term::Step(at)])?;
                 let t = step_test(series, &model, at, spec.level, false)?;
@@ -210,11 +234,11 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
             })()),
         }
     };
-    let test = known(&volume, None);
+    let test = known(&volume, None)?;
     let share_test = known(
         &share,
         (!series.has_exposure()).then_some("the series has no exposure, so there is no share to test"),
-    );
+    )?;
     let n = if series.is_simple() {
         series.n_obs()
     } else {
@@ -247,8 +271,8 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
         let mut view = DetectView::single(&d, min_segment, spec.bootstrap, spec.seed);
         view.family_choice = choice;
         Ok(view)
-    })());
-    let backtest = Section::from_result(run_backtest(series, spec, progress));
+    })())?;
+    let backtest = Section::from_result(run_backtest(series, spec, progress))?;
     // The forecast's family: the known-date test's, else the break search's.
     let family = test
         .done()
@@ -256,12 +280,18 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
         .map(|t| t.family)
         .or(detect.done().map(|d| d.family))
         .unwrap_or("poisson");
-    let forecast_model = Section::from_result(choose_forecast_model(spec, family, &backtest, &detect));
+    let forecast_model = Section::from_result(choose_forecast_model(spec, family, &backtest, &detect))?;
     let fitted_model = match &forecast_model {
         Section::Done(m) => ModelChoice::parse(&m.model)
             .and_then(|c| c.spec(series, true))
             .and_then(|s| fit(&s, series)),
         Section::Skipped { skipped } => Err(crate::error::Error::Spec(skipped.clone())),
+    };
+    // A model that cannot be fitted for a reason of the data skips the
+    // forecasts; an internal failure stops the report.
+    let fitted_model = match fitted_model {
+        Err(e) if !e.is_bad_input() => return Err(e),
+        other => other,
     };
     let fitted = fitted_model
         .as_ref()
@@ -276,7 +306,7 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
                 .collect()
         })
         .unwrap_or_default();
-    let run_forecast = |horizon: usize| -> Section<ForecastView> {
+    let run_forecast = |horizon: usize| -> Result<Section<ForecastView>> {
         match &fitted_model {
             Ok(f) => Section::from_result(
                 forecast(
@@ -293,7 +323,7 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
                 )
                 .map(|r| ForecastView::new(&r, f, spec.seed, spec.level.value())),
             ),
-            Err(e) => Section::Skipped { skipped: e.to_string() },
+            Err(e) => Ok(Section::Skipped { skipped: e.to_string() }),
         }
     };
     Ok(Report {
@@ -306,8 +336,8 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
         backtest,
         forecast_model,
         fitted,
-        forecast_short: run_forecast(spec.horizons.0),
-        forecast: run_forecast(spec.horizons.1),
+        forecast_short: run_forecast(spec.horizons.0)?,
+        forecast: run_forecast(spec.horizons.1)?,
     })
 }
 
@@ -323,7 +353,7 @@ fn run_backtest(series: &Series, spec: &ReportSpec, progress: &(dyn Fn() + Sync)
             baselines: default_baselines(series, origin_from),
             origin_from,
             horizon,
-            draws: spec.draws.min(2000),
+            draws: spec.draws.min(crate::forecast::backtest::DEFAULT_DRAWS),
             seed: spec.seed,
             use_offset: true,
             level: spec.level,
@@ -483,5 +513,28 @@ impl Report {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_is_skipped_for_the_data_and_stops_the_report_for_a_failure_of_its_own() {
+        let refused: Result<()> = Err(crate::Error::Spec("no exposure".into()));
+        assert!(matches!(
+            Section::from_result(refused),
+            Ok(Section::Skipped { skipped }) if skipped == "no exposure"
+        ));
+        let failed: Result<()> = Err(crate::Error::Numerical("did not converge".into()));
+        assert!(matches!(Section::from_result(failed), Err(crate::Error::Numerical(_))));
+    }
+
+    #[test]
+    fn the_default_spec_parses_the_default_models() {
+        let spec = ReportSpec::default();
+        assert_eq!(spec.backtest_models.len(), DEFAULT_MODELS.split(',').count());
+        assert_eq!(spec.horizons, (6, 12));
     }
 }
