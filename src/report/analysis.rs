@@ -52,7 +52,7 @@ impl Default for ReportSpec {
     /// The defaults of `countshift report`, each the default of the command
     /// that answers its question: family auto, 95%,
     /// [`DEFAULT_BOOTSTRAP`] replicates, [`crate::forecast::DEFAULT_DRAWS`]
-    /// draws, seed 1, forecasts [`backtest::DEFAULT_HORIZON`] and
+    /// draws, seed 1, forecasts [`crate::forecast::backtest::DEFAULT_HORIZON`] and
     /// [`crate::forecast::DEFAULT_HORIZON`] periods ahead, the backtest's
     /// default models; no known date.
     fn default() -> ReportSpec {
