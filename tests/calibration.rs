@@ -85,7 +85,7 @@ fn cell(family: Family, theta: Option<f64>, n: usize, ratio: f64, reps: usize) -
             let rr = known.rate_ratio;
             let covered = rr.low.is_none_or(|l| l <= ratio) && rr.high.is_none_or(|h| h >= ratio);
             (
-                found.p_value_bootstrap.unwrap() <= 0.05,
+                found.bootstrap_test.unwrap().p_value <= 0.05,
                 in_set,
                 found.set.len(),
                 covered,

@@ -158,7 +158,7 @@ fn run_one(spec: &CellSpec, r: usize) -> Outcome {
     let holds = |set: &[usize]| truth.is_some_and(|d| set.iter().any(|&i| found.dates[i] == d));
     Outcome {
         failed: false,
-        reject: found.p_value_bootstrap.expect("bootstrap p-value") <= 0.05,
+        reject: found.bootstrap_test.expect("bootstrap p-value").p_value <= 0.05,
         negbin: family == Family::Negbin,
         in_set: holds(&found.set),
         set: found.set.len(),

@@ -26,11 +26,8 @@ use super::bartlett::{BARTLETT_SEED, BartlettFactor, FactorFor, bartlett_factor}
 use crate::data::{Period, Series};
 use crate::error::{Result, SpecError};
 use crate::inference::root::brent;
-use crate::inference::{Interval, IntervalMethod, Level, TestResult, lr_test};
+use crate::inference::{Interval, IntervalMethod, Level, TestMethod, TestResult, lr_test};
 use crate::model::{Bound, Family, Fit, ModelSpec, Term, fit};
-
-/// The method of an LR test whose statistic is divided by a Bartlett factor.
-pub const BARTLETT_LR_METHOD: &str = "likelihood ratio, chi-square reference for the statistic divided by a bootstrap Bartlett factor under the null (a factor below 1 is not applied)";
 
 /// The outcome of a known-date test.
 #[derive(Debug, Clone)]
@@ -125,7 +122,10 @@ pub fn step_test(series: &Series, base: &ModelSpec, at: Period, level: Level, sl
         lr.p_value = ChiSquared::new(1.0)
             .expect("one degree of freedom")
             .sf(lr.statistic / factor);
-        lr.method = BARTLETT_LR_METHOD;
+        lr.method = TestMethod::BartlettChiSquare {
+            factor: bartlett.map_or(factor, |b| b.estimate),
+            draws: bartlett.map_or(0, |b| b.draws),
+        };
     }
     let lr_corrected = factor.map(|f| lr.statistic / f);
     let direction = match full.bounds[j] {

@@ -76,7 +76,7 @@ use super::scan::Scan;
 use super::sliding::Near;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result, SpecError};
-use crate::inference::{CovarianceKind, Interval, Level, root_of};
+use crate::inference::{Alternative, CovarianceKind, Interval, Level, TestMethod, TestResult, root_of};
 use crate::model::fit::fit_matrix;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
 use crate::simulate::stream_rng;
@@ -150,21 +150,6 @@ pub struct RunOptions<'a> {
     pub notice: Option<&'a (dyn Fn(std::time::Duration) + Sync)>,
 }
 
-/// How the bootstrap p-value was reached.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct BootstrapUse {
-    /// Replicates drawn.
-    pub replicates: usize,
-    /// Replicates whose statistic reached the observed one, the
-    /// undrawable ones included.
-    pub exceedances: usize,
-    /// Replicates that could not be drawn ([`crate::model::Undrawable`]: a
-    /// mean overflowed), counted as exceedances.
-    pub undrawable: usize,
-    /// The exceedances after which a sequential p-value stops, when sequential.
-    pub sequential_h: Option<usize>,
-}
-
 /// The result of the search.
 #[derive(Debug, Clone)]
 pub struct SingleBreak {
@@ -184,12 +169,12 @@ pub struct SingleBreak {
     pub best: usize,
     /// `2 (max l - l_0)`.
     pub sup_lr: f64,
-    /// Bootstrap p-value `(1 + #{sup* >= sup}) / (B + 1)`, when B > 0.
-    pub p_value_bootstrap: Option<f64>,
-    /// The replicates the bootstrap p-value used.
-    pub bootstrap_use: Option<BootstrapUse>,
-    /// Asymptotic p-value (one changing parameter only).
-    pub p_value_asymptotic: Option<f64>,
+    /// The sup-LR test by parametric bootstrap (`(1 + #{sup* >= sup}) / (B +
+    /// 1)`, or sequential), when B > 0.
+    pub bootstrap_test: Option<TestResult>,
+    /// The sup-LR test against its asymptotic limit (one changing
+    /// parameter only).
+    pub asymptotic_test: Option<TestResult>,
     /// Indices into `dates` of the confidence set: the union of `set_lr`
     /// and `set_posterior`.
     pub set: Vec<usize>,
@@ -388,7 +373,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         let scans = b_count + 5 * b_count.min(SET_REPLICATES);
         notice(per_scan * scans as u32 / rayon::current_num_threads().max(1) as u32);
     }
-    let (p_value_bootstrap, bootstrap_use) = if b_count > 0 {
+    let bootstrap_test = if b_count > 0 {
         let means = null_fit.fitted.clone();
         // A replicate that cannot be drawn (`None`) counts as reaching the
         // observed statistic: the conservative choice.
@@ -423,25 +408,55 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
                 }
             }
         }
-        let p = if stopped {
-            exceed as f64 / drawn as f64
-        } else {
-            (1 + exceed) as f64 / (b_count + 1) as f64
+        let (p_value, method) = match options.sequential {
+            Some(h) if stopped => (
+                exceed as f64 / drawn as f64,
+                TestMethod::SequentialBootstrap {
+                    h,
+                    budget: b_count,
+                    replicates: drawn,
+                    exceedances: exceed,
+                    undrawable,
+                },
+            ),
+            Some(h) => (
+                (1 + exceed) as f64 / (b_count + 1) as f64,
+                TestMethod::SequentialBootstrap {
+                    h,
+                    budget: b_count,
+                    replicates: drawn,
+                    exceedances: exceed,
+                    undrawable,
+                },
+            ),
+            None => (
+                (1 + exceed) as f64 / (b_count + 1) as f64,
+                TestMethod::Bootstrap {
+                    replicates: drawn,
+                    exceedances: exceed,
+                    undrawable,
+                },
+            ),
         };
-        (
-            Some(p),
-            Some(BootstrapUse {
-                replicates: drawn,
-                exceedances: exceed,
-                undrawable,
-                sequential_h: options.sequential,
-            }),
-        )
+        Some(TestResult {
+            statistic: sup_lr,
+            p_value,
+            df: 1.0,
+            alternative: Alternative::TwoSided,
+            method,
+        })
     } else {
-        (None, None)
+        None
     };
     let one_parameter = spec.model.family != Family::Gaussian || closed;
-    let p_value_asymptotic = one_parameter.then(|| sup_lr_asymptotic_p(sup_lr, h as f64 / n as f64));
+    let trimming = h as f64 / n as f64;
+    let asymptotic_test = one_parameter.then(|| TestResult {
+        statistic: sup_lr,
+        p_value: sup_lr_asymptotic_p(sup_lr, trimming),
+        df: 1.0,
+        alternative: Alternative::TwoSided,
+        method: TestMethod::SupLrLimit { trimming },
+    });
 
     // The prior is uniform over periods: a candidate range after a gap
     // holds one date per period in it, so it weighs their number.
@@ -648,9 +663,8 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         null_loglik,
         best,
         sup_lr,
-        p_value_bootstrap,
-        bootstrap_use,
-        p_value_asymptotic,
+        bootstrap_test,
+        asymptotic_test,
         set,
         set_lr,
         set_posterior,

@@ -107,7 +107,8 @@ pub enum CovarianceKind {
     Hac,
 }
 
-/// A test result.
+/// A test result: the statistic, its reference, and how the p-value was
+/// found, with the quantities it rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TestResult {
     /// The statistic.
@@ -116,8 +117,102 @@ pub struct TestResult {
     pub p_value: f64,
     /// Degrees of freedom.
     pub df: f64,
+    /// The alternative the p-value is for.
+    pub alternative: Alternative,
     /// How the p-value was computed.
-    pub method: &'static str,
+    pub method: TestMethod,
+}
+
+/// The alternative of a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alternative {
+    /// Any change (a likelihood-ratio statistic).
+    TwoSided,
+    /// An increase.
+    Increase,
+}
+
+/// How a p-value was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum TestMethod {
+    /// The likelihood-ratio statistic against chi-square(df).
+    ChiSquare,
+    /// The statistic divided by a bootstrap Bartlett factor (applied when
+    /// at least 1), against chi-square(df).
+    BartlettChiSquare {
+        /// The factor estimated (before the floor at 1).
+        factor: f64,
+        /// Series drawn for it.
+        draws: usize,
+    },
+    /// Parametric bootstrap under the fitted null, `(1 + k) / (B + 1)`.
+    Bootstrap {
+        /// Replicates drawn (B).
+        replicates: usize,
+        /// Those that reached the statistic (k), the undrawable included.
+        exceedances: usize,
+        /// Those that could not be drawn (a mean overflowed).
+        undrawable: usize,
+    },
+    /// Besag and Clifford's sequential bootstrap: stop after `h`
+    /// exceedances (`p = h / L` at replicate `L`), else `(1 + k) / (B + 1)`.
+    SequentialBootstrap {
+        /// The exceedances at which it stops.
+        h: usize,
+        /// The most replicates it would draw (B).
+        budget: usize,
+        /// Replicates drawn.
+        replicates: usize,
+        /// Those that reached the statistic, the undrawable included.
+        exceedances: usize,
+        /// Those that could not be drawn.
+        undrawable: usize,
+    },
+    /// Andrews' (1993) limit of the sup-LR statistic of one parameter, by
+    /// the James-James-Siegmund (1987) tail approximation.
+    SupLrLimit {
+        /// The fraction trimmed at each end.
+        trimming: f64,
+    },
+}
+
+impl TestMethod {
+    /// The method in words, as the output states it.
+    pub fn description(self) -> String {
+        match self {
+            TestMethod::ChiSquare => "likelihood ratio, chi-square reference".into(),
+            TestMethod::BartlettChiSquare { .. } => "likelihood ratio, chi-square reference for the statistic divided by a bootstrap Bartlett factor under the null (a factor below 1 is not applied)".into(),
+            TestMethod::Bootstrap { replicates, .. } => format!(
+                "parametric bootstrap under the fitted null, {replicates} replicate{}",
+                if replicates == 1 { "" } else { "s" }
+            ),
+            TestMethod::SequentialBootstrap {
+                h,
+                budget,
+                replicates,
+                exceedances,
+                ..
+            } if exceedances >= h => format!(
+                "sequential parametric bootstrap under the fitted null (Besag and Clifford 1991): stopped after {exceedances} exceedances at replicate {replicates} of {budget}, p = h / L"
+            ),
+            TestMethod::SequentialBootstrap { h, budget, .. } => format!(
+                "sequential parametric bootstrap under the fitted null (Besag and Clifford 1991): fewer than {h} exceedances in {budget} replicates, p = (1 + k) / (B + 1)"
+            ),
+            TestMethod::SupLrLimit { .. } => {
+                "asymptotic: Andrews (1993) sup-LR limit, James-James-Siegmund (1987) tail approximation".into()
+            }
+        }
+    }
+
+    /// Replicates that could not be drawn, for a bootstrap.
+    pub fn undrawable(self) -> usize {
+        match self {
+            TestMethod::Bootstrap { undrawable, .. } | TestMethod::SequentialBootstrap { undrawable, .. } => undrawable,
+            _ => 0,
+        }
+    }
 }
 
 /// The Newey–West lag rule used for HAC errors.
@@ -378,7 +473,8 @@ pub fn lr_test(full: &Fit, reduced: &Fit) -> TestResult {
         statistic,
         p_value,
         df,
-        method: "likelihood ratio, chi-square reference",
+        alternative: Alternative::TwoSided,
+        method: TestMethod::ChiSquare,
     }
 }
 

@@ -219,33 +219,9 @@ impl DetectView {
     /// The single-break view.
     pub fn single(r: &SingleBreak, min_segment: usize, bootstrap: usize, seed: u64) -> DetectView {
         let set: Vec<Period> = r.set.iter().map(|&i| r.dates[i]).collect();
-        let (p_value, p_value_method) = match (r.p_value_bootstrap, r.p_value_asymptotic) {
-            (Some(p), _) => (
-                Some(p),
-                Some(match r.bootstrap_use {
-                    Some(u) if u.sequential_h.is_some_and(|h| u.exceedances >= h) => format!(
-                        "sequential parametric bootstrap under the fitted null (Besag and Clifford 1991): stopped after {} exceedances at replicate {} of {bootstrap}, p = h / L",
-                        u.exceedances, u.replicates
-                    ),
-                    Some(u) if u.sequential_h.is_some() => format!(
-                        "sequential parametric bootstrap under the fitted null (Besag and Clifford 1991): fewer than {} exceedances in {bootstrap} replicates, p = (1 + k) / (B + 1)",
-                        u.sequential_h.unwrap_or(0)
-                    ),
-                    _ => format!(
-                        "parametric bootstrap under the fitted null, {}",
-                        counted_s(bootstrap, "replicate")
-                    ),
-                }),
-            ),
-            (None, Some(p)) => (
-                Some(p),
-                Some(
-                    "asymptotic: Andrews (1993) sup-LR limit, James-James-Siegmund (1987) tail approximation"
-                        .to_owned(),
-                ),
-            ),
-            (None, None) => (None, None),
-        };
+        // The bootstrap's p-value when it ran, else the asymptotic one.
+        let reported = r.bootstrap_test.or(r.asymptotic_test);
+        let (p_value, p_value_method) = (reported.map(|t| t.p_value), reported.map(|t| t.method.description()));
         DetectView {
             schema_version: SCHEMA_VERSION,
             family: r.fit_at_best.spec.family.name(),
@@ -266,9 +242,9 @@ impl DetectView {
             sup_lr: Some(r.sup_lr),
             p_value,
             p_value_method,
-            p_value_asymptotic: r.p_value_asymptotic,
+            p_value_asymptotic: r.asymptotic_test.map(|t| t.p_value),
             set_method: Some(r.set_method),
-            undrawable_replicates: Some(r.bootstrap_use.map_or(0, |u| u.undrawable) + r.set_undrawable)
+            undrawable_replicates: Some(r.bootstrap_test.map_or(0, |t| t.method.undrawable()) + r.set_undrawable)
                 .filter(|&n| n > 0),
             set_cutoff: Some(r.set_cutoff),
             set_lr: Some(r.set_lr.iter().map(|&i| r.dates[i]).collect()),

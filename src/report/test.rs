@@ -154,7 +154,7 @@ pub struct TestView {
     /// One-sided p-value for an increase.
     pub p_value_increase: f64,
     /// How both p-values were computed.
-    pub p_value_method: &'static str,
+    pub p_value_method: String,
     /// NB: the test's Bartlett factor, under the null-constrained fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bartlett_factor: Option<BartlettFactor>,
@@ -210,7 +210,7 @@ impl TestView {
             df: t.lr.df,
             p_value: t.lr.p_value,
             p_value_increase: t.p_value_increase,
-            p_value_method: t.lr.method,
+            p_value_method: t.lr.method.description(),
             bartlett_factor: t.bartlett,
             lr_statistic_corrected: t.lr_corrected,
             rate_ratio_bartlett_factor: t.interval_bartlett,
@@ -361,7 +361,7 @@ impl TestView {
                     corrected,
                     self.p_value,
                     Some(self.p_value_increase),
-                    self.p_value_method,
+                    &self.p_value_method,
                 ));
             }
             _ => rows.push(test(
@@ -369,7 +369,7 @@ impl TestView {
                 self.lr_statistic,
                 self.p_value,
                 Some(self.p_value_increase),
-                self.p_value_method,
+                &self.p_value_method,
             )),
         }
         if let Some(b) = &self.rate_ratio_bartlett_factor {
