@@ -54,7 +54,7 @@ pub fn period_means(spec: &SimulationSpec, template: &Series) -> Result<Vec<f64>
                 .map(|(x, b)| x * b)
                 .sum::<f64>()
                 + offset(t);
-            if spec.family.log_link() { eta.exp() } else { eta }
+            spec.family.link().mean(eta)
         })
         .collect())
 }

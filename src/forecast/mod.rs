@@ -33,7 +33,7 @@ use serde::Serialize;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result, SpecError};
 use crate::inference::{CovarianceKind, Level};
-use crate::model::{Design, Family, Fit, Term};
+use crate::model::{Design, Family, Fit, Link, Term};
 use crate::simulate::stream_rng;
 pub use draws::ParameterDraws;
 use draws::Sampler;
@@ -246,7 +246,7 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
         .map(|k| DVector::from_iterator(beta.len(), design.x.row(n + k).iter().copied()))
         .collect();
     let z = spec.level.z();
-    let log_link = family.log_link();
+    let link = family.link();
 
     // Mean and its delta-method interval, per period and for the total.
     let mut rows = Vec::with_capacity(h);
@@ -256,17 +256,14 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
     for (k, x) in rows_x.iter().enumerate() {
         let eta = x.dot(&beta) + offset(k);
         let se = (x.transpose() * &cov * x)[(0, 0)].max(0.0).sqrt();
-        let (mean, ci) = if log_link {
-            (eta.exp(), ((eta - z * se).exp(), (eta + z * se).exp()))
-        } else {
-            (eta, (eta - z * se, eta + z * se))
-        };
+        let (mean, slope) = link.mean_and_slope(eta);
+        let ci = (link.mean(eta - z * se), link.mean(eta + z * se));
         total_mean += mean;
-        total_grad += x * if log_link { mean } else { 1.0 };
+        total_grad += x * slope;
         plug_in.push((mean, ci));
     }
     let total_se = (total_grad.transpose() * &cov * &total_grad)[(0, 0)].max(0.0).sqrt();
-    let total_ci = if log_link && total_mean > 0.0 {
+    let total_ci = if link == Link::Log && total_mean > 0.0 {
         let s = total_se / total_mean;
         (total_mean * (-z * s).exp(), total_mean * (z * s).exp())
     } else {
@@ -306,10 +303,7 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
             let means: Vec<f64> = rows_x
                 .iter()
                 .enumerate()
-                .map(|(k, x)| {
-                    let eta = x.dot(&b) + offset(k);
-                    if log_link { eta.exp() } else { eta }
-                })
+                .map(|(k, x)| link.mean(x.dot(&b) + offset(k)))
                 .collect();
             let values = family.draw_all(&means, &vec![1.0; means.len()], dispersion, &mut rng)?;
             Ok((means, values, dispersion, cell))

@@ -30,6 +30,39 @@ pub struct Undrawable {
     pub mean: f64,
 }
 
+/// How the linear predictor `eta` gives the mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    /// `mean = exp(eta)`: coefficients are log rate ratios.
+    Log,
+    /// `mean = eta`.
+    Identity,
+}
+
+impl Link {
+    /// The mean at linear predictor `eta`.
+    #[inline]
+    pub fn mean(self, eta: f64) -> f64 {
+        match self {
+            Link::Log => eta.exp(),
+            Link::Identity => eta,
+        }
+    }
+
+    /// The mean and its derivative in `eta`, at `eta`.
+    #[inline]
+    pub fn mean_and_slope(self, eta: f64) -> (f64, f64) {
+        match self {
+            Link::Log => {
+                let mu = eta.exp();
+                (mu, mu)
+            }
+            Link::Identity => (eta, 1.0),
+        }
+    }
+}
+
 /// The distribution of the counts, with its link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,9 +77,17 @@ pub enum Family {
 }
 
 impl Family {
+    /// The link of the family.
+    pub fn link(self) -> Link {
+        match self {
+            Family::Poisson | Family::Negbin => Link::Log,
+            Family::Gaussian => Link::Identity,
+        }
+    }
+
     /// True for the log-link families, whose coefficients are log rate ratios.
     pub fn log_link(self) -> bool {
-        matches!(self, Family::Poisson | Family::Negbin)
+        self.link() == Link::Log
     }
 
     /// The name used on the command line and in JSON.

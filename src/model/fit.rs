@@ -170,12 +170,7 @@ impl Problem {
         for &t in &o.periods {
             let row = self.x.row(t);
             let eta: f64 = row.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>() + self.offset[t];
-            let (mu, w) = if self.family.log_link() {
-                let mu = eta.exp();
-                (mu, mu)
-            } else {
-                (eta, 1.0)
-            };
+            let (mu, w) = self.family.link().mean_and_slope(eta);
             m += mu;
             for (gj, xj) in g.iter_mut().zip(row.iter()) {
                 *gj += w * xj;
@@ -205,7 +200,7 @@ impl Problem {
     /// Mean of period `t` at `beta`.
     fn period_mean(&self, t: usize, beta: &[f64]) -> f64 {
         let eta: f64 = self.x.row(t).iter().zip(beta).map(|(a, b)| a * b).sum::<f64>() + self.offset[t];
-        if self.family.log_link() { eta.exp() } else { eta }
+        self.family.link().mean(eta)
     }
 
     fn mean(&self, o: &ObsData, beta: &[f64]) -> f64 {

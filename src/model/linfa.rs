@@ -98,11 +98,7 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for Glm
         for (i, row) in x.rows().into_iter().enumerate() {
             let eta: f64 = row.iter().zip(&beta[shift..]).map(|(a, b)| a * b).sum::<f64>()
                 + if self.intercept { beta[0] } else { 0.0 };
-            y[i] = if self.fit.spec.family.log_link() {
-                eta.exp()
-            } else {
-                eta
-            };
+            y[i] = self.fit.spec.family.link().mean(eta);
         }
     }
 
