@@ -373,81 +373,18 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         let scans = b_count + 5 * b_count.min(SET_REPLICATES);
         notice(per_scan * scans as u32 / rayon::current_num_threads().max(1) as u32);
     }
-    let bootstrap_test = if b_count > 0 {
-        let means = null_fit.fitted.clone();
-        // A replicate that cannot be drawn (`None`) counts as reaching the
-        // observed statistic: the conservative choice.
-        let replicate = |b: usize| -> Result<Option<f64>> {
-            let Some(y_b) = draw_like(&null_fit, &means, &sizes, &mut stream_rng(spec.seed, 0, b)) else {
-                return Ok(None);
-            };
-            let near = Near {
-                null: (&null_fit.beta, null_fit.theta),
-                step: None,
-            };
-            scan.top_from(&y_b, &positions, 0, near)
-                .map(|([_, top], null)| Some(2.0 * (top - null)))
-        };
-        let reaches = |s: f64| s >= sup_lr - 1e-9 * sup_lr.abs().max(1.0);
-        let block = 8 * rayon::current_num_threads().max(1);
-        let (mut drawn, mut exceed, mut undrawable) = (0, 0, 0);
-        let mut stopped = false;
-        while drawn < b_count && !stopped {
-            let end = (drawn + block).min(b_count);
-            let sups = (drawn..end)
-                .into_par_iter()
-                .map(replicate)
-                .collect::<Result<Vec<Option<f64>>>>()?;
-            for s in sups {
-                drawn += 1;
-                undrawable += usize::from(s.is_none());
-                exceed += usize::from(s.is_none_or(reaches));
-                if options.sequential.is_some_and(|h| exceed >= h) {
-                    stopped = true;
-                    break;
-                }
-            }
-        }
-        let (p_value, method) = match options.sequential {
-            Some(h) if stopped => (
-                exceed as f64 / drawn as f64,
-                TestMethod::SequentialBootstrap {
-                    h,
-                    budget: b_count,
-                    replicates: drawn,
-                    exceedances: exceed,
-                    undrawable,
-                },
-            ),
-            Some(h) => (
-                (1 + exceed) as f64 / (b_count + 1) as f64,
-                TestMethod::SequentialBootstrap {
-                    h,
-                    budget: b_count,
-                    replicates: drawn,
-                    exceedances: exceed,
-                    undrawable,
-                },
-            ),
-            None => (
-                (1 + exceed) as f64 / (b_count + 1) as f64,
-                TestMethod::Bootstrap {
-                    replicates: drawn,
-                    exceedances: exceed,
-                    undrawable,
-                },
-            ),
-        };
-        Some(TestResult {
-            statistic: sup_lr,
-            p_value,
-            df: 1.0,
-            alternative: Alternative::TwoSided,
-            method,
+    let bootstrap_test = (b_count > 0)
+        .then(|| {
+            sup_lr_bootstrap(
+                &scan,
+                &positions,
+                &sizes,
+                &null_fit,
+                sup_lr,
+                (spec.seed, b_count, options.sequential),
+            )
         })
-    } else {
-        None
-    };
+        .transpose()?;
     let one_parameter = spec.model.family != Family::Gaussian || closed;
     let trimming = h as f64 / n as f64;
     let asymptotic_test = one_parameter.then(|| TestResult {
@@ -499,116 +436,25 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     // per replicate per date tested.
     let set_b = b_count.min(SET_REPLICATES);
     let (set_lr, set_cutoff, set_method, set_undrawable) = if b_count > 0 {
-        // Replicate b of date i: the fit with the break at i, its
-        // coefficients drawn from their sampling distribution (so that the
-        // set allows for the uncertain jump size), then the data.
-        let sizes = &sizes;
-        // It returns the fit's parameters too, where each replicate's walk starts.
-        let drawer = |i: usize| -> Result<_> {
-            let at_i = fit(&with_step(&spec.model, dates[i]), series)?;
-            let root = root_of(&at_i.covariance_matrix(CovarianceKind::Model)?);
-            let start = (at_i.beta.clone(), at_i.theta);
-            Ok((start, move |b: usize| -> Option<Vec<f64>> {
-                let p = at_i.beta.len();
-                let mut rng = stream_rng(spec.seed, 1 + i as u64, b);
-                let z = nalgebra::DVector::from_iterator(p, (0..p).map(|_| StandardNormal.sample(&mut rng)));
-                let beta: Vec<f64> = (nalgebra::DVector::from_column_slice(&at_i.beta) + &root * z)
-                    .iter()
-                    .copied()
-                    .collect();
-                let means = at_i.means_at(&beta);
-                draw_like(&at_i, &means, sizes, &mut rng)
-            }))
-        };
-        fn near<'a>(null_fit: &'a Fit, start: &'a (Vec<f64>, Option<f64>)) -> Near<'a> {
-            Near {
-                null: (&null_fit.beta, null_fit.theta),
-                step: Some((&start.0, start.1)),
-            }
-        }
-        let alpha = 1.0 - spec.level.value();
-        // The best date's statistics in full: its 95% quantile is the cut-off
-        // reported and drawn in the profile plot.
-        // Replicates that cannot be drawn are counted; the cut-off is the
-        // quantile of the others, and in a date's test they count as
-        // reaching its statistic (keeping the date: the conservative choice).
-        let set_undrawable = std::sync::atomic::AtomicUsize::new(0);
-        let undrawn = || {
-            set_undrawable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        };
-        let cutoff = {
-            let (start, draw) = drawer(best)?;
-            let mut stats = (0..set_b)
-                .into_par_iter()
-                .map(|b| match draw(b) {
-                    Some(y) => scan
-                        .top_from(&y, &positions, best, near(&null_fit, &start))
-                        .map(|([at_best, top], _)| Some(2.0 * (top - at_best))),
-                    None => {
-                        undrawn();
-                        Ok(None)
-                    }
-                })
-                .collect::<Result<Vec<Option<f64>>>>()?
-                .into_iter()
-                .flatten()
-                .collect::<Vec<f64>>();
-            stats.sort_by(f64::total_cmp);
-            let m = stats.len();
-            if m == 0 {
-                return Err(crate::model::Undrawable { mean: f64::INFINITY }.into());
-            }
-            stats[((spec.level.value() * m as f64).ceil() as usize).clamp(1, m) - 1]
-        };
-        // Date i is kept when at least `keep_at` of its `set_b` replicates
-        // reach D(i) (p-value (1 + k) / (set_b + 1) > 1 - level). Replicates
-        // are drawn in blocks, in index order, until that is decided either
-        // way: the same set as drawing all of them, for a fraction of the
-        // cost, since a date well inside the set is decided after a few
-        // dozen and each such replicate's walk stops at the first date
-        // past D(i).
-        let keep_at = (0..=set_b)
-            .find(|&k| (1 + k) as f64 / (set_b + 1) as f64 > alpha)
-            .unwrap_or(set_b + 1);
-        let block = 8 * rayon::current_num_threads().max(1);
-        let kept = |i: usize| -> Result<bool> {
-            let (start, draw) = drawer(i)?;
-            let (mut drawn, mut reached) = (0, 0);
-            while reached < keep_at && reached + (set_b - drawn) >= keep_at {
-                let end = (drawn + block).min(set_b);
-                let hits = (drawn..end)
-                    .into_par_iter()
-                    .map(|b| match draw(b) {
-                        Some(y) => scan.exceeds(&y, &positions, i, gap[i] - 1e-9, near(&null_fit, &start)),
-                        None => {
-                            undrawn();
-                            Ok(true)
-                        }
-                    })
-                    .collect::<Result<Vec<bool>>>()?;
-                reached += hits.iter().filter(|&&h| h).count();
-                drawn = end;
-            }
-            Ok(reached >= keep_at)
-        };
-        // Dates in order of D; stop once D is far above the best date's cut-off.
-        let mut order: Vec<usize> = (0..profile.len()).collect();
-        order.sort_by(|&a, &b| gap[a].total_cmp(&gap[b]).then(a.cmp(&b)));
-        let mut set = Vec::new();
-        for i in order {
-            if gap[i] > 2.0 * cutoff + 10.0 {
-                break;
-            }
-            if i == best || kept(i)? {
-                set.push(i);
-            }
-        }
-        set.sort_unstable();
+        let (set, cutoff, undrawable) = date_set_by_bootstrap(
+            series,
+            spec,
+            &Replicated {
+                scan: &scan,
+                positions: &positions,
+                sizes: &sizes,
+                dates: &dates,
+                null_fit: &null_fit,
+            },
+            &gap,
+            best,
+            set_b,
+        )?;
         (
             set,
             cutoff,
             "test inversion (a date is kept when the bootstrap p-value of its likelihood ratio against the best date, under the model with the break at that date, exceeds 1 - level), joined with the highest-posterior set",
-            set_undrawable.into_inner(),
+            undrawable,
         )
     } else {
         let chi2_2 = -2.0 * (1.0 - spec.level.value()).ln();
@@ -677,6 +523,231 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         rate_before,
         rate_after,
         rate_ratio,
+    })
+}
+
+/// What a bootstrap of the scan replicates: the scan over its positions
+/// (the observations' sizes), the candidate dates and the null fit.
+struct Replicated<'a> {
+    scan: &'a Scan,
+    positions: &'a [usize],
+    sizes: &'a [f64],
+    dates: &'a [Period],
+    null_fit: &'a Fit,
+}
+
+/// The date set by test inversion: date `i` is kept when the bootstrap
+/// p-value of its distance `gap[i]` from the best date, over `set_b`
+/// replicates drawn from the model with the break at `i` (its coefficients
+/// drawn from their sampling distribution), exceeds `1 - level`. Returns
+/// the set, the best date's cut-off and the replicates that could not be
+/// drawn.
+fn date_set_by_bootstrap(
+    series: &Series,
+    spec: &DetectSpec,
+    r: &Replicated,
+    gap: &[f64],
+    best: usize,
+    set_b: usize,
+) -> Result<(Vec<usize>, f64, usize)> {
+    let Replicated {
+        scan,
+        positions,
+        sizes,
+        dates,
+        null_fit,
+    } = *r;
+    // Replicate b of date i: the fit with the break at i, its
+    // coefficients drawn from their sampling distribution (so that the
+    // set allows for the uncertain jump size), then the data.
+    let sizes = &sizes;
+    // It returns the fit's parameters too, where each replicate's walk starts.
+    let drawer = |i: usize| -> Result<_> {
+        let at_i = fit(&with_step(&spec.model, dates[i]), series)?;
+        let root = root_of(&at_i.covariance_matrix(CovarianceKind::Model)?);
+        let start = (at_i.beta.clone(), at_i.theta);
+        Ok((start, move |b: usize| -> Option<Vec<f64>> {
+            let p = at_i.beta.len();
+            let mut rng = stream_rng(spec.seed, 1 + i as u64, b);
+            let z = nalgebra::DVector::from_iterator(p, (0..p).map(|_| StandardNormal.sample(&mut rng)));
+            let beta: Vec<f64> = (nalgebra::DVector::from_column_slice(&at_i.beta) + &root * z)
+                .iter()
+                .copied()
+                .collect();
+            let means = at_i.means_at(&beta);
+            draw_like(&at_i, &means, sizes, &mut rng)
+        }))
+    };
+    fn near<'a>(null_fit: &'a Fit, start: &'a (Vec<f64>, Option<f64>)) -> Near<'a> {
+        Near {
+            null: (&null_fit.beta, null_fit.theta),
+            step: Some((&start.0, start.1)),
+        }
+    }
+    let alpha = 1.0 - spec.level.value();
+    // The best date's statistics in full: its 95% quantile is the cut-off
+    // reported and drawn in the profile plot.
+    // Replicates that cannot be drawn are counted; the cut-off is the
+    // quantile of the others, and in a date's test they count as
+    // reaching its statistic (keeping the date: the conservative choice).
+    let set_undrawable = std::sync::atomic::AtomicUsize::new(0);
+    let undrawn = || {
+        set_undrawable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
+    let cutoff = {
+        let (start, draw) = drawer(best)?;
+        let mut stats = (0..set_b)
+            .into_par_iter()
+            .map(|b| match draw(b) {
+                Some(y) => scan
+                    .top_from(&y, positions, best, near(null_fit, &start))
+                    .map(|([at_best, top], _)| Some(2.0 * (top - at_best))),
+                None => {
+                    undrawn();
+                    Ok(None)
+                }
+            })
+            .collect::<Result<Vec<Option<f64>>>>()?
+            .into_iter()
+            .flatten()
+            .collect::<Vec<f64>>();
+        stats.sort_by(f64::total_cmp);
+        let m = stats.len();
+        if m == 0 {
+            return Err(crate::model::Undrawable { mean: f64::INFINITY }.into());
+        }
+        stats[((spec.level.value() * m as f64).ceil() as usize).clamp(1, m) - 1]
+    };
+    // Date i is kept when at least `keep_at` of its `set_b` replicates
+    // reach D(i) (p-value (1 + k) / (set_b + 1) > 1 - level). Replicates
+    // are drawn in blocks, in index order, until that is decided either
+    // way: the same set as drawing all of them, for a fraction of the
+    // cost, since a date well inside the set is decided after a few
+    // dozen and each such replicate's walk stops at the first date
+    // past D(i).
+    let keep_at = (0..=set_b)
+        .find(|&k| (1 + k) as f64 / (set_b + 1) as f64 > alpha)
+        .unwrap_or(set_b + 1);
+    let block = 8 * rayon::current_num_threads().max(1);
+    let kept = |i: usize| -> Result<bool> {
+        let (start, draw) = drawer(i)?;
+        let (mut drawn, mut reached) = (0, 0);
+        while reached < keep_at && reached + (set_b - drawn) >= keep_at {
+            let end = (drawn + block).min(set_b);
+            let hits = (drawn..end)
+                .into_par_iter()
+                .map(|b| match draw(b) {
+                    Some(y) => scan.exceeds(&y, positions, i, gap[i] - 1e-9, near(null_fit, &start)),
+                    None => {
+                        undrawn();
+                        Ok(true)
+                    }
+                })
+                .collect::<Result<Vec<bool>>>()?;
+            reached += hits.iter().filter(|&&h| h).count();
+            drawn = end;
+        }
+        Ok(reached >= keep_at)
+    };
+    // Dates in order of D; stop once D is far above the best date's cut-off.
+    let mut order: Vec<usize> = (0..gap.len()).collect();
+    order.sort_by(|&a, &b| gap[a].total_cmp(&gap[b]).then(a.cmp(&b)));
+    let mut set = Vec::new();
+    for i in order {
+        if gap[i] > 2.0 * cutoff + 10.0 {
+            break;
+        }
+        if i == best || kept(i)? {
+            set.push(i);
+        }
+    }
+    set.sort_unstable();
+    Ok((set, cutoff, set_undrawable.into_inner()))
+}
+
+/// The sup-LR test by parametric bootstrap under `null_fit`: `b_count`
+/// replicates from seed `seed` (stream 0), each scanned from the
+/// parameters it was drawn from; with `sequential` the Besag-Clifford stop
+/// after `h` exceedances. A replicate that cannot be drawn counts as an
+/// exceedance and is reported.
+fn sup_lr_bootstrap(
+    scan: &Scan,
+    positions: &[usize],
+    sizes: &[f64],
+    null_fit: &Fit,
+    sup_lr: f64,
+    (seed, b_count, sequential): (u64, usize, Option<usize>),
+) -> Result<TestResult> {
+    let means = null_fit.fitted.clone();
+    // A replicate that cannot be drawn (`None`) counts as reaching the
+    // observed statistic: the conservative choice.
+    let replicate = |b: usize| -> Result<Option<f64>> {
+        let Some(y_b) = draw_like(null_fit, &means, sizes, &mut stream_rng(seed, 0, b)) else {
+            return Ok(None);
+        };
+        let near = Near {
+            null: (&null_fit.beta, null_fit.theta),
+            step: None,
+        };
+        scan.top_from(&y_b, positions, 0, near)
+            .map(|([_, top], null)| Some(2.0 * (top - null)))
+    };
+    let reaches = |s: f64| s >= sup_lr - 1e-9 * sup_lr.abs().max(1.0);
+    let block = 8 * rayon::current_num_threads().max(1);
+    let (mut drawn, mut exceed, mut undrawable) = (0, 0, 0);
+    let mut stopped = false;
+    while drawn < b_count && !stopped {
+        let end = (drawn + block).min(b_count);
+        let sups = (drawn..end)
+            .into_par_iter()
+            .map(replicate)
+            .collect::<Result<Vec<Option<f64>>>>()?;
+        for s in sups {
+            drawn += 1;
+            undrawable += usize::from(s.is_none());
+            exceed += usize::from(s.is_none_or(reaches));
+            if sequential.is_some_and(|h| exceed >= h) {
+                stopped = true;
+                break;
+            }
+        }
+    }
+    let (p_value, method) = match sequential {
+        Some(h) if stopped => (
+            exceed as f64 / drawn as f64,
+            TestMethod::SequentialBootstrap {
+                h,
+                budget: b_count,
+                replicates: drawn,
+                exceedances: exceed,
+                undrawable,
+            },
+        ),
+        Some(h) => (
+            (1 + exceed) as f64 / (b_count + 1) as f64,
+            TestMethod::SequentialBootstrap {
+                h,
+                budget: b_count,
+                replicates: drawn,
+                exceedances: exceed,
+                undrawable,
+            },
+        ),
+        None => (
+            (1 + exceed) as f64 / (b_count + 1) as f64,
+            TestMethod::Bootstrap {
+                replicates: drawn,
+                exceedances: exceed,
+                undrawable,
+            },
+        ),
+    };
+    Ok(TestResult {
+        statistic: sup_lr,
+        p_value,
+        df: 1.0,
+        alternative: Alternative::TwoSided,
+        method,
     })
 }
 
