@@ -9,7 +9,7 @@ use std::hint::black_box;
 use countshift::changepoint::cost::{GaussianMeanCost, PoissonCost};
 use countshift::changepoint::segment::{optimal_segmentations, pelt};
 use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
-use countshift::data::{Observation, Period, Series};
+use countshift::data::{Period, Series};
 use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -58,21 +58,8 @@ fn gaussian_series(n: usize, changes: Changes, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-fn as_series(counts: &[f64], exposure: &[f64]) -> Series {
-    let mut s = Series::template(Period::index(1), counts.len());
-    s.observations = counts
-        .iter()
-        .zip(exposure)
-        .enumerate()
-        .map(|(t, (&y, &e))| Observation {
-            periods: vec![t],
-            y,
-            exposure: Some(e),
-            line: t as u64 + 2,
-        })
-        .collect();
-    s.period_exposure = Some(ndarray::Array1::from(exposure.to_vec()));
-    s
+fn as_series(counts: &[f64], exposure: Option<&[f64]>) -> Series {
+    Series::from_counts(Period::index(1), counts, exposure).expect("drawn counts are counts")
 }
 
 /// One break, intercept only, 999 replicates, the default 15% minimum segment.
@@ -96,7 +83,7 @@ fn single_break(c: &mut Criterion) {
     group.sample_size(10);
     for n in [120usize, 240, 1200] {
         let (y, e) = poisson_series(n, Changes::Five, 1);
-        let series = as_series(&y, &e);
+        let series = as_series(&y, Some(&e));
         let spec = one_break_spec(Family::Poisson, true, n);
         group.bench_with_input(BenchmarkId::from_parameter(n), &series, |b, s| {
             b.iter(|| detect_single(black_box(s), &spec).unwrap())
@@ -113,8 +100,7 @@ fn single_break(c: &mut Criterion) {
             Poisson::new(mean).unwrap().sample(&mut rng)
         })
         .collect();
-    let mut series = as_series(&counts, &vec![1.0; n]);
-    series.period_exposure = None;
+    let series = as_series(&counts, None);
     let spec = one_break_spec(Family::Negbin, false, n);
     group.bench_with_input(BenchmarkId::new("negbin", n), &series, |b, s| {
         b.iter(|| detect_single(black_box(s), &spec).unwrap())
@@ -122,7 +108,7 @@ fn single_break(c: &mut Criterion) {
     // Issue 16's goal: a common trend, 999 replicates; Poisson at n = 500
     // and NB on the 44 months of the real drone series.
     let (y, e) = poisson_series(500, Changes::Five, 2);
-    let series = as_series(&y, &e);
+    let series = as_series(&y, Some(&e));
     let spec = DetectSpec {
         model: ModelSpec {
             terms: vec![Term::Intercept, Term::Trend],

@@ -227,6 +227,38 @@ pub enum SpecError {
         /// Its last.
         last: String,
     },
+    /// A series built from numbers with a value that is not a count.
+    #[error("value {index} ({value}) is not a count: counts are whole numbers from 0 to 2^53")]
+    NotACount {
+        /// Its position, from 0.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A value that is not a finite number within the range countshift fits.
+    #[error("value {index} ({value}) is not a finite number within ±1e100")]
+    BadValue {
+        /// Its position, from 0.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// An exposure outside the range countshift fits.
+    #[error("exposure {index} ({value}) is outside 1e-100 to 1e100")]
+    BadExposure {
+        /// Its position, from 0.
+        index: usize,
+        /// The exposure.
+        value: f64,
+    },
+    /// Counts and exposures of different lengths.
+    #[error("{counts} counts but {exposures} exposures; give one exposure per count")]
+    LengthMismatch {
+        /// Counts given.
+        counts: usize,
+        /// Exposures given.
+        exposures: usize,
+    },
     /// A fit used with a series other than the one it was fitted to.
     #[error("the model was fitted to {fitted}, not to this series ({given}); use the series that was fitted")]
     SeriesMismatch {

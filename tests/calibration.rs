@@ -13,7 +13,7 @@
 
 use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
 use countshift::changepoint::step_test;
-use countshift::data::{Observation, Period, Series};
+use countshift::data::{Period, Series};
 use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term};
 use rand::SeedableRng;
@@ -22,18 +22,7 @@ use rand_distr::{Distribution, Gamma, Poisson};
 use rayon::prelude::*;
 
 fn series_of(y: &[f64]) -> Series {
-    let mut s = Series::template(Period::index(1), y.len());
-    s.observations = y
-        .iter()
-        .enumerate()
-        .map(|(t, &v)| Observation {
-            periods: vec![t],
-            y: v,
-            exposure: None,
-            line: t as u64 + 2,
-        })
-        .collect();
-    s
+    Series::from_counts(Period::index(1), y, None).expect("drawn counts are counts")
 }
 
 fn draw(n: usize, ratio: f64, theta: Option<f64>, rng: &mut ChaCha8Rng) -> Vec<f64> {

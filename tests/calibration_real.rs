@@ -32,7 +32,7 @@
 //! sqrt(p0 (1 - p0) / R). Tables also show the estimate's own standard error.
 
 use countshift::changepoint::single::{DetectSpec, GammaPrior, best_date, detect_single};
-use countshift::data::{Observation, Period, Series};
+use countshift::data::{Period, Series};
 use countshift::inference::Level;
 use countshift::inference::overdispersion::choose_family;
 use countshift::model::{Family, ModelSpec, Term, fit};
@@ -46,18 +46,7 @@ use std::time::Instant;
 const BOOTSTRAP: usize = 199;
 
 fn series_of(y: &[f64]) -> Series {
-    let mut s = Series::template(Period::index(1), y.len());
-    s.observations = y
-        .iter()
-        .enumerate()
-        .map(|(t, &v)| Observation {
-            periods: vec![t],
-            y: v,
-            exposure: None,
-            line: t as u64 + 2,
-        })
-        .collect();
-    s
+    Series::from_counts(Period::index(1), y, None).expect("drawn counts are counts")
 }
 
 /// One count from mean `mu`: Poisson, or NB2 with dispersion `theta`

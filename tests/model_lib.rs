@@ -267,3 +267,40 @@ fn a_forecast_of_another_series_than_the_fitted_one_is_refused() {
         "{err}"
     );
 }
+
+/// A series built from numbers keeps the reader's rules.
+#[test]
+fn a_series_from_numbers_keeps_the_readers_rules() {
+    use countshift::data::{Period, Series};
+    use countshift::{Error, SpecError};
+    let first = Period::month(2024, 1);
+    let s = Series::from_counts(first, &[3.0, 0.0, 7.0], Some(&[10.0, 12.0, 9.0])).unwrap();
+    assert_eq!((s.n_obs(), s.total(), s.has_exposure()), (3, 10.0, true));
+    assert_eq!(s.observation_exposures(), Some(vec![10.0, 12.0, 9.0]));
+    let rule = |e: Error| match e {
+        Error::Rule(r) => r,
+        other => panic!("{other:?}"),
+    };
+    for bad in [-1.0, 2.5, f64::NAN, 1e17] {
+        assert!(matches!(
+            rule(Series::from_counts(first, &[1.0, bad], None).unwrap_err()),
+            SpecError::NotACount { index: 1, .. }
+        ));
+    }
+    assert!(matches!(
+        rule(Series::from_counts(first, &[1.0, 2.0], Some(&[1.0])).unwrap_err()),
+        SpecError::LengthMismatch {
+            counts: 2,
+            exposures: 1
+        }
+    ));
+    assert!(matches!(
+        rule(Series::from_counts(first, &[1.0], Some(&[0.0])).unwrap_err()),
+        SpecError::BadExposure { index: 0, .. }
+    ));
+    assert!(Series::from_values(first, &[-1.5, 2.0]).is_ok());
+    assert!(matches!(
+        rule(Series::from_values(first, &[1.0, f64::INFINITY]).unwrap_err()),
+        SpecError::BadValue { index: 1, .. }
+    ));
+}

@@ -1,6 +1,6 @@
 //! Inputs shared by the benches, drawn by the library with a fixed seed.
 
-use countshift::data::{Observation, Period, Series};
+use countshift::data::{Period, Series};
 use countshift::model::{Family, Term};
 use countshift::simulate::{SimulationSpec, draw, period_means};
 use rand::SeedableRng;
@@ -16,7 +16,7 @@ pub fn simulated(
     coefficients: Vec<f64>,
     seed: u64,
 ) -> Series {
-    let mut template = Series::template(first, n);
+    let template = Series::template(first, n);
     let spec = SimulationSpec {
         family,
         terms,
@@ -27,15 +27,5 @@ pub fn simulated(
     };
     let means = period_means(&spec, &template).expect("valid spec");
     let counts = draw(&spec, &means, &mut ChaCha8Rng::seed_from_u64(seed)).expect("valid means");
-    template.observations = counts
-        .into_iter()
-        .enumerate()
-        .map(|(t, y)| Observation {
-            periods: vec![t],
-            y,
-            exposure: None,
-            line: t as u64 + 2,
-        })
-        .collect();
-    template
+    Series::from_counts(first, &counts, None).expect("drawn counts are counts")
 }

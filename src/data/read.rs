@@ -10,17 +10,10 @@ use ndarray::{Array1, Array2};
 
 use super::infer::{DateEvidence, FrequencySource, Role};
 use super::period::{Frequency, Period, RawPeriod};
-use super::series::{Observation, Response, Series};
+pub use super::series::MAX_COUNT;
+use super::series::{MAX_EXPOSURE, MAX_MAGNITUDE, MIN_EXPOSURE, Observation, Response, Series};
 use crate::error::{Error, InputError, Location, Result};
 
-/// The largest count that an `f64` holds exactly (2^53).
-pub const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
-/// The exposures countshift fits: rates and offsets stay finite within them.
-const MIN_EXPOSURE: f64 = 1e-100;
-const MAX_EXPOSURE: f64 = 1e100;
-/// The largest magnitude of a value or covariate: squares and sums of
-/// squares in the fit stay finite.
-const MAX_MAGNITUDE: f64 = 1e100;
 /// Periods per row a series may span (gaps included), past [`MIN_SPAN_CAP`].
 const MAX_PERIODS_PER_ROW: i64 = 100;
 /// A span any series may have, however few its rows.

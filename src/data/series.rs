@@ -6,6 +6,16 @@ use serde::Serialize;
 
 use super::infer::FrequencySource;
 use super::period::{Frequency, Period};
+use crate::error::{Result, SpecError};
+
+/// The largest count that an `f64` holds exactly (2^53).
+pub const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+/// The exposures countshift fits: rates and offsets stay finite within them.
+pub(crate) const MIN_EXPOSURE: f64 = 1e-100;
+pub(crate) const MAX_EXPOSURE: f64 = 1e100;
+/// The largest magnitude of a value or covariate: squares and sums of
+/// squares in the fit stay finite.
+pub(crate) const MAX_MAGNITUDE: f64 = 1e100;
 
 /// What the response column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -89,6 +99,77 @@ impl Series {
             covariates: Array2::zeros((n, 0)),
             notes: Vec::new(),
         }
+    }
+
+    /// A series of one count per period from `first`, with an exposure per
+    /// period when given: how a program builds a series from numbers,
+    /// under the reader's rules (whole counts from 0 to 2^53, exposures
+    /// within 1e-100 to 1e100), so that the series is one the reader could
+    /// have produced.
+    ///
+    /// # Errors
+    /// [`SpecError::NotACount`], [`SpecError::BadExposure`] or
+    /// [`SpecError::LengthMismatch`].
+    pub fn from_counts(first: Period, counts: &[f64], exposure: Option<&[f64]>) -> Result<Series> {
+        if let Some((index, &value)) = counts
+            .iter()
+            .enumerate()
+            .find(|(_, y)| !(y.is_finite() && **y >= 0.0 && y.fract() == 0.0 && **y <= MAX_COUNT))
+        {
+            return Err(SpecError::NotACount { index, value }.into());
+        }
+        if let Some(e) = exposure {
+            if e.len() != counts.len() {
+                return Err(SpecError::LengthMismatch {
+                    counts: counts.len(),
+                    exposures: e.len(),
+                }
+                .into());
+            }
+            if let Some((index, &value)) = e
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(MIN_EXPOSURE..=MAX_EXPOSURE).contains(*v))
+            {
+                return Err(SpecError::BadExposure { index, value }.into());
+            }
+        }
+        let mut series = Series::template(first, counts.len());
+        series.source = "counts".into();
+        series.observations = counts
+            .iter()
+            .enumerate()
+            .map(|(t, &y)| Observation {
+                periods: vec![t],
+                y,
+                exposure: exposure.map(|e| e[t]),
+                line: 0,
+            })
+            .collect();
+        series.period_exposure = exposure.map(|e| Array1::from(e.to_vec()));
+        Ok(series)
+    }
+
+    /// A series of one real value per period from `first` (the Gaussian
+    /// family's data), finite within ±1e100.
+    ///
+    /// # Errors
+    /// [`SpecError::BadValue`].
+    pub fn from_values(first: Period, values: &[f64]) -> Result<Series> {
+        if let Some((index, &value)) = values
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(v.is_finite() && v.abs() <= MAX_MAGNITUDE))
+        {
+            return Err(SpecError::BadValue { index, value }.into());
+        }
+        let mut series = Series::template(first, values.len());
+        series.source = "values".into();
+        series.response = Response::Value;
+        for (o, &y) in series.observations.iter_mut().zip(values) {
+            o.y = y;
+        }
+        Ok(series)
     }
 
     /// The latest period.
