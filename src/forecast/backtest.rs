@@ -475,138 +475,19 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
         .chain(spec.baselines.iter().map(|b| b.label()))
         .collect();
     let origins: Vec<usize> = (first..n).collect();
+    let at = Origins {
+        series,
+        spec,
+        actual: &actual,
+        history: &history,
+    };
     let scored: Vec<OriginScores> = origins
         .par_iter()
         .enumerate()
         .map(|(oi, &o)| {
-            let train = training(series, o);
-            let h = spec.horizon.min(n - o);
-            // A missing period's exposure is unknown; the period is not
-            // scored, so any finite exposure serves (1, as in `exposure_all`).
-            let exposure = series.period_exposure.as_ref().map(|e| {
-                (o..o + h)
-                    .map(|t| if e[t].is_finite() { e[t] } else { 1.0 })
-                    .collect::<Vec<f64>>()
-            });
-            let mut out = Vec::new();
-            let mut variances = Vec::new();
-            let mut failed = Vec::new();
-            for (m, choice) in spec.models.iter().enumerate() {
-                let fail =
-                    |e: Error| Error::Spec(format!("model `{}` at origin {}: {e}", choice.label, series.period(o)));
-                let model = model_spec(choice, &train, spec.use_offset).map_err(fail)?;
-                let fitted = fit(&model, &train).map_err(fail)?;
-                // The same seed for every model at an origin: common random numbers.
-                let fspec = ForecastSpec {
-                    horizon: h,
-                    draws: spec.draws,
-                    seed: spec.seed.wrapping_add(o as u64),
-                    level: Level::default(),
-                    exposure: exposure
-                        .clone()
-                        .map_or(FutureExposure::LastYearMean, FutureExposure::Values),
-                    parameter_uncertainty: true,
-                };
-                let f: Forecast = match forecast(&fitted, &train, &fspec) {
-                    Ok(f) => f,
-                    Err(Error::Numerical(reason) | Error::Extrapolation(reason)) => {
-                        failed.push((m, format!("at origin {}: {reason}", series.period(o))));
-                        continue;
-                    }
-                    Err(Error::Undrawable(e)) => {
-                        failed.push((m, format!("at origin {}: {e}", series.period(o))));
-                        continue;
-                    }
-                    Err(e) => return Err(fail(e)),
-                };
-                let mut log_sum = vec![0.0; spec.draws];
-                let mut rps_sum = vec![0.0; spec.draws];
-                let mut log_finite = true;
-                for (k, row) in f.rows.iter().enumerate() {
-                    let Some(y) = actual[o + k] else { continue };
-                    let p = &row.predictive;
-                    let s =
-                        score_with_predictor(f.family, y, &f.draw_means[k], &f.draw_dispersion, Some(&f.draw_eta[k]));
-                    if s.log_score_influence.is_empty() {
-                        log_finite = false;
-                    } else {
-                        log_sum
-                            .iter_mut()
-                            .zip(&s.log_score_influence)
-                            .for_each(|(a, b)| *a += b);
-                    }
-                    rps_sum.iter_mut().zip(&s.rps_influence).for_each(|(a, b)| *a += b);
-                    out.push(Scored {
-                        model: m,
-                        origin: oi,
-                        step: k + 1,
-                        y,
-                        forecast_median: p.median,
-                        forecast_mean: p.mean,
-                        log_score: s.log_score,
-                        rps: s.rps,
-                        intervals: [
-                            (p.lower_50, p.upper_50),
-                            (p.lower_80, p.upper_80),
-                            (p.lower_95, p.upper_95),
-                        ],
-                        pit: s.pit,
-                        log_var: if s.log_score_influence.is_empty() {
-                            f64::NAN
-                        } else {
-                            mc_variance(&s.log_score_influence)
-                        },
-                        rps_var: mc_variance(&s.rps_influence),
-                    });
-                }
-                variances.push(OriginVariance {
-                    model: m,
-                    log_var: if log_finite { mc_variance(&log_sum) } else { f64::NAN },
-                    rps_var: mc_variance(&rps_sum),
-                });
-            }
-            for (b, &baseline) in spec.baselines.iter().enumerate() {
-                let m = n_models + b;
-                for k in 0..h {
-                    let t = o + k;
-                    let Some(y) = actual[t] else { continue };
-                    let Some(mean) = history.mean(baseline, o, t) else {
-                        failed.push((
-                            m,
-                            format!(
-                                "at origin {}: no earlier count to forecast {} from",
-                                series.period(o),
-                                series.period(t)
-                            ),
-                        ));
-                        break;
-                    };
-                    let theta = history.theta(baseline, o, k + 1);
-                    let s = score(Family::Negbin, y, &[mean], &[theta]);
-                    let q = quantiles(mean, theta, &[0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975]);
-                    out.push(Scored {
-                        model: m,
-                        origin: oi,
-                        step: k + 1,
-                        y,
-                        forecast_median: q[3],
-                        forecast_mean: mean,
-                        log_score: s.log_score,
-                        rps: s.rps,
-                        intervals: [(q[2], q[4]), (q[1], q[5]), (q[0], q[6])],
-                        pit: s.pit,
-                        log_var: 0.0,
-                        rps_var: 0.0,
-                    });
-                }
-                variances.push(OriginVariance {
-                    model: m,
-                    log_var: 0.0,
-                    rps_var: 0.0,
-                });
-            }
+            let scores = at.score(oi, o);
             progress();
-            Ok((out, variances, failed))
+            scores
         })
         .collect::<Result<Vec<_>>>()?;
     // A forecaster that failed at any origin is left out entirely, so that
@@ -635,60 +516,18 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
         .flat_map(|(s, _, _)| s)
         .filter(|s| kept.contains(&s.model))
         .collect();
-    let summarise = |model: usize, step: Option<usize>| -> ScoreRow {
-        let items: Vec<&&Scored> = all
-            .iter()
-            .filter(|s| s.model == model && step.is_none_or(|k| s.step == k))
-            .collect();
-        let k = items.len().max(1) as f64;
-        let mean = |f: &dyn Fn(&Scored) -> f64| items.iter().map(|s| f(s)).sum::<f64>() / k;
-        let cover = |i: usize| mean(&|s| f64::from(u8::from(s.intervals[i].0 <= s.y && s.y <= s.intervals[i].1)));
-        let width = |i: usize| mean(&|s| s.intervals[i].1 - s.intervals[i].0);
-        // Monte Carlo variance of the mean: per forecast for one step; per
-        // origin (its steps share draws) over all steps.
-        let (log_var, rps_var): (f64, f64) = match step {
-            Some(_) => (
-                items.iter().map(|s| s.log_var).sum(),
-                items.iter().map(|s| s.rps_var).sum(),
-            ),
-            None => scored
-                .iter()
-                .flat_map(|(_, v, _)| v)
-                .filter(|v| v.model == model)
-                .fold((0.0, 0.0), |acc, v| (acc.0 + v.log_var, acc.1 + v.rps_var)),
-        };
-        let log_score = mean(&|s| s.log_score);
-        ScoreRow {
-            model: labels[model].clone(),
-            step,
-            n: items.len(),
-            mae: mean(&|s| (s.y - s.forecast_median).abs()),
-            rmse: mean(&|s| (s.y - s.forecast_mean).powi(2)).sqrt(),
-            log_score,
-            rps: mean(&|s| s.rps),
-            coverage_50: cover(0),
-            coverage_80: cover(1),
-            coverage_95: cover(2),
-            width_50: width(0),
-            width_80: width(1),
-            width_95: width(2),
-            kind: if model < n_models { "model" } else { "baseline" },
-            log_score_mc_std_error: (log_score.is_finite() && log_var.is_finite()).then(|| log_var.sqrt() / k),
-            rps_mc_std_error: rps_var.sqrt() / k,
-            wis: mean(&|s| wis(s.y, s.forecast_median, &s.intervals)),
-            pit_histogram: pit_histogram(&items.iter().map(|s| s.pit).collect::<Vec<_>>()),
-        }
-    };
+    let variances: Vec<&OriginVariance> = scored.iter().flat_map(|(_, v, _)| v).collect();
+    let row_of = |model: usize, step: Option<usize>| summarise(&all, &variances, &labels, n_models, model, step);
     let mut rows = Vec::new();
     for &m in &kept {
         // Steps that no origin reaches (the series ends first) have no row.
         rows.extend(
             (1..=spec.horizon)
-                .map(|step| summarise(m, Some(step)))
+                .map(|step| row_of(m, Some(step)))
                 .filter(|row| row.n > 0),
         );
     }
-    let mut overall: Vec<(usize, ScoreRow)> = kept.iter().map(|&m| (m, summarise(m, None))).collect();
+    let mut overall: Vec<(usize, ScoreRow)> = kept.iter().map(|&m| (m, row_of(m, None))).collect();
     overall.sort_by(|a, b| a.1.rps.total_cmp(&b.1.rps));
     let ranking: Vec<String> = overall.iter().map(|r| r.1.model.clone()).collect();
     let order: Vec<usize> = overall.iter().map(|r| r.0).collect();
@@ -822,6 +661,213 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
         undercovering: undercovering.iter().map(|&m| labels[m].clone()).collect(),
         forecast_model,
     })
+}
+
+/// The scores of forecaster `model` over every origin, at one horizon
+/// step or (`None`) over all steps.
+fn summarise(
+    all: &[&Scored],
+    variances: &[&OriginVariance],
+    labels: &[String],
+    n_models: usize,
+    model: usize,
+    step: Option<usize>,
+) -> ScoreRow {
+    let items: Vec<&&Scored> = all
+        .iter()
+        .filter(|s| s.model == model && step.is_none_or(|k| s.step == k))
+        .collect();
+    let k = items.len().max(1) as f64;
+    let mean = |f: &dyn Fn(&Scored) -> f64| items.iter().map(|s| f(s)).sum::<f64>() / k;
+    let cover = |i: usize| mean(&|s| f64::from(u8::from(s.intervals[i].0 <= s.y && s.y <= s.intervals[i].1)));
+    let width = |i: usize| mean(&|s| s.intervals[i].1 - s.intervals[i].0);
+    // Monte Carlo variance of the mean: per forecast for one step; per
+    // origin (its steps share draws) over all steps.
+    let (log_var, rps_var): (f64, f64) = match step {
+        Some(_) => (
+            items.iter().map(|s| s.log_var).sum(),
+            items.iter().map(|s| s.rps_var).sum(),
+        ),
+        None => variances
+            .iter()
+            .filter(|v| v.model == model)
+            .fold((0.0, 0.0), |acc, v| (acc.0 + v.log_var, acc.1 + v.rps_var)),
+    };
+    let log_score = mean(&|s| s.log_score);
+    ScoreRow {
+        model: labels[model].clone(),
+        step,
+        n: items.len(),
+        mae: mean(&|s| (s.y - s.forecast_median).abs()),
+        rmse: mean(&|s| (s.y - s.forecast_mean).powi(2)).sqrt(),
+        log_score,
+        rps: mean(&|s| s.rps),
+        coverage_50: cover(0),
+        coverage_80: cover(1),
+        coverage_95: cover(2),
+        width_50: width(0),
+        width_80: width(1),
+        width_95: width(2),
+        kind: if model < n_models { "model" } else { "baseline" },
+        log_score_mc_std_error: (log_score.is_finite() && log_var.is_finite()).then(|| log_var.sqrt() / k),
+        rps_mc_std_error: rps_var.sqrt() / k,
+        wis: mean(&|s| wis(s.y, s.forecast_median, &s.intervals)),
+        pit_histogram: pit_histogram(&items.iter().map(|s| s.pit).collect::<Vec<_>>()),
+    }
+}
+
+/// What the scoring of every origin reads.
+struct Origins<'a> {
+    series: &'a Series,
+    spec: &'a BacktestSpec,
+    /// The count of each period, `None` where missing.
+    actual: &'a [Option<f64>],
+    history: &'a History<'a>,
+}
+
+impl Origins<'_> {
+    /// Every forecaster's scores at origin `o` (the `oi`-th): each model
+    /// refitted on the data before `o` and its forecast scored against the
+    /// next periods, then each naive baseline; with the forecasters that
+    /// failed there and why.
+    ///
+    /// # Errors
+    /// A model that cannot be fitted on the training window (named).
+    fn score(&self, oi: usize, o: usize) -> Result<OriginScores> {
+        let Origins {
+            series,
+            spec,
+            actual,
+            history,
+        } = *self;
+        let n = series.n_periods;
+        let n_models = spec.models.len();
+        let train = training(series, o);
+        let h = spec.horizon.min(n - o);
+        // A missing period's exposure is unknown; the period is not
+        // scored, so any finite exposure serves (1, as in `exposure_all`).
+        let exposure = series.period_exposure.as_ref().map(|e| {
+            (o..o + h)
+                .map(|t| if e[t].is_finite() { e[t] } else { 1.0 })
+                .collect::<Vec<f64>>()
+        });
+        let mut out = Vec::new();
+        let mut variances = Vec::new();
+        let mut failed = Vec::new();
+        for (m, choice) in spec.models.iter().enumerate() {
+            let fail = |e: Error| Error::Spec(format!("model `{}` at origin {}: {e}", choice.label, series.period(o)));
+            let model = model_spec(choice, &train, spec.use_offset).map_err(fail)?;
+            let fitted = fit(&model, &train).map_err(fail)?;
+            // The same seed for every model at an origin: common random numbers.
+            let fspec = ForecastSpec {
+                horizon: h,
+                draws: spec.draws,
+                seed: spec.seed.wrapping_add(o as u64),
+                level: Level::default(),
+                exposure: exposure
+                    .clone()
+                    .map_or(FutureExposure::LastYearMean, FutureExposure::Values),
+                parameter_uncertainty: true,
+            };
+            let f: Forecast = match forecast(&fitted, &train, &fspec) {
+                Ok(f) => f,
+                Err(Error::Numerical(reason) | Error::Extrapolation(reason)) => {
+                    failed.push((m, format!("at origin {}: {reason}", series.period(o))));
+                    continue;
+                }
+                Err(Error::Undrawable(e)) => {
+                    failed.push((m, format!("at origin {}: {e}", series.period(o))));
+                    continue;
+                }
+                Err(e) => return Err(fail(e)),
+            };
+            let mut log_sum = vec![0.0; spec.draws];
+            let mut rps_sum = vec![0.0; spec.draws];
+            let mut log_finite = true;
+            for (k, row) in f.rows.iter().enumerate() {
+                let Some(y) = actual[o + k] else { continue };
+                let p = &row.predictive;
+                let s = score_with_predictor(f.family, y, &f.draw_means[k], &f.draw_dispersion, Some(&f.draw_eta[k]));
+                if s.log_score_influence.is_empty() {
+                    log_finite = false;
+                } else {
+                    log_sum
+                        .iter_mut()
+                        .zip(&s.log_score_influence)
+                        .for_each(|(a, b)| *a += b);
+                }
+                rps_sum.iter_mut().zip(&s.rps_influence).for_each(|(a, b)| *a += b);
+                out.push(Scored {
+                    model: m,
+                    origin: oi,
+                    step: k + 1,
+                    y,
+                    forecast_median: p.median,
+                    forecast_mean: p.mean,
+                    log_score: s.log_score,
+                    rps: s.rps,
+                    intervals: [
+                        (p.lower_50, p.upper_50),
+                        (p.lower_80, p.upper_80),
+                        (p.lower_95, p.upper_95),
+                    ],
+                    pit: s.pit,
+                    log_var: if s.log_score_influence.is_empty() {
+                        f64::NAN
+                    } else {
+                        mc_variance(&s.log_score_influence)
+                    },
+                    rps_var: mc_variance(&s.rps_influence),
+                });
+            }
+            variances.push(OriginVariance {
+                model: m,
+                log_var: if log_finite { mc_variance(&log_sum) } else { f64::NAN },
+                rps_var: mc_variance(&rps_sum),
+            });
+        }
+        for (b, &baseline) in spec.baselines.iter().enumerate() {
+            let m = n_models + b;
+            for k in 0..h {
+                let t = o + k;
+                let Some(y) = actual[t] else { continue };
+                let Some(mean) = history.mean(baseline, o, t) else {
+                    failed.push((
+                        m,
+                        format!(
+                            "at origin {}: no earlier count to forecast {} from",
+                            series.period(o),
+                            series.period(t)
+                        ),
+                    ));
+                    break;
+                };
+                let theta = history.theta(baseline, o, k + 1);
+                let s = score(Family::Negbin, y, &[mean], &[theta]);
+                let q = quantiles(mean, theta, &[0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975]);
+                out.push(Scored {
+                    model: m,
+                    origin: oi,
+                    step: k + 1,
+                    y,
+                    forecast_median: q[3],
+                    forecast_mean: mean,
+                    log_score: s.log_score,
+                    rps: s.rps,
+                    intervals: [(q[2], q[4]), (q[1], q[5]), (q[0], q[6])],
+                    pit: s.pit,
+                    log_var: 0.0,
+                    rps_var: 0.0,
+                });
+            }
+            variances.push(OriginVariance {
+                model: m,
+                log_var: 0.0,
+                rps_var: 0.0,
+            });
+        }
+        Ok((out, variances, failed))
+    }
 }
 
 /// The sets the forecast model is chosen from.
