@@ -7,7 +7,7 @@ use rand::Rng;
 
 use crate::data::Series;
 use crate::error::{Error, Result};
-use crate::model::{Design, Family, Term};
+use crate::model::{Design, Dispersion, Family, Term};
 
 /// What to draw.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,14 +66,16 @@ pub fn period_means(spec: &SimulationSpec, template: &Series) -> Result<Vec<f64>
 /// [`Error::Undrawable`] for a mean that cannot be drawn.
 pub fn draw<R: Rng + ?Sized>(spec: &SimulationSpec, means: &[f64], rng: &mut R) -> Result<Vec<f64>> {
     let dispersion = match spec.family {
-        Family::Poisson => 1.0,
-        Family::Negbin => spec.theta.filter(|t| *t > 0.0 && t.is_finite()).ok_or_else(|| {
+        Family::Poisson => Dispersion::None,
+        Family::Negbin => Dispersion::Theta(spec.theta.filter(|t| *t > 0.0 && t.is_finite()).ok_or_else(|| {
             Error::Spec("the negative binomial needs a positive theta (variance mu + mu^2/theta)".into())
-        })?,
-        Family::Gaussian => spec
-            .sigma
-            .filter(|s| *s > 0.0 && s.is_finite())
-            .ok_or_else(|| Error::Spec("the Gaussian family needs a positive sigma".into()))?,
+        })?),
+        Family::Gaussian => Dispersion::of(
+            Family::Gaussian,
+            spec.sigma
+                .filter(|s| *s > 0.0 && s.is_finite())
+                .ok_or_else(|| Error::Spec("the Gaussian family needs a positive sigma".into()))?,
+        ),
     };
     Ok(spec.family.draw_all(means, &vec![1.0; means.len()], dispersion, rng)?)
 }

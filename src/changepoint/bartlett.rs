@@ -27,8 +27,8 @@ use ndarray::Axis;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::model::Family;
 use crate::model::fit::{Problem, fit_problem};
+use crate::model::{Dispersion, Family};
 use crate::simulate::stream_rng;
 
 /// Series drawn for a Bartlett factor, at most.
@@ -113,7 +113,9 @@ pub(crate) fn bartlett_factor(
     let draw = |b: usize| -> Option<(f64, f64)> {
         let mut rng = stream_rng(seed, stream, b);
         // A series that cannot be drawn counts as a failed draw.
-        let y = Family::Negbin.draw_all(&means, &sizes, theta, &mut rng).ok()?;
+        let y = Family::Negbin
+            .draw_all(&means, &sizes, Dispersion::Theta(theta), &mut rng)
+            .ok()?;
         let free_b = free.with_responses(&y);
         let (_, score, _) = free_b.evaluate(beta, theta);
         let u_eff = score[j]
@@ -226,7 +228,7 @@ mod tests {
         let n = 600;
         let means: Vec<f64> = (0..n).map(|t| if t < 300 { 10.0 } else { 20.0 }).collect();
         let y = Family::Negbin
-            .draw_all(&means, &vec![1.0; n], 3.0, &mut stream_rng(5, 0, 0))
+            .draw_all(&means, &vec![1.0; n], Dispersion::Theta(3.0), &mut stream_rng(5, 0, 0))
             .unwrap();
         let mut csv = String::from("period,count\n");
         for (t, c) in y.iter().enumerate() {

@@ -505,7 +505,9 @@ mod tests {
                     Family::Gaussian => v + Normal::new(0.0, 3.0).unwrap().sample(&mut rng),
                     _ => {
                         let rate = Gamma::new(2.0, (v + 0.5) / 2.0).unwrap().sample(&mut rng);
-                        Family::Poisson.draw(rate, 1.0, 1.0, &mut rng).unwrap()
+                        Family::Poisson
+                            .draw(rate, 1.0, crate::model::Dispersion::None, &mut rng)
+                            .unwrap()
                     }
                 })
                 .collect();

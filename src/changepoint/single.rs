@@ -213,12 +213,7 @@ fn with_step(model: &ModelSpec, at: Period) -> ModelSpec {
 /// Draws responses with the given observation means from the family of
 /// `fit` ([`Family::draw`]); `None` when a mean cannot be drawn.
 pub(crate) fn draw_like(fit: &Fit, means: &[f64], sizes: &[f64], rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
-    let dispersion = match fit.spec.family {
-        Family::Negbin => fit.theta.unwrap_or(1.0),
-        Family::Gaussian => fit.sigma2.unwrap_or(1.0).sqrt(),
-        Family::Poisson => 1.0,
-    };
-    fit.spec.family.draw_all(means, sizes, dispersion, rng).ok()
+    fit.spec.family.draw_all(means, sizes, fit.dispersion(), rng).ok()
 }
 
 /// Asymptotic tail probability of the sup-LR of one parameter with trimming
@@ -831,7 +826,10 @@ mod tests {
         let overflowed = Undrawable { mean: f64::INFINITY };
         for family in [Family::Poisson, Family::Negbin, Family::Gaussian] {
             let mut rng = ChaCha8Rng::seed_from_u64(1);
-            assert_eq!(family.draw(f64::INFINITY, 1.0, 2.0, &mut rng), Err(overflowed));
+            assert_eq!(
+                family.draw(f64::INFINITY, 1.0, crate::model::Dispersion::of(family, 2.0), &mut rng),
+                Err(overflowed)
+            );
             let spec = SimulationSpec {
                 family,
                 terms: vec![Term::Intercept],

@@ -33,7 +33,7 @@ use serde::Serialize;
 use crate::data::{Period, Series};
 use crate::error::{Error, Result, SpecError};
 use crate::inference::{CovarianceKind, Level};
-use crate::model::{Design, Family, Fit, Link, Term};
+use crate::model::{Design, Dispersion, Family, Fit, Link, Term};
 use crate::simulate::stream_rng;
 pub use draws::ParameterDraws;
 use draws::Sampler;
@@ -305,7 +305,12 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
                 .enumerate()
                 .map(|(k, x)| link.mean(x.dot(&b) + offset(k)))
                 .collect();
-            let values = family.draw_all(&means, &vec![1.0; means.len()], dispersion, &mut rng)?;
+            let values = family.draw_all(
+                &means,
+                &vec![1.0; means.len()],
+                Dispersion::of(family, dispersion),
+                &mut rng,
+            )?;
             Ok((means, values, dispersion, cell))
         })
         .collect::<Result<_, crate::model::Undrawable>>()?;

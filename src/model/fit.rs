@@ -939,6 +939,17 @@ pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw:
 }
 
 impl Fit {
+    /// The fitted dispersion: theta (NB), the variance (Gaussian), none
+    /// (Poisson).
+    pub fn dispersion(&self) -> super::Dispersion {
+        use super::Dispersion;
+        match self.spec.family {
+            Family::Poisson => Dispersion::None,
+            Family::Negbin => Dispersion::Theta(self.theta.unwrap_or(1.0)),
+            Family::Gaussian => Dispersion::Variance(self.sigma2.unwrap_or(1.0)),
+        }
+    }
+
     /// The first period and the number of periods of the series fitted;
     /// `None` for a fit to a bare matrix ([`fit_matrix`]).
     pub fn periods(&self) -> Option<(Period, usize)> {

@@ -7,6 +7,6 @@ pub mod fit;
 pub mod linfa;
 pub mod terms;
 
-pub use family::{Family, Link, Undrawable};
+pub use family::{Dispersion, Family, Link, Undrawable};
 pub use fit::{Bound, Fit, ModelSpec, fit};
 pub use terms::{Design, Term, parse_terms};

@@ -12,56 +12,18 @@
 //!   the mean, with a close variance, when they differ.
 //! - Gaussian: a total over `k` periods is normal with mean `m` and variance
 //!   `k sigma^2` (exact for independent periods), i.e. weighted least squares.
+//!
+//! The family's parts: its [`Link`] (`link.rs`), its [`Dispersion`] and the
+//! one sampler every draw of countshift goes through (`draw.rs`), and here
+//! the log-likelihood, variance and deviance.
 
-use rand::Rng;
-use rand_distr::{Distribution, Gamma, Poisson, StandardNormal};
+mod draw;
+mod link;
+
+pub use draw::{Dispersion, Undrawable};
+pub use link::Link;
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::ln_gamma;
-
-/// A value that cannot be drawn: its mean is not a finite non-negative
-/// rate (a count family) or not finite (Gaussian), as when a trend is
-/// extrapolated until it overflows. Every sampler of countshift (simulate,
-/// the bootstraps, the forecasts) draws through [`Family::draw`] and gives
-/// this one error.
-#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
-#[error("the model's mean {mean:.3e} is beyond what can be drawn (it overflowed)")]
-pub struct Undrawable {
-    /// The mean.
-    pub mean: f64,
-}
-
-/// How the linear predictor `eta` gives the mean.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Link {
-    /// `mean = exp(eta)`: coefficients are log rate ratios.
-    Log,
-    /// `mean = eta`.
-    Identity,
-}
-
-impl Link {
-    /// The mean at linear predictor `eta`.
-    #[inline]
-    pub fn mean(self, eta: f64) -> f64 {
-        match self {
-            Link::Log => eta.exp(),
-            Link::Identity => eta,
-        }
-    }
-
-    /// The mean and its derivative in `eta`, at `eta`.
-    #[inline]
-    pub fn mean_and_slope(self, eta: f64) -> (f64, f64) {
-        match self {
-            Link::Log => {
-                let mu = eta.exp();
-                (mu, mu)
-            }
-            Link::Identity => (eta, 1.0),
-        }
-    }
-}
 
 /// The distribution of the counts, with its link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -108,54 +70,6 @@ impl Family {
             Family::Negbin => m + m * m / (k * theta),
             Family::Gaussian => k,
         }
-    }
-
-    /// One value with mean `m` for an observation over `k` periods:
-    /// Poisson; NB2 with `dispersion` the theta of one period (size `k
-    /// theta` in all, as the likelihood takes it), drawn as a Poisson with a
-    /// Gamma(`k theta`, `1 / (k theta)`) multiplier; Gaussian with
-    /// `dispersion` the standard deviation of one period (variance `k
-    /// sigma^2`). The one sampler of simulate, every bootstrap and the
-    /// forecasts, so that they agree on what a draw is and on its failure.
-    ///
-    /// # Errors
-    /// [`Undrawable`] for a mean no value can be drawn from, or a
-    /// dispersion that is not positive and finite.
-    pub fn draw<R: Rng + ?Sized>(self, m: f64, k: f64, dispersion: f64, rng: &mut R) -> Result<f64, Undrawable> {
-        let undrawable = Undrawable { mean: m };
-        match self {
-            Family::Poisson => poisson(m, rng).ok_or(undrawable),
-            Family::Negbin => {
-                let r = k * dispersion;
-                let mix = Gamma::new(r, 1.0 / r).map_err(|_| undrawable)?.sample(rng);
-                poisson(m * mix, rng).ok_or(undrawable)
-            }
-            Family::Gaussian => {
-                if !(m.is_finite() && dispersion.is_finite() && dispersion > 0.0) {
-                    return Err(undrawable);
-                }
-                let e: f64 = StandardNormal.sample(rng);
-                Ok(m + dispersion * k.sqrt() * e)
-            }
-        }
-    }
-
-    /// [`Family::draw`] for each mean, over `sizes` periods.
-    ///
-    /// # Errors
-    /// As [`Family::draw`], at the first mean that cannot be drawn.
-    pub fn draw_all<R: Rng + ?Sized>(
-        self,
-        means: &[f64],
-        sizes: &[f64],
-        dispersion: f64,
-        rng: &mut R,
-    ) -> Result<Vec<f64>, Undrawable> {
-        means
-            .iter()
-            .zip(sizes)
-            .map(|(&m, &k)| self.draw(m, k, dispersion, rng))
-            .collect()
     }
 
     /// Log-likelihood of one observation. `phi` is `theta` (NB) or `sigma^2`
@@ -272,17 +186,6 @@ impl Family {
             Family::Gaussian => (y - m) * (y - m) / k,
         }
     }
-}
-
-/// A Poisson draw; `None` for a mean that is negative or not finite.
-fn poisson<R: Rng + ?Sized>(m: f64, rng: &mut R) -> Option<f64> {
-    if m == 0.0 {
-        return Some(0.0);
-    }
-    if !(m.is_finite() && m > 0.0) {
-        return None;
-    }
-    Poisson::new(m).ok().map(|d| d.sample(rng))
 }
 
 /// The trigamma function psi'(x) for x > 0: recurrence up to x >= 10, then the
