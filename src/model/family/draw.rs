@@ -119,13 +119,27 @@ mod tests {
     fn a_draw_takes_its_familys_dispersion_and_no_other() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         assert!(Family::Negbin.draw(5.0, 1.0, Dispersion::Theta(2.0), &mut rng).is_ok());
-        assert!(Family::Gaussian.draw(5.0, 1.0, Dispersion::Variance(4.0), &mut rng).is_ok());
+        assert!(
+            Family::Gaussian
+                .draw(5.0, 1.0, Dispersion::Variance(4.0), &mut rng)
+                .is_ok()
+        );
         let wrong = Undrawable { mean: 5.0 };
-        assert_eq!(Family::Negbin.draw(5.0, 1.0, Dispersion::Variance(4.0), &mut rng), Err(wrong));
-        assert_eq!(Family::Gaussian.draw(5.0, 1.0, Dispersion::Theta(2.0), &mut rng), Err(wrong));
+        assert_eq!(
+            Family::Negbin.draw(5.0, 1.0, Dispersion::Variance(4.0), &mut rng),
+            Err(wrong)
+        );
+        assert_eq!(
+            Family::Gaussian.draw(5.0, 1.0, Dispersion::Theta(2.0), &mut rng),
+            Err(wrong)
+        );
         // A Gaussian draw over k periods has variance k sigma^2.
         let draws: Vec<f64> = (0..20_000)
-            .map(|_| Family::Gaussian.draw(0.0, 4.0, Dispersion::Variance(2.25), &mut rng).unwrap())
+            .map(|_| {
+                Family::Gaussian
+                    .draw(0.0, 4.0, Dispersion::Variance(2.25), &mut rng)
+                    .unwrap()
+            })
             .collect();
         let var = draws.iter().map(|d| d * d).sum::<f64>() / draws.len() as f64;
         assert!((var / 9.0 - 1.0).abs() < 0.05, "{var}");
