@@ -227,6 +227,94 @@ pub enum SpecError {
         /// Its last.
         last: String,
     },
+    /// `season:K` without a positive whole K.
+    #[error("term `{term}`: write season:K with K a positive number of Fourier pairs")]
+    FourierCount {
+        /// The term as written.
+        term: String,
+    },
+    /// A term that is neither built in nor a covariate of the series.
+    #[error("unknown term `{term}`; terms are intercept, trend, step@PERIOD, slope@PERIOD, season, season:K or a covariate column, and {}", covariates_phrase(.covariates))]
+    UnknownTerm {
+        /// The term as written.
+        term: String,
+        /// The series' covariate columns.
+        covariates: Vec<String>,
+    },
+    /// A term given twice.
+    #[error("the term `{term}` is given twice; give it once")]
+    TermTwice {
+        /// The term as written.
+        term: String,
+    },
+    /// A model without terms.
+    #[error("the model has no terms; keep the intercept or add a term")]
+    NoTerms,
+    /// A term's period that does not parse in the series' frequency.
+    #[error("term `{term}`: `{text}` {why}")]
+    TermPeriod {
+        /// The term as written.
+        term: String,
+        /// Its period as written.
+        text: String,
+        /// Why it is not a period of the series.
+        why: String,
+    },
+    /// A step or slope change at or outside the ends of the series.
+    #[error(
+        "term `{term}` puts the change at or outside the ends of the series ({first} to {last}); choose a period after the first and not after the last"
+    )]
+    ChangeOutside {
+        /// The term.
+        term: String,
+        /// The series' first period.
+        first: String,
+        /// Its last.
+        last: String,
+    },
+    /// More Fourier pairs than the seasons allow.
+    #[error("term `{term}` asks for {pairs} Fourier pairs but {seasons} allow at most {max}")]
+    TooManyFourierPairs {
+        /// The term.
+        term: String,
+        /// Pairs asked.
+        pairs: usize,
+        /// `weekly data` or `12 seasons`.
+        seasons: String,
+        /// Pairs allowed.
+        max: usize,
+    },
+    /// A week past the calendar (no year fraction).
+    #[error("term `{term}`: week {week} is beyond the calendar")]
+    WeekBeyondCalendar {
+        /// The term.
+        term: String,
+        /// The week.
+        week: String,
+    },
+    /// Seasonal dummies on weekly data.
+    #[error(
+        "term `season` (one dummy per season) needs monthly or quarterly data; for weekly data use season:K, K Fourier pairs in the fraction of the year (e.g. season:3)"
+    )]
+    SeasonOnWeeks,
+    /// A seasonal term on data without a season.
+    #[error(
+        "term `{term}` needs monthly or quarterly data (or weekly data for season:K), and this series is {frequency}"
+    )]
+    NoSeason {
+        /// The term.
+        term: String,
+        /// The series' frequency.
+        frequency: String,
+    },
+    /// A covariate term the series has no column for.
+    #[error("the series has no covariate column `{name}` (it has {})", have_phrase(.have))]
+    NoSuchCovariate {
+        /// The covariate asked.
+        name: String,
+        /// The series' covariate columns.
+        have: Vec<String>,
+    },
     /// A series built from numbers with a value that is not a count.
     #[error("value {index} ({value}) is not a count: counts are whole numbers from 0 to 2^53")]
     NotACount {
@@ -271,6 +359,22 @@ pub enum SpecError {
     /// rate ratios.
     #[error("the known-date test reports rate ratios, so it needs a log-link family (Poisson or negative binomial)")]
     NeedsLogLink,
+}
+
+fn covariates_phrase(covariates: &[String]) -> String {
+    if covariates.is_empty() {
+        "the file has no covariate columns".to_owned()
+    } else {
+        format!("the covariates are {}", covariates.join(", "))
+    }
+}
+
+fn have_phrase(have: &[String]) -> String {
+    if have.is_empty() {
+        "none".to_owned()
+    } else {
+        have.join(", ")
+    }
 }
 
 fn or_more(needed: &Option<usize>) -> String {

@@ -304,3 +304,25 @@ fn a_series_from_numbers_keeps_the_readers_rules() {
         SpecError::BadValue { index: 1, .. }
     ));
 }
+
+/// Terms that cannot be built are typed rules with their values.
+#[test]
+fn term_rules_are_typed() {
+    use countshift::{Error, SpecError};
+    let series = read_series(
+        "period,count,x\n2024-01,3,1\n2024-02,5,2\n2024-03,4,3\n".as_bytes(),
+        "t.csv",
+    )
+    .unwrap();
+    let rule = |terms: &str| match parse_terms(terms, &series).unwrap_err() {
+        Error::Rule(r) => r,
+        other => panic!("{terms}: {other:?}"),
+    };
+    assert!(
+        matches!(rule("wobble"), SpecError::UnknownTerm { term, covariates } if term == "wobble" && covariates == ["x"])
+    );
+    assert!(matches!(rule("trend,trend"), SpecError::TermTwice { term } if term == "trend"));
+    assert!(matches!(rule("season:0"), SpecError::FourierCount { .. }));
+    assert!(matches!(rule("-intercept"), SpecError::NoTerms));
+    assert!(matches!(rule("step@2024-13"), SpecError::TermPeriod { text, .. } if text == "2024-13"));
+}

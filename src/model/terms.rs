@@ -18,7 +18,7 @@ use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use crate::data::{Period, Series};
-use crate::error::{Error, Result};
+use crate::error::{Result, SpecError};
 
 /// One term of a model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,7 +64,7 @@ impl std::fmt::Display for Term {
 /// implied unless `-intercept` is given; an empty list is the intercept alone.
 ///
 /// # Errors
-/// [`Error::Spec`] for an unknown term, a malformed period or covariate name.
+/// [`SpecError`] for an unknown term, a malformed period or covariate name.
 pub fn parse_terms(text: &str, series: &Series) -> Result<Vec<Term>> {
     let mut intercept = true;
     let mut terms = Vec::new();
@@ -83,28 +83,25 @@ pub fn parse_terms(text: &str, series: &Series) -> Result<Vec<Term>> {
                 } else if let Some(p) = raw.strip_prefix("slope@") {
                     Term::Slope(term_period(raw, p, series)?)
                 } else if let Some(k) = raw.strip_prefix("season:") {
-                    let k = k.parse::<usize>().ok().filter(|&k| k >= 1).ok_or_else(|| {
-                        Error::Spec(format!(
-                            "term `{raw}`: write season:K with K a positive number of Fourier pairs"
-                        ))
-                    })?;
+                    let k = k
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|&k| k >= 1)
+                        .ok_or_else(|| SpecError::FourierCount { term: raw.to_owned() })?;
                     Term::Fourier(k)
                 } else if series.covariate_names.iter().any(|c| c == raw) {
                     Term::Covariate(raw.to_owned())
                 } else {
-                    let covariates = if series.covariate_names.is_empty() {
-                        "the file has no covariate columns".to_owned()
-                    } else {
-                        format!("the covariates are {}", series.covariate_names.join(", "))
-                    };
-                    return Err(Error::Spec(format!(
-                        "unknown term `{raw}`; terms are intercept, trend, step@PERIOD, slope@PERIOD, season, season:K or a covariate column, and {covariates}"
-                    )));
+                    return Err(SpecError::UnknownTerm {
+                        term: raw.to_owned(),
+                        covariates: series.covariate_names.clone(),
+                    }
+                    .into());
                 }
             }
         };
         if terms.contains(&term) {
-            return Err(Error::Spec(format!("the term `{raw}` is given twice; give it once")));
+            return Err(SpecError::TermTwice { term: raw.to_owned() }.into());
         }
         terms.push(term);
     }
@@ -112,15 +109,20 @@ pub fn parse_terms(text: &str, series: &Series) -> Result<Vec<Term>> {
         terms.insert(0, Term::Intercept);
     }
     if terms.is_empty() {
-        return Err(Error::Spec(
-            "the model has no terms; keep the intercept or add a term".into(),
-        ));
+        return Err(SpecError::NoTerms.into());
     }
     Ok(terms)
 }
 
 fn term_period(raw: &str, text: &str, series: &Series) -> Result<Period> {
-    Period::parse_in(text, series.frequency).map_err(|e| Error::Spec(format!("term `{raw}`: `{text}` {e}")))
+    Period::parse_in(text, series.frequency).map_err(|e| {
+        SpecError::TermPeriod {
+            term: raw.to_owned(),
+            text: text.to_owned(),
+            why: e.to_string(),
+        }
+        .into()
+    })
 }
 
 /// The design of a model on a series: one row per period of the index (plus
@@ -138,7 +140,7 @@ impl Design {
     /// (`n_rows` may exceed the series to forecast).
     ///
     /// # Errors
-    /// [`Error::Spec`] when a term cannot be built (season on data without a
+    /// [`SpecError`] when a term cannot be built (season on data without a
     /// year, a step outside the series, a covariate asked beyond the data).
     pub fn build(terms: &[Term], series: &Series, n_rows: usize) -> Result<Design> {
         let mut names = Vec::new();
@@ -147,11 +149,12 @@ impl Design {
         let idx = |raw: &Term, p: &Period| -> Result<f64> {
             let k = p.steps_since(series.first);
             if k <= 0 || k >= series.n_periods as i64 {
-                return Err(Error::Spec(format!(
-                    "term `{raw}` puts the change at or outside the ends of the series ({} to {}); choose a period after the first and not after the last",
-                    series.first,
-                    series.last()
-                )));
+                return Err(SpecError::ChangeOutside {
+                    term: raw.to_string(),
+                    first: series.first.to_string(),
+                    last: series.last().to_string(),
+                }
+                .into());
             }
             Ok(k as f64)
         };
@@ -178,16 +181,21 @@ impl Design {
                 Term::Fourier(k) if series.frequency == crate::data::Frequency::Weekly => {
                     const MAX_WEEKLY_PAIRS: usize = 26;
                     if *k > MAX_WEEKLY_PAIRS {
-                        return Err(Error::Spec(format!(
-                            "term `{term}` asks for {k} Fourier pairs but weekly data allow at most {MAX_WEEKLY_PAIRS}"
-                        )));
+                        return Err(SpecError::TooManyFourierPairs {
+                            term: term.to_string(),
+                            pairs: *k,
+                            seasons: "weekly data".into(),
+                            max: MAX_WEEKLY_PAIRS,
+                        }
+                        .into());
                     }
                     let fraction = |i: usize| {
                         series.period(i).year_fraction().ok_or_else(|| {
-                            Error::Spec(format!(
-                                "term `{term}`: week {} is beyond the calendar",
-                                series.period(i)
-                            ))
+                            SpecError::WeekBeyondCalendar {
+                                term: term.to_string(),
+                                week: series.period(i).to_string(),
+                            }
+                            .into()
                         })
                     };
                     let u = (0..n_rows).map(fraction).collect::<Result<Vec<f64>>>()?;
@@ -200,24 +208,23 @@ impl Design {
                     }
                 }
                 Term::Season if series.frequency == crate::data::Frequency::Weekly => {
-                    return Err(Error::Spec(
-                        "term `season` (one dummy per season) needs monthly or quarterly data; for weekly data use season:K, K Fourier pairs in the fraction of the year (e.g. season:3)".into(),
-                    ));
+                    return Err(SpecError::SeasonOnWeeks.into());
                 }
                 Term::Season | Term::Fourier(_) => {
-                    let per_year = series.frequency.periods_per_year().ok_or_else(|| {
-                        Error::Spec(format!(
-                            "term `{term}` needs monthly or quarterly data (or weekly data for season:K), and this series is {}",
-                            series.frequency
-                        ))
+                    let per_year = series.frequency.periods_per_year().ok_or_else(|| SpecError::NoSeason {
+                        term: term.to_string(),
+                        frequency: series.frequency.to_string(),
                     })?;
                     let season = |i: usize| series.period(i).season_index().expect("sub-annual frequency");
                     if let Term::Fourier(k) = term {
                         if 2 * k > per_year {
-                            return Err(Error::Spec(format!(
-                                "term `{term}` asks for {k} Fourier pairs but {per_year} seasons allow at most {}",
-                                per_year / 2
-                            )));
+                            return Err(SpecError::TooManyFourierPairs {
+                                term: term.to_string(),
+                                pairs: *k,
+                                seasons: format!("{per_year} seasons"),
+                                max: per_year / 2,
+                            }
+                            .into());
                         }
                         for h in 1..=*k {
                             let w = |i: usize| 2.0 * std::f64::consts::PI * (h * season(i)) as f64 / per_year as f64;
@@ -238,14 +245,10 @@ impl Design {
                 }
                 Term::Covariate(name) => {
                     let k = series.covariate_names.iter().position(|c| c == name).ok_or_else(|| {
-                        Error::Spec(format!(
-                            "the series has no covariate column `{name}` (it has {})",
-                            if series.covariate_names.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                series.covariate_names.join(", ")
-                            }
-                        ))
+                        SpecError::NoSuchCovariate {
+                            name: name.clone(),
+                            have: series.covariate_names.clone(),
+                        }
                     })?;
                     let col = series.covariates.column(k);
                     names.push(name.clone());
