@@ -315,6 +315,65 @@ pub enum SpecError {
         /// The series' covariate columns.
         have: Vec<String>,
     },
+    /// A count family on a series of real values.
+    #[error("the {family} family needs counts, but {series} has a `value` column")]
+    CountsNeeded {
+        /// The family asked.
+        family: &'static str,
+        /// The series' source.
+        series: String,
+    },
+    /// A series with no observation.
+    #[error("{series} has no observations to fit")]
+    NoObservations {
+        /// The series' source.
+        series: String,
+    },
+    /// A Gaussian model with no residual variance.
+    #[error(
+        "the Gaussian model fits every observation exactly (zero residual variance), so its likelihood is unbounded; use fewer terms or more data"
+    )]
+    ZeroResidualVariance,
+    /// A design matrix and targets of different lengths.
+    #[error("{records} records but {targets} targets; give one target per record")]
+    RecordsTargets {
+        /// Rows of the matrix.
+        records: usize,
+        /// Targets given.
+        targets: usize,
+    },
+    /// A target that is not a count, for a count family.
+    #[error("target {value} is not a count; the {family} family needs non-negative integers")]
+    TargetNotCount {
+        /// The target.
+        value: f64,
+        /// The family.
+        family: &'static str,
+    },
+    /// An offset of the wrong length or with a non-finite value.
+    #[error(
+        "the offset has {values} values for {records} records, or one is not finite; give one finite offset per record"
+    )]
+    BadOffset {
+        /// Offsets given.
+        values: usize,
+        /// Rows of the matrix.
+        records: usize,
+    },
+    /// A term zero on every observed period.
+    #[error("the term `{term}` is zero on every observed period; remove it")]
+    TermAllZero {
+        /// The term.
+        term: String,
+    },
+    /// A term collinear with others on the observed periods.
+    #[error("the term `{term}` is collinear with {} on the observed periods; remove one of them", quoted(.with))]
+    Collinear {
+        /// The term.
+        term: String,
+        /// The terms it is a combination of.
+        with: Vec<String>,
+    },
     /// A series built from numbers with a value that is not a count.
     #[error("value {index} ({value}) is not a count: counts are whole numbers from 0 to 2^53")]
     NotACount {
@@ -359,6 +418,10 @@ pub enum SpecError {
     /// rate ratios.
     #[error("the known-date test reports rate ratios, so it needs a log-link family (Poisson or negative binomial)")]
     NeedsLogLink,
+}
+
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
 fn covariates_phrase(covariates: &[String]) -> String {

@@ -34,6 +34,7 @@ fn hint(command: Command, e: &Error) -> Option<&'static str> {
             SpecError::NoModels => "name at least one with --models",
             SpecError::OriginOutside { .. } => "choose another --origin-from",
             SpecError::NeedsLogLink => "use --family poisson or negbin",
+            SpecError::CountsNeeded { .. } => "use --family gaussian",
             _ => return None,
         },
         _ => return None,

@@ -22,7 +22,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 use super::family::{Family, trigamma};
 use super::terms::{Design, Term};
 use crate::data::{Period, Response, Series};
-use crate::error::{Error, Result};
+use crate::error::{Result, SpecError};
 
 /// What to estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,9 +106,10 @@ pub struct Fit {
 /// Fits `spec` to `series`.
 ///
 /// # Errors
-/// [`Error::Spec`] for a model that does not suit the data (a count family
-/// on real values, collinear terms, no observations), [`Error::Numerical`]
-/// if the fit fails in a way the data did not announce.
+/// [`SpecError`] for a model that does not suit the data (a count family
+/// on real values, collinear terms, no observations),
+/// [`crate::Error::Numerical`] if the fit fails in a way the data did not
+/// announce.
 pub fn fit(spec: &ModelSpec, series: &Series) -> Result<Fit> {
     let problem = Problem::new(spec, series)?;
     check_rank(&problem, &design_names(spec, series)?)?;
@@ -128,14 +129,17 @@ fn design_names(spec: &ModelSpec, series: &Series) -> Result<Vec<String>> {
 impl Problem {
     pub(crate) fn new(spec: &ModelSpec, series: &Series) -> Result<Problem> {
         if spec.family.log_link() && series.response == Response::Value {
-            return Err(Error::Spec(format!(
-                "the {} family needs counts, but {} has a `value` column; use --family gaussian",
-                spec.family.name(),
-                series.source
-            )));
+            return Err(SpecError::CountsNeeded {
+                family: spec.family.name(),
+                series: series.source.clone(),
+            }
+            .into());
         }
         if series.observations.is_empty() {
-            return Err(Error::Spec(format!("{} has no observations to fit", series.source)));
+            return Err(SpecError::NoObservations {
+                series: series.source.clone(),
+            }
+            .into());
         }
         let design = Design::build(&spec.terms, series, series.n_periods)?;
         let offset = match (&series.period_exposure, spec.use_offset && spec.family.log_link()) {
@@ -461,9 +465,7 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
             let sigma2 = rss / n;
             let scale: f64 = problem.obs.iter().map(|o| o.y * o.y / o.k).sum::<f64>() / n;
             if sigma2 <= 1e-24 * scale || sigma2 <= f64::MIN_POSITIVE {
-                return Err(Error::Spec(
-                    "the Gaussian model fits every observation exactly (zero residual variance), so its likelihood is unbounded; use fewer terms or more data".into(),
-                ));
+                return Err(SpecError::ZeroResidualVariance.into());
             }
             let loglik = problem.loglik(&beta, sigma2);
             Ok(RawFit {
@@ -541,7 +543,7 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
 /// coefficients are named `intercept`, `x1`, `x2`, ...
 ///
 /// # Errors
-/// [`Error::Spec`] for mismatched lengths, a target that is not a count, a
+/// [`SpecError`] for mismatched lengths, a target that is not a count, a
 /// non-finite offset or collinear columns; fitting errors otherwise.
 pub fn fit_matrix(
     family: Family,
@@ -552,26 +554,29 @@ pub fn fit_matrix(
 ) -> Result<Fit> {
     let (n, k) = records.dim();
     if n == 0 || targets.len() != n {
-        return Err(Error::Spec(format!(
-            "{n} records but {} targets; give one target per record",
-            targets.len()
-        )));
+        return Err(SpecError::RecordsTargets {
+            records: n,
+            targets: targets.len(),
+        }
+        .into());
     }
     if let Some(bad) = targets
         .iter()
         .find(|y| !y.is_finite() || (family.log_link() && (**y < 0.0 || y.fract() != 0.0)))
     {
-        return Err(Error::Spec(format!(
-            "target {bad} is not a count; the {} family needs non-negative integers",
-            family.name()
-        )));
+        return Err(SpecError::TargetNotCount {
+            value: *bad,
+            family: family.name(),
+        }
+        .into());
     }
     let offset = offset.map_or_else(|| Array1::zeros(n), |o| o.to_owned());
     if offset.len() != n || offset.iter().any(|o| !o.is_finite()) {
-        return Err(Error::Spec(format!(
-            "the offset has {} values for {n} records, or one is not finite; give one finite offset per record",
-            offset.len()
-        )));
+        return Err(SpecError::BadOffset {
+            values: offset.len(),
+            records: n,
+        }
+        .into());
     }
     let intercept_col = usize::from(intercept);
     let x = Array2::from_shape_fn((n, k + intercept_col), |(i, j)| {
@@ -1023,10 +1028,7 @@ fn check_rank(problem: &Problem, names: &[String]) -> Result<()> {
     }
     for j in 0..p {
         if gram[(j, j)] == 0.0 {
-            return Err(Error::Spec(format!(
-                "the term `{}` is zero on every observed period; remove it",
-                names[j]
-            )));
+            return Err(SpecError::TermAllZero { term: names[j].clone() }.into());
         }
     }
     for j in 1..p {
@@ -1036,15 +1038,15 @@ fn check_rank(problem: &Problem, names: &[String]) -> Result<()> {
         let c = chol.solve(&rhs);
         let explained = (rhs.transpose() * &c)[(0, 0)];
         if gram[(j, j)] - explained <= 1e-10 * gram[(j, j)] {
-            let involved: Vec<String> = (0..j)
+            let with: Vec<String> = (0..j)
                 .filter(|&i| c[(i, 0)].abs() > 1e-8)
-                .map(|i| format!("`{}`", names[i]))
+                .map(|i| names[i].clone())
                 .collect();
-            return Err(Error::Spec(format!(
-                "the term `{}` is collinear with {} on the observed periods; remove one of them",
-                names[j],
-                involved.join(", ")
-            )));
+            return Err(SpecError::Collinear {
+                term: names[j].clone(),
+                with,
+            }
+            .into());
         }
     }
     Ok(())
