@@ -12,7 +12,6 @@ use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
 use countshift::inference::Level;
 use countshift::model::fit;
 use countshift::report::forecast::{BacktestView, ForecastView};
-use countshift::report::format::csv_number;
 
 use super::model::ModelArgs;
 use super::{DataArgs, Format, UsageError, emit, json, limits};
@@ -136,42 +135,7 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
     match args.format {
         Format::Table => emit(&view.table(&series)),
         Format::Json => emit(&json(&view)?),
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record([
-                "period",
-                "mean",
-                "mean_ci_low",
-                "mean_ci_high",
-                "median",
-                "lower_50",
-                "upper_50",
-                "lower_80",
-                "upper_80",
-                "lower_95",
-                "upper_95",
-            ])?;
-            let fields = |label: String, p: &countshift::forecast::Predictive| {
-                [
-                    label,
-                    csv_number(p.mean),
-                    csv_number(p.mean_ci_low),
-                    csv_number(p.mean_ci_high),
-                    csv_number(p.median),
-                    csv_number(p.lower_50),
-                    csv_number(p.upper_50),
-                    csv_number(p.lower_80),
-                    csv_number(p.upper_80),
-                    csv_number(p.lower_95),
-                    csv_number(p.upper_95),
-                ]
-            };
-            for r in &view.forecasts {
-                w.write_record(fields(r.period.to_string(), &r.predictive))?;
-            }
-            w.write_record(fields("total".into(), &view.total))?;
-            emit(&String::from_utf8(w.into_inner()?)?)
-        }
+        Format::Csv => emit(&view.csv()),
     }
 }
 
@@ -269,59 +233,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     match args.format {
         Format::Table => emit(&view.table()),
         Format::Json => emit(&json(&view)?),
-        Format::Csv => {
-            // One row per forecaster and step: the JSON row's fields, the
-            // PIT histogram as pit_1..pit_10.
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let mut header: Vec<String> = [
-                "model",
-                "step",
-                "n",
-                "mae",
-                "rmse",
-                "log_score",
-                "rps",
-                "coverage_50",
-                "coverage_80",
-                "coverage_95",
-                "width_50",
-                "width_80",
-                "width_95",
-                "kind",
-                "log_score_mc_std_error",
-                "rps_mc_std_error",
-                "wis",
-            ]
-            .map(String::from)
-            .to_vec();
-            header.extend((1..=10).map(|j| format!("pit_{j}")));
-            w.write_record(&header)?;
-            let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
-            for r in &view.rows {
-                let mut record = vec![
-                    r.model.clone(),
-                    r.step.map_or(String::new(), |s| s.to_string()),
-                    r.n.to_string(),
-                    r.mae.to_string(),
-                    r.rmse.to_string(),
-                    r.log_score.to_string(),
-                    r.rps.to_string(),
-                    r.coverage_50.to_string(),
-                    r.coverage_80.to_string(),
-                    r.coverage_95.to_string(),
-                    r.width_50.to_string(),
-                    r.width_80.to_string(),
-                    r.width_95.to_string(),
-                    r.kind.to_owned(),
-                    opt(r.log_score_mc_std_error),
-                    r.rps_mc_std_error.to_string(),
-                    r.wis.to_string(),
-                ];
-                record.extend(r.pit_histogram.iter().map(ToString::to_string));
-                w.write_record(&record)?;
-            }
-            emit(&String::from_utf8(w.into_inner()?)?)
-        }
+        Format::Csv => emit(&view.csv()),
     }
 }
 

@@ -6,7 +6,6 @@ use countshift::inference::overdispersion::{FamilyChoice, auto_family};
 use countshift::inference::{CovarianceKind, Level};
 use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
 use countshift::report::fit::FitView;
-use countshift::report::format::{csv_cell, csv_number};
 
 use super::{DataArgs, Format, emit, json, limits};
 
@@ -122,31 +121,6 @@ pub fn run_fit(args: &FitArgs) -> anyhow::Result<()> {
     match args.format {
         Format::Table => emit(&view.table(&series)),
         Format::Json => emit(&json(&view)?),
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record([
-                "term",
-                "estimate",
-                "std_error",
-                "statistic",
-                "p_value",
-                "ci_low",
-                "ci_high",
-            ])?;
-            let cell = csv_cell;
-            for c in &view.coefficients {
-                let (low, high) = c.interval.ends_or_infinity();
-                w.write_record([
-                    c.term.clone(),
-                    cell(c.interval.estimate_or_infinity()),
-                    cell(c.std_error),
-                    cell(c.statistic),
-                    cell(c.p_value),
-                    csv_number(low),
-                    csv_number(high),
-                ])?;
-            }
-            emit(&String::from_utf8(w.into_inner()?)?)
-        }
+        Format::Csv => emit(&view.csv()),
     }
 }

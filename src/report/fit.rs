@@ -15,7 +15,7 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::format::{counted_s, percent_together, sig3, table};
+use super::format::{counted_s, csv_cell, csv_number, csv_table, percent_together, sig3, table};
 use super::interval::IntervalView;
 use crate::data::Series;
 use crate::error::Result;
@@ -130,6 +130,40 @@ pub(crate) fn dispersion_lines(
         }
     }
     out
+}
+
+impl FitView {
+    /// The coefficient table as CSV: a row per coefficient.
+    pub fn csv(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .coefficients
+            .iter()
+            .map(|c| {
+                let (low, high) = c.interval.ends_or_infinity();
+                vec![
+                    c.term.clone(),
+                    csv_cell(c.interval.estimate_or_infinity()),
+                    csv_cell(c.std_error),
+                    csv_cell(c.statistic),
+                    csv_cell(c.p_value),
+                    csv_number(low),
+                    csv_number(high),
+                ]
+            })
+            .collect();
+        csv_table(
+            &[
+                "term",
+                "estimate",
+                "std_error",
+                "statistic",
+                "p_value",
+                "ci_low",
+                "ci_high",
+            ],
+            &rows,
+        )
+    }
 }
 
 impl FitView {

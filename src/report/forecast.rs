@@ -42,7 +42,7 @@
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use super::format::{count, counted_s, sig_together, sig3, table};
+use super::format::{count, counted_s, csv_number, csv_table, sig_together, sig3, table};
 use crate::data::{Period, Series};
 use crate::forecast::backtest::{Backtest, BaselineInfo, ChosenModel, Comparison, Dropped, ScoreRow};
 use crate::forecast::{Forecast, ForecastRow, Predictive};
@@ -71,6 +71,49 @@ pub struct ForecastView {
     pub forecasts: Vec<ForecastRow>,
     /// Over the horizon.
     pub total: Predictive,
+}
+
+impl ForecastView {
+    /// The forecasts as CSV: a row per period ahead, then the total.
+    pub fn csv(&self) -> String {
+        let fields = |label: String, p: &crate::forecast::Predictive| {
+            vec![
+                label,
+                csv_number(p.mean),
+                csv_number(p.mean_ci_low),
+                csv_number(p.mean_ci_high),
+                csv_number(p.median),
+                csv_number(p.lower_50),
+                csv_number(p.upper_50),
+                csv_number(p.lower_80),
+                csv_number(p.upper_80),
+                csv_number(p.lower_95),
+                csv_number(p.upper_95),
+            ]
+        };
+        let rows: Vec<Vec<String>> = self
+            .forecasts
+            .iter()
+            .map(|r| fields(r.period.to_string(), &r.predictive))
+            .chain(std::iter::once(fields("total".into(), &self.total)))
+            .collect();
+        csv_table(
+            &[
+                "period",
+                "mean",
+                "mean_ci_low",
+                "mean_ci_high",
+                "median",
+                "lower_50",
+                "upper_50",
+                "lower_80",
+                "upper_80",
+                "lower_95",
+                "upper_95",
+            ],
+            &rows,
+        )
+    }
 }
 
 impl ForecastView {
@@ -194,6 +237,65 @@ fn and_list(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+impl BacktestView {
+    /// The scores as CSV: a row per forecaster and step (the JSON row's
+    /// fields), the PIT histogram as `pit_1..pit_10`.
+    pub fn csv(&self) -> String {
+        let mut header: Vec<String> = [
+            "model",
+            "step",
+            "n",
+            "mae",
+            "rmse",
+            "log_score",
+            "rps",
+            "coverage_50",
+            "coverage_80",
+            "coverage_95",
+            "width_50",
+            "width_80",
+            "width_95",
+            "kind",
+            "log_score_mc_std_error",
+            "rps_mc_std_error",
+            "wis",
+        ]
+        .map(String::from)
+        .to_vec();
+        header.extend((1..=10).map(|j| format!("pit_{j}")));
+        let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut record = vec![
+                    r.model.clone(),
+                    r.step.map_or(String::new(), |s| s.to_string()),
+                    r.n.to_string(),
+                    r.mae.to_string(),
+                    r.rmse.to_string(),
+                    r.log_score.to_string(),
+                    r.rps.to_string(),
+                    r.coverage_50.to_string(),
+                    r.coverage_80.to_string(),
+                    r.coverage_95.to_string(),
+                    r.width_50.to_string(),
+                    r.width_80.to_string(),
+                    r.width_95.to_string(),
+                    r.kind.to_owned(),
+                    opt(r.log_score_mc_std_error),
+                    r.rps_mc_std_error.to_string(),
+                    r.wis.to_string(),
+                ];
+                record.extend(r.pit_histogram.iter().map(ToString::to_string));
+                record
+            })
+            .collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        csv_table(&header, &rows)
     }
 }
 
