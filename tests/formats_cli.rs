@@ -749,3 +749,30 @@ fn docs_output_shows_the_csv_headers_and_defines_the_rates() {
         );
     }
 }
+
+/// `datasets --format csv` is CSV (it printed the table): a row per
+/// embedded dataset, the JSON's fields.
+#[test]
+fn datasets_csv_has_one_row_per_dataset() {
+    let (header, rows) = csv(&["datasets"]);
+    assert_eq!(
+        header,
+        [
+            "dataset",
+            "default",
+            "frequency",
+            "first",
+            "last",
+            "observations",
+            "description"
+        ]
+    );
+    let v = json(&["datasets"]);
+    let listed = v["datasets"].as_array().unwrap();
+    assert_eq!(rows.len(), listed.len());
+    for (r, d) in rows.iter().zip(listed) {
+        assert_eq!(r["dataset"], d["name"].as_str().unwrap());
+        assert_eq!(r["observations"], d["n_obs"].to_string());
+    }
+    assert_eq!(rows.iter().filter(|r| r["default"] == "true").count(), 1);
+}

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use countshift::data::{DATASETS, DEFAULT_DATASET, load_dataset};
-use countshift::report::format::table;
+use countshift::report::format::{csv_table, table};
 use serde::Serialize;
 
 use super::{Format, emit, json};
@@ -47,7 +47,35 @@ pub fn run(args: &DatasetsArgs) -> anyhow::Result<()> {
     }
     match args.format {
         Format::Json => emit(&json(&serde_json::json!({ "schema_version": 1, "datasets": entries }))?),
-        Format::Table | Format::Csv => {
+        Format::Csv => {
+            let rows: Vec<Vec<String>> = entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.name.to_owned(),
+                        e.default.to_string(),
+                        e.frequency.clone(),
+                        e.first.clone(),
+                        e.last.clone(),
+                        e.n_obs.to_string(),
+                        e.description.to_owned(),
+                    ]
+                })
+                .collect();
+            emit(&csv_table(
+                &[
+                    "dataset",
+                    "default",
+                    "frequency",
+                    "first",
+                    "last",
+                    "observations",
+                    "description",
+                ],
+                &rows,
+            ))
+        }
+        Format::Table => {
             let rows: Vec<Vec<String>> = entries
                 .iter()
                 .map(|e| {
