@@ -68,7 +68,7 @@ pub struct DetectArgs {
 
 pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     let series = args.data.load()?;
-    let level = args.model.level()?;
+    let level = args.model.level();
     let n = if series.is_simple() {
         series.n_obs()
     } else {

@@ -104,7 +104,7 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
     limits::check_drawn_values(args.draws, args.horizon).map_err(UsageError)?;
     let series = args.data.load()?;
     let mut spec = args.model.spec_or(&series, "trend")?;
-    let level = args.model.level()?;
+    let level = args.model.level();
     if let Breaks::Auto = args.breaks {
         add_step_at_best_date(&mut spec, &series)?;
     }
@@ -168,8 +168,8 @@ pub struct BacktestArgs {
     draws: usize,
     /// Level of the paired comparison: models are tied for best unless the
     /// test rejects equal mean RPS at 1 - level.
-    #[arg(long, default_value_t = 0.95, value_parser = limits::level(), allow_hyphen_values = true)]
-    level: f64,
+    #[arg(long, default_value = "0.95", value_parser = limits::level(), allow_hyphen_values = true)]
+    level: Level,
     /// Random seed.
     #[arg(long, default_value_t = 1, value_parser = limits::seed(), allow_hyphen_values = true)]
     seed: u64,
@@ -221,7 +221,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         draws: args.draws,
         seed: args.seed,
         use_offset: !args.no_offset,
-        level: Level::new(args.level)?,
+        level: args.level,
     };
     let origins = series
         .index_of(origin_from)

@@ -102,12 +102,14 @@ fn number(accept: fn(f64) -> bool, rule: &'static str) -> impl TypedValueParser<
     })
 }
 
-/// `--level`: within [`LEVEL_RANGE`].
-pub fn level() -> impl TypedValueParser<Value = f64> {
+/// `--level`: a [`Level`](countshift::inference::Level) within
+/// [`LEVEL_RANGE`], the validated type itself, before any data is read.
+pub fn level() -> impl TypedValueParser<Value = countshift::inference::Level> {
     number(
         |v| (LEVEL_RANGE.0..=LEVEL_RANGE.1).contains(&v),
         "a level from 0.5 to 0.9999 (write e.g. 0.95)",
     )
+    .try_map(|v| countshift::inference::Level::new(v).map_err(|e| e.to_string()))
 }
 
 /// `--penalty`: `bic`, `mbic` or a finite number at least 0.

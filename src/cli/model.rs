@@ -42,8 +42,8 @@ pub struct ModelArgs {
     #[arg(long)]
     pub no_offset: bool,
     /// Confidence level.
-    #[arg(long, default_value_t = 0.95, value_parser = limits::level(), allow_hyphen_values = true)]
-    pub level: f64,
+    #[arg(long, default_value = "0.95", value_parser = limits::level(), allow_hyphen_values = true)]
+    pub level: Level,
 }
 
 impl ModelArgs {
@@ -83,8 +83,8 @@ impl ModelArgs {
         self.family.is_none_or(|f| f == FamilyArg::Auto)
     }
 
-    pub fn level(&self) -> anyhow::Result<Level> {
-        Ok(Level::new(self.level)?)
+    pub fn level(&self) -> Level {
+        self.level
     }
 }
 
@@ -116,7 +116,7 @@ pub fn run_fit(args: &FitArgs) -> anyhow::Result<()> {
     };
     let view = FitView {
         family_choice: choice,
-        ..FitView::new(&fitted, args.model.level()?, vcov, args.wald)?
+        ..FitView::new(&fitted, args.model.level(), vcov, args.wald)?
     };
     match args.format {
         Format::Table => emit(&view.table(&series)),

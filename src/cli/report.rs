@@ -44,8 +44,8 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFamily::Auto)]
     family: ReportFamily,
     /// Confidence level.
-    #[arg(long, default_value_t = 0.95, value_parser = limits::level(), allow_hyphen_values = true)]
-    level: f64,
+    #[arg(long, default_value = "0.95", value_parser = limits::level(), allow_hyphen_values = true)]
+    level: Level,
     /// Bootstrap replicates of the break search.
     #[arg(long, default_value_t = DEFAULT_BOOTSTRAP, value_parser = limits::bootstrap())]
     bootstrap: usize,
@@ -82,7 +82,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
             ReportFamily::Poisson => Some(Family::Poisson),
             ReportFamily::Negbin => Some(Family::Negbin),
         },
-        level: Level::new(args.level)?,
+        level: args.level,
         bootstrap: args.bootstrap,
         draws: args.draws,
         seed: args.seed,
@@ -135,7 +135,7 @@ pub fn main_job() -> anyhow::Result<()> {
         data: DataArgs::default(),
         at: None,
         family: ReportFamily::Auto,
-        level: 0.95,
+        level: Level::default(),
         bootstrap: DEFAULT_BOOTSTRAP,
         draws: countshift::forecast::DEFAULT_DRAWS,
         seed: 1,

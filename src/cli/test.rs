@@ -46,7 +46,7 @@ fn view(series: &Series, model: &ModelArgs, at: &str, slope: bool, exact: bool) 
         .chain(slope.then_some(Term::Slope(at)))
         .collect();
     let (spec, choice) = model.resolve(series, "", &fullest)?;
-    let result = step_test(series, &spec, at, model.level()?, slope)?;
+    let result = step_test(series, &spec, at, model.level(), slope)?;
     if exact && result.exact_p_values.is_none() {
         return Err(UsageError(
             "--exact needs the two-rate Poisson model: --family poisson, no --terms, no --slope, and no observation spanning the date".into(),
