@@ -31,6 +31,7 @@ pub mod error;
 pub mod forecast;
 pub mod inference;
 pub mod model;
+pub mod numbers;
 pub mod report;
 pub mod simulate;
 

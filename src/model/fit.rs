@@ -435,7 +435,7 @@ pub(crate) fn fit_problem(problem: &Problem, start: Option<&[f64]>, theta_start:
         notes.push(format!(
             "the counts are so large that the log-likelihood sums terms of {:.1e} and is known to about ±{} only: likelihood ratios, their tests and profile intervals carry that error",
             noise / ROUNDING,
-            crate::report::format::sig3(noise)
+            crate::numbers::sig3(noise)
         ));
     }
     match problem.family {
