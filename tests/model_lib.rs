@@ -6,6 +6,19 @@ use countshift::model::{Family, ModelSpec, fit, parse_terms};
 use linfa::prelude::*;
 use ndarray::{Array1, Array2};
 
+/// A forecast of `horizon` periods with `draws` draws, seed 1, at 95%, the
+/// exposure ahead the last year's mean.
+fn forecast_spec(horizon: usize, draws: usize) -> countshift::forecast::ForecastSpec {
+    countshift::forecast::ForecastSpec {
+        horizon,
+        draws,
+        seed: 1,
+        level: countshift::inference::Level::default(),
+        exposure: countshift::forecast::FutureExposure::LastYearMean,
+        parameter_uncertainty: true,
+    }
+}
+
 fn fit_csv(csv: &str, family: Family, terms: &str, offset: bool) -> countshift::model::Fit {
     let series = read_series(csv.as_bytes(), "t.csv").unwrap();
     let spec = ModelSpec {
@@ -122,8 +135,7 @@ fn a_perfect_gaussian_fit_is_a_clear_error() {
 /// of an offset model on a series without exposure.
 #[test]
 fn a_spec_or_series_that_does_not_match_is_an_error() {
-    use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
-    use countshift::inference::Level;
+    use countshift::forecast::forecast;
     use countshift::model::Term;
     let series = read_series(
         "period,count,exposure\n1,3,10\n2,5,12\n3,4,9\n4,8,11\n".as_bytes(),
@@ -145,14 +157,7 @@ fn a_spec_or_series_that_does_not_match_is_an_error() {
     };
     let fitted = fit(&with_offset, &series).unwrap();
     let bare = read_series("period,count\n1,3\n2,5\n3,4\n4,8\n".as_bytes(), "b.csv").unwrap();
-    let spec = ForecastSpec {
-        horizon: 2,
-        draws: 100,
-        seed: 1,
-        level: Level::new(0.95).unwrap(),
-        exposure: FutureExposure::LastYearMean,
-        parameter_uncertainty: true,
-    };
+    let spec = forecast_spec(2, 100);
     let err = forecast(&fitted, &bare, &spec).unwrap_err().to_string();
     assert!(err.contains("has no exposure"), "{err}");
 }
@@ -164,8 +169,7 @@ fn a_spec_or_series_that_does_not_match_is_an_error() {
 fn oversized_work_is_an_error_not_an_overflow() {
     use countshift::changepoint::cost::PoissonCost;
     use countshift::changepoint::segment::optimal_segmentations;
-    use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
-    use countshift::inference::Level;
+    use countshift::forecast::forecast;
     let cost = PoissonCost::new(&[3.0, 5.0, 4.0, 8.0, 9.0, 7.0], None);
     for (breaks, min_segment) in [(usize::MAX, 1), (2, usize::MAX), (5, 2)] {
         let err = optimal_segmentations(&cost, breaks, min_segment)
@@ -176,14 +180,7 @@ fn oversized_work_is_an_error_not_an_overflow() {
     assert!(optimal_segmentations(&cost, 2, 2).is_ok());
     let fitted = fit_csv("period,count\n1,3\n2,5\n3,4\n4,8\n", Family::Poisson, "trend", false);
     let series = read_series("period,count\n1,3\n2,5\n3,4\n4,8\n".as_bytes(), "t.csv").unwrap();
-    let spec = ForecastSpec {
-        horizon: usize::MAX,
-        draws: usize::MAX,
-        seed: 1,
-        level: Level::new(0.95).unwrap(),
-        exposure: FutureExposure::LastYearMean,
-        parameter_uncertainty: true,
-    };
+    let spec = forecast_spec(usize::MAX, usize::MAX);
     let err = forecast(&fitted, &series, &spec).unwrap_err().to_string();
     assert!(err.contains("more than the 100000000 a forecast holds"), "{err}");
 }
@@ -197,19 +194,12 @@ fn the_library_says_its_rules_without_naming_options() {
     use countshift::changepoint::cost::PoissonCost;
     use countshift::changepoint::segment::{optimal_segmentations, pelt};
     use countshift::changepoint::single::GammaPrior;
-    use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
+    use countshift::forecast::forecast;
     use countshift::inference::Level;
     let cost = PoissonCost::new(&[3.0, 5.0, 4.0, 8.0], None);
     let fitted = fit_csv("period,count\n1,3\n2,5\n3,4\n4,8\n", Family::Poisson, "trend", false);
     let series = read_series("period,count\n1,3\n2,5\n3,4\n4,8\n".as_bytes(), "t.csv").unwrap();
-    let no_draws = ForecastSpec {
-        horizon: 3,
-        draws: 0,
-        seed: 1,
-        level: Level::default(),
-        exposure: FutureExposure::LastYearMean,
-        parameter_uncertainty: true,
-    };
+    let no_draws = forecast_spec(3, 0);
     let errors = [
         Level::new(1.5).unwrap_err(),
         optimal_segmentations(&cost, 1, 0).unwrap_err(),
@@ -248,19 +238,11 @@ fn the_library_says_its_rules_without_naming_options() {
 /// series is refused in one sentence instead of indexing the wrong rows.
 #[test]
 fn a_forecast_of_another_series_than_the_fitted_one_is_refused() {
-    use countshift::forecast::{ForecastSpec, FutureExposure, forecast};
-    use countshift::inference::Level;
+    use countshift::forecast::forecast;
     let fitted = fit_csv("period,count\n1,3\n2,5\n3,4\n4,8\n", Family::Poisson, "trend", false);
     assert_eq!(fitted.periods().map(|(_, n)| n), Some(4));
     let other = read_series("period,count\n1,3\n2,5\n3,4\n4,8\n5,9\n6,7\n".as_bytes(), "o.csv").unwrap();
-    let spec = ForecastSpec {
-        horizon: 2,
-        draws: 10,
-        seed: 1,
-        level: Level::default(),
-        exposure: FutureExposure::LastYearMean,
-        parameter_uncertainty: true,
-    };
+    let spec = forecast_spec(2, 10);
     let err = forecast(&fitted, &other, &spec).unwrap_err().to_string();
     assert!(
         err.contains("the model was fitted to 1..4 (4 periods), not to this series (1..6 (6 periods))"),
