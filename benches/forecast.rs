@@ -52,7 +52,7 @@ fn backtests(c: &mut Criterion) {
     let mut group = c.benchmark_group("backtest_kn23_monthly");
     group.sample_size(10);
     let data = load_dataset("kn23_monthly").expect("embedded");
-    let origin_from = data.period(data.n_periods * 2 / 3);
+    let origin_from = data.period(data.n_periods() * 2 / 3);
     let spec = BacktestSpec {
         models: DEFAULT_MODELS
             .split(',')

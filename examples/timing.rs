@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             timed(number(4)?, || {
                 let f = fit(&spec, &series).expect("fits");
-                json!({ "coefficients": f.beta, "theta": f.theta, "loglik": f.loglik })
+                json!({ "coefficients": f.beta(), "theta": f.theta(), "loglik": f.loglik() })
             })
         }
         "scan" => {
@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         "dp" => {
             let series = read_series_path(arg(1)?)?;
-            let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
+            let y: Vec<f64> = series.observations().iter().map(|o| o.y()).collect();
             let cost = GaussianMeanCost::new(&y);
             let (k, h) = (number(2)?, number(3)?);
             timed(number(4)?, || {
@@ -89,7 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         "pelt" => {
             let series = read_series_path(arg(2)?)?;
-            let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
+            let y: Vec<f64> = series.observations().iter().map(|o| o.y()).collect();
             let exposure = series.observation_exposures();
             let penalty: f64 = arg(3)?.parse()?;
             let repeats = number(4)?;

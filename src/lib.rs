@@ -16,8 +16,8 @@
 //! let csv = "start,end,count\n2024-01,2024-06,8\n2024-07,2024-12,74\n2024-08,2024-08,24\n";
 //! let series = read_series(csv.as_bytes(), "example.csv").unwrap();
 //! // Jul-Dec less August: one observation over five months.
-//! assert_eq!(series.observations[1].periods.len(), 5);
-//! assert_eq!(series.observations[1].y, 50.0);
+//! assert_eq!(series.observations()[1].periods().len(), 5);
+//! assert_eq!(series.observations()[1].y(), 50.0);
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

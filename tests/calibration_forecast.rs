@@ -22,7 +22,7 @@
 //! and the step lie at infinity; exposure as observed) and forecasts
 //! 2025-01..2025-06 with their observed exposure.
 
-use countshift::data::{Observation, Period, Series, load_dataset};
+use countshift::data::{Period, Series, load_dataset};
 use countshift::forecast::{ForecastSpec, FutureExposure, ParameterDraws, forecast_with};
 use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term, fit};
@@ -117,18 +117,9 @@ fn run_cell(cell: &Cell, reps: usize) -> Vec<Option<[(bool, bool); 3]>> {
         .into_par_iter()
         .map(|r| {
             let mut rng = ChaCha8Rng::seed_from_u64(cell.seed + r as u64 * 7919);
-            let mut series = Series::template(Period::month(2023, 1), cell.n);
-            series.observations = (0..cell.n)
-                .map(|t| Observation {
-                    periods: vec![t],
-                    y: draw(cell.means[t], cell.theta, &mut rng),
-                    exposure: cell.exposure.as_ref().map(|e| e[t]),
-                    line: t as u64 + 2,
-                })
-                .collect();
-            if let Some(e) = &cell.exposure {
-                series.period_exposure = Some(ndarray::Array1::from(e[..cell.n].to_vec()));
-            }
+            let counts: Vec<f64> = (0..cell.n).map(|t| draw(cell.means[t], cell.theta, &mut rng)).collect();
+            let exposure = cell.exposure.as_ref().map(|e| &e[..cell.n]);
+            let series = Series::from_counts(Period::month(2023, 1), &counts, exposure).unwrap();
             let future: Vec<f64> = (cell.n..cell.n + cell.h)
                 .map(|t| draw(cell.means[t], cell.theta, &mut rng))
                 .collect();
@@ -196,14 +187,7 @@ fn trend_cells() -> Vec<Cell> {
 fn kn23_cell() -> Cell {
     let data = load_dataset("kn23_monthly").unwrap();
     let (n, h) = (24, 6);
-    let mut train = data.clone();
-    train.observations.retain(|o| o.periods[0] < n);
-    train.n_periods = n;
-    train.period_exposure = train.period_exposure.map(|e| e.iter().take(n).copied().collect());
-    train.covariates = train
-        .covariates
-        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..n))
-        .to_owned();
+    let train = data.before(n);
     let terms = vec![Term::Intercept, Term::Trend, Term::Step(Period::month(2024, 2))];
     let model = fit(
         &ModelSpec {
@@ -215,7 +199,7 @@ fn kn23_cell() -> Cell {
     )
     .unwrap();
     let exposure: Vec<f64> = data
-        .period_exposure
+        .period_exposure()
         .as_ref()
         .unwrap()
         .iter()
@@ -223,20 +207,20 @@ fn kn23_cell() -> Cell {
         .copied()
         .collect();
     // The level after the step (intercept + step, finite) and the trend.
-    let level = model.beta[0] + model.beta[2];
+    let level = model.beta()[0] + model.beta()[2];
     let means = (0..n + h)
         .map(|t| {
             if t < 13 {
                 0.0
             } else {
-                exposure[t] * (level + model.beta[1] * t as f64).exp()
+                exposure[t] * (level + model.beta()[1] * t as f64).exp()
             }
         })
         .collect();
     Cell {
-        label: format!("kn23 (negbin theta {:.2}, step)", model.theta.unwrap()),
+        label: format!("kn23 (negbin theta {:.2}, step)", model.theta().unwrap()),
         family: Family::Negbin,
-        theta: model.theta,
+        theta: model.theta(),
         terms,
         means,
         n,

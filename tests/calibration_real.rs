@@ -445,9 +445,9 @@ fn real_cell(name: &str, rule: FamilyRule, seed: u64) -> CellSpec {
     let mut with_step = model;
     with_step.terms.push(Term::Step(at));
     let fitted = fit(&with_step, &series).expect("fit");
-    let theta = fitted.theta.expect("NB theta");
+    let theta = fitted.theta().expect("NB theta");
     let k = series.index_of(at).unwrap();
-    let ratio = fitted.beta[1].exp();
+    let ratio = fitted.beta()[1].exp();
     let id = match rule {
         FamilyRule::Auto => format!("real-{name}-auto"),
         FamilyRule::Fixed(f) => format!("real-{name}-{}", f.name()),
@@ -457,10 +457,10 @@ fn real_cell(name: &str, rule: FamilyRule, seed: u64) -> CellSpec {
         data: format!(
             "fit to {name}.csv: NB theta {theta:.3}, n = {}, level {:.2}, ratio {ratio:.3} from period {}",
             y.len(),
-            fitted.beta[0].exp(),
+            fitted.beta()[0].exp(),
             k + 1
         ),
-        mu: fitted.fitted.clone(),
+        mu: fitted.fitted().to_vec(),
         theta: Some(theta),
         break_at: Some(k),
         terms: vec![Term::Intercept],

@@ -467,15 +467,7 @@ fn backtest_scores_naive_baselines_as_distributions() {
 
 /// The first `n` months of `kn23_monthly` (zeros through 2024-01).
 fn kn23_months(n: usize) -> countshift::data::Series {
-    let mut s = countshift::data::load_dataset("kn23_monthly").unwrap();
-    s.observations.retain(|o| o.periods[0] < n);
-    s.n_periods = n;
-    s.period_exposure = s.period_exposure.map(|e| e.iter().take(n).copied().collect());
-    s.covariates = s
-        .covariates
-        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..n))
-        .to_owned();
-    s
+    countshift::data::load_dataset("kn23_monthly").unwrap().before(n)
 }
 
 /// Issue 16, item 7 (the cause of the 63,762 width): with the counts before
@@ -493,8 +485,7 @@ fn coefficient_draws_at_an_estimate_at_infinity_use_the_identified_covariance() 
     use countshift::model::Term;
     let at = 13;
     let series = kn23_months(24);
-    let mut after = series.clone();
-    after.observations.retain(|o| o.periods[0] >= at);
+    let after = series.clone().retain_observations(|o| o.periods()[0] >= at);
     for family in [Family::Poisson, Family::Negbin] {
         let full = fit(
             &ModelSpec {
@@ -506,9 +497,9 @@ fn coefficient_draws_at_an_estimate_at_infinity_use_the_identified_covariance() 
         )
         .unwrap();
         assert!(
-            full.bounds[0].is_some() && full.bounds[2].is_some(),
+            full.bounds()[0].is_some() && full.bounds()[2].is_some(),
             "{:?}",
-            full.bounds
+            full.bounds()
         );
         let reduced = fit(
             &ModelSpec {

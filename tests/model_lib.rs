@@ -40,15 +40,15 @@ fn linfa_fit_equals_the_series_fit() {
     let direct = fit(&spec, &series).unwrap();
     let n = series.n_obs();
     let x = Array2::from_shape_fn((n, 1), |(i, _)| i as f64);
-    let y = Array1::from_iter(series.observations.iter().map(|o| o.y));
+    let y = Array1::from_iter(series.observations().iter().map(|o| o.y()));
     let model = GlmParams::new(Family::Poisson)
         .fit(&Dataset::new(x.clone(), y))
         .unwrap();
-    for (a, b) in model.coefficients().iter().zip(&direct.beta) {
+    for (a, b) in model.coefficients().iter().zip(direct.beta()) {
         assert!((a - b).abs() < 1e-10, "{a} vs {b}");
     }
     let predicted = model.predict(&x);
-    for (p, m) in predicted.iter().zip(&direct.fitted) {
+    for (p, m) in predicted.iter().zip(direct.fitted()) {
         assert!((p - m).abs() < 1e-8 * m.max(1.0));
     }
 }
@@ -67,8 +67,8 @@ fn a_flat_rate_split_from_a_run_into_its_periods_gives_the_same_rate() {
         "",
         false,
     );
-    assert!((run.beta[0] - split.beta[0]).abs() < 1e-12);
-    assert!((run.beta[0] - (34.0f64 / 7.0).ln()).abs() < 1e-12);
+    assert!((run.beta()[0] - split.beta()[0]).abs() < 1e-12);
+    assert!((run.beta()[0] - (34.0f64 / 7.0).ln()).abs() < 1e-12);
 }
 
 #[test]
@@ -89,10 +89,10 @@ fn scaling_exposure_shifts_only_the_intercept() {
     for family in [Family::Poisson, Family::Negbin] {
         let a = fit_csv(base, family, "trend", true);
         let b = fit_csv(&scaled, family, "trend", true);
-        assert!(a.theta.is_none_or(|t| t < 1e3), "over-dispersed: theta finite");
-        assert!((a.beta[0] - 1000f64.ln() - b.beta[0]).abs() < 1e-8, "{family:?}");
-        assert!((a.beta[1] - b.beta[1]).abs() < 1e-8);
-        assert!((a.loglik - b.loglik).abs() < 1e-8);
+        assert!(a.theta().is_none_or(|t| t < 1e3), "over-dispersed: theta finite");
+        assert!((a.beta()[0] - 1000f64.ln() - b.beta()[0]).abs() < 1e-8, "{family:?}");
+        assert!((a.beta()[1] - b.beta()[1]).abs() < 1e-8);
+        assert!((a.loglik() - b.loglik()).abs() < 1e-8);
     }
 }
 
@@ -104,15 +104,15 @@ fn under_dispersed_counts_send_theta_to_its_cap_with_a_note() {
         "",
         false,
     );
-    assert!(f.theta.unwrap() >= 1e7);
-    assert!(f.notes.iter().any(|n| n.contains("no over-dispersion")));
+    assert!(f.theta().unwrap() >= 1e7);
+    assert!(f.notes().iter().any(|n| n.contains("no over-dispersion")));
     let p = fit_csv(
         "period,count\n2024-01,5\n2024-02,5\n2024-03,6\n2024-04,5\n2024-05,4\n2024-06,5\n",
         Family::Poisson,
         "",
         false,
     );
-    assert!((f.beta[0] - p.beta[0]).abs() < 1e-6);
+    assert!((f.beta()[0] - p.beta()[0]).abs() < 1e-6);
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
             return Ok(());
         }
     };
-    let at = (series.n_periods > 2).then(|| series.period(series.n_periods / 2));
+    let at = (series.n_periods() > 2).then(|| series.period(series.n_periods() / 2));
     // Poisson pinned: with auto, an NB step draws 8,000 Bartlett series per
     // test, minutes over 500 cases; the auto choice has tests of its own.
     let spec = ReportSpec {

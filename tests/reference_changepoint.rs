@@ -22,7 +22,7 @@ fn series(file: &str) -> Series {
 }
 
 fn values(s: &Series) -> Vec<f64> {
-    s.observations.iter().map(|o| o.y).collect()
+    s.observations().iter().map(|o| o.y()).collect()
 }
 
 fn close(got: f64, want: f64, rel: f64, what: &str) {
@@ -179,7 +179,7 @@ fn kn23_monthly_share_break_matches_r() {
 fn poisson_exposure_dynamic_programme_matches_the_reference() {
     let r = &reference()["sim_pois_dp"];
     let s = series("sim_pois_dp.csv");
-    let exposure: Vec<f64> = s.observations.iter().map(|o| o.exposure.unwrap()).collect();
+    let exposure: Vec<f64> = s.observations().iter().map(|o| o.exposure().unwrap()).collect();
     let cost = PoissonCost::new(&values(&s), Some(&exposure));
     let segs = optimal_segmentations(&cost, 4, 5).unwrap();
     for (k, want) in r["segmentations"].as_array().unwrap().iter().enumerate() {

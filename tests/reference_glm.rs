@@ -44,9 +44,9 @@ fn coefficients_errors_and_intervals_agree_with_r() {
             use_offset: case["offset"].as_bool().unwrap(),
         };
         let f = fit(&spec, &series).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(f.converged, "{name}: converged");
+        assert!(f.converged(), "{name}: converged");
         let at = |what: &str| format!("{name}: {what}");
-        close(f.loglik, case["loglik"].as_f64().unwrap(), 1e-6, &at("loglik"));
+        close(f.loglik(), case["loglik"].as_f64().unwrap(), 1e-6, &at("loglik"));
         close(f.deviance(), case["deviance"].as_f64().unwrap(), 1e-6, &at("deviance"));
         close(f.aic(), case["aic"].as_f64().unwrap(), 1e-6, &at("aic"));
         close(f.bic(), case["bic"].as_f64().unwrap(), 1e-6, &at("bic"));
@@ -61,9 +61,9 @@ fn coefficients_errors_and_intervals_agree_with_r() {
         let hac = f.std_errors(CovarianceKind::Hac).unwrap();
         for (j, coef) in case["coefficients"].as_array().unwrap().iter().enumerate() {
             let term = coef["term"].as_str().unwrap();
-            assert_eq!(f.names[j], term, "{name}: term order");
+            assert_eq!(f.names()[j], term, "{name}: term order");
             let at = |what: &str| format!("{name}: {term} {what}");
-            close(f.beta[j], coef["estimate"].as_f64().unwrap(), 1e-6, &at("estimate"));
+            close(f.beta()[j], coef["estimate"].as_f64().unwrap(), 1e-6, &at("estimate"));
             close(
                 se[j].unwrap(),
                 coef["std_error"].as_f64().unwrap(),
@@ -92,7 +92,7 @@ fn coefficients_errors_and_intervals_agree_with_r() {
             );
         }
         if let Some(theta) = case.get("theta").and_then(Value::as_f64) {
-            close(f.theta.unwrap(), theta, 1e-5, &at("theta"));
+            close(f.theta().unwrap(), theta, 1e-5, &at("theta"));
             close(
                 f.theta_std_error().unwrap(),
                 case["theta_se"].as_f64().unwrap(),
@@ -120,11 +120,11 @@ fn the_reported_figures_give_rate_ratio_9_25_on_run_rows() {
         let r = &reference["special"]["reported_kn23"][key];
         let f = reported(offset);
         let se = f.std_errors(CovarianceKind::Model).unwrap();
-        close(f.beta[0], r["b0"].as_f64().unwrap(), 1e-6, "b0");
-        close(f.beta[1], r["b1"].as_f64().unwrap(), 1e-6, "b1");
+        close(f.beta()[0], r["b0"].as_f64().unwrap(), 1e-6, "b0");
+        close(f.beta()[1], r["b1"].as_f64().unwrap(), 1e-6, "b1");
         close(se[0].unwrap(), r["se_b0"].as_f64().unwrap(), 1e-6, "se_b0");
         close(se[1].unwrap(), r["se_b1"].as_f64().unwrap(), 1e-6, "se_b1");
-        close(f.loglik, r["loglik"].as_f64().unwrap(), 1e-6, "loglik");
+        close(f.loglik(), r["loglik"].as_f64().unwrap(), 1e-6, "loglik");
         let profile = f.profile_interval(1, Level::default()).unwrap();
         close(
             profile.low.unwrap(),
@@ -138,9 +138,9 @@ fn the_reported_figures_give_rate_ratio_9_25_on_run_rows() {
             1e-6,
             "profile high",
         );
-        close(f.beta[1].exp(), r["rate_ratio"].as_f64().unwrap(), 1e-9, "rate ratio");
+        close(f.beta()[1].exp(), r["rate_ratio"].as_f64().unwrap(), 1e-9, "rate ratio");
     }
-    close(reported(false).beta[1].exp(), 9.25, 1e-9, "the seed answer");
+    close(reported(false).beta()[1].exp(), 9.25, 1e-9, "the seed answer");
 }
 
 #[test]
@@ -155,9 +155,9 @@ fn an_all_zero_segment_gives_a_bound_and_a_one_sided_profile_interval() {
             use_offset: offset,
         };
         let f = fit(&spec, &series).unwrap();
-        close(f.loglik, r["loglik_sup"].as_f64().unwrap(), 1e-9, "supremum loglik");
+        close(f.loglik(), r["loglik_sup"].as_f64().unwrap(), 1e-9, "supremum loglik");
         assert_eq!(
-            f.bounds,
+            f.bounds(),
             vec![
                 Some(countshift::model::Bound::MinusInfinity),
                 Some(countshift::model::Bound::PlusInfinity)

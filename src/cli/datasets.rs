@@ -38,8 +38,8 @@ pub fn run(args: &DatasetsArgs) -> anyhow::Result<()> {
         entries.push(Entry {
             name: d.name,
             default: d.name == DEFAULT_DATASET,
-            frequency: s.frequency.to_string(),
-            first: s.first.to_string(),
+            frequency: s.frequency().to_string(),
+            first: s.first().to_string(),
             last: s.last().to_string(),
             n_obs: s.n_obs(),
             description: d.description,

@@ -72,7 +72,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     let n = if series.is_simple() {
         series.n_obs()
     } else {
-        series.n_periods
+        series.n_periods()
     };
     // PELT is for long series with many breaks: a 15% trimming would forbid
     // them, and its pruning waits a minimum segment, so it would be quadratic.

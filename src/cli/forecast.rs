@@ -60,7 +60,7 @@ fn future_exposure(path: &str, series: &Series, horizon: usize) -> anyhow::Resul
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| UsageError(format!("{name}: {e}")))?;
         let line = i + 2;
-        let period = Period::parse_in(record.get(0).unwrap_or(""), series.frequency)
+        let period = Period::parse_in(record.get(0).unwrap_or(""), series.frequency())
             .map_err(|e| UsageError(format!("{name}, line {line}: the period {e}")))?;
         let k = period.steps_since(series.last()) - 1;
         let value: f64 = record
@@ -204,7 +204,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     let series = args.data.load()?;
     let origin_from = match &args.origin_from {
         Some(text) => {
-            Period::parse_in(text, series.frequency).map_err(|e| UsageError(format!("--origin-from `{text}` {e}")))?
+            Period::parse_in(text, series.frequency()).map_err(|e| UsageError(format!("--origin-from `{text}` {e}")))?
         }
         None => default_origin_from(&series),
     };
@@ -225,7 +225,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     };
     let origins = series
         .index_of(origin_from)
-        .map_or(0, |o| series.n_periods.saturating_sub(o));
+        .map_or(0, |o| series.n_periods().saturating_sub(o));
     let progress = BacktestProgress::new(origins, "the backtest");
     let result = backtest(&series, &spec, &|| progress.tick());
     progress.finish();

@@ -32,13 +32,13 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["periods", "y", "exposure", "line"])?;
-            for o in &series.observations {
-                let exposure = csv_cell(o.exposure);
+            for o in series.observations() {
+                let exposure = csv_cell(o.exposure());
                 w.write_record([
-                    period_set(&series, &o.periods),
-                    csv_number(o.y),
+                    period_set(&series, o.periods()),
+                    csv_number(o.y()),
                     exposure,
-                    o.line.to_string(),
+                    o.line().to_string(),
                 ])?;
             }
             emit(&String::from_utf8(w.into_inner()?)?)

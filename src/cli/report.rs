@@ -72,7 +72,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     let series = args.data.load()?;
     let at = match args.at.as_deref().or_else(|| known_date(&args.data)) {
         Some(text) => {
-            Some(Period::parse_in(text, series.frequency).map_err(|e| UsageError(format!("--at `{text}` {e}")))?)
+            Some(Period::parse_in(text, series.frequency()).map_err(|e| UsageError(format!("--at `{text}` {e}")))?)
         }
         None => None,
     };
@@ -91,7 +91,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     // The backtest is the report's longest step.
     let origins = series
         .index_of(default_origin_from(&series))
-        .map_or(0, |o| series.n_periods - o);
+        .map_or(0, |o| series.n_periods() - o);
     let progress = super::forecast::BacktestProgress::new(origins, "the report's backtest");
     let report = build_report_with(&series, &spec, &|| progress.tick());
     progress.finish();

@@ -126,7 +126,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     };
     let means = period_means(&spec, &template)?;
     let covered = template.covered();
-    let periods: Vec<usize> = (0..template.n_periods).filter(|&t| covered[t]).collect();
+    let periods: Vec<usize> = (0..template.n_periods()).filter(|&t| covered[t]).collect();
     let wanted: Vec<f64> = periods.iter().map(|&t| means[t]).collect();
     let values = draw(&spec, &wanted, &mut ChaCha8Rng::seed_from_u64(args.seed))?;
     if let Some(v) = values.iter().find(|v| v.abs() > MAX_COUNT) {
@@ -140,16 +140,16 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     if template.has_exposure() {
         header.push("exposure");
     }
-    header.extend(template.covariate_names.iter().map(String::as_str));
+    header.extend(template.covariate_names().iter().map(String::as_str));
     let rows: Vec<Vec<String>> = periods
         .iter()
         .zip(&values)
         .map(|(&t, v)| {
             let mut row = vec![template.period(t).to_string(), v.to_string()];
-            if let Some(e) = &template.period_exposure {
+            if let Some(e) = &template.period_exposure() {
                 row.push(e[t].to_string());
             }
-            row.extend((0..template.covariate_names.len()).map(|k| template.covariates[[t, k]].to_string()));
+            row.extend((0..template.covariate_names().len()).map(|k| template.covariates()[[t, k]].to_string()));
             row
         })
         .collect();

@@ -41,7 +41,7 @@ pub fn known_date(data: &DataArgs) -> Option<&'static str> {
 }
 
 fn view(series: &Series, model: &ModelArgs, at: &str, slope: bool, exact: bool) -> anyhow::Result<TestView> {
-    let at = Period::parse_in(at, series.frequency).map_err(|e| UsageError(format!("--at `{at}` {e}")))?;
+    let at = Period::parse_in(at, series.frequency()).map_err(|e| UsageError(format!("--at `{at}` {e}")))?;
     let fullest: Vec<Term> = std::iter::once(Term::Step(at))
         .chain(slope.then_some(Term::Slope(at)))
         .collect();

@@ -32,46 +32,70 @@ pub enum Response {
 pub struct Observation {
     /// Indices into the series' periods (0 = `first`), ascending; several for
     /// a run row, possibly non-contiguous after nested rows were subtracted.
-    pub periods: Vec<usize>,
+    pub(crate) periods: Vec<usize>,
     /// The count (integer-valued) or value.
-    pub y: f64,
+    pub(crate) y: f64,
     /// Sum of the per-period exposures, when the file has exposure.
-    pub exposure: Option<f64>,
+    pub(crate) exposure: Option<f64>,
     /// The CSV line of the row it came from.
-    pub line: u64,
+    pub(crate) line: u64,
+}
+
+impl Observation {
+    /// Indices into the series' periods (0 = the first period), ascending;
+    /// several for a run row, possibly non-contiguous after nested rows were
+    /// subtracted.
+    pub fn periods(&self) -> &[usize] {
+        &self.periods
+    }
+
+    /// The count (integer-valued) or value.
+    pub fn y(&self) -> f64 {
+        self.y
+    }
+
+    /// Sum of the per-period exposures, when the series has exposure.
+    pub fn exposure(&self) -> Option<f64> {
+        self.exposure
+    }
+
+    /// The CSV line of the row it came from (0 when built in code).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
 }
 
 /// A validated series.
 #[derive(Debug, Clone)]
 pub struct Series {
     /// Where it came from (file name, `<stdin>`, `embedded dataset NAME`).
-    pub source: String,
+    pub(crate) source: String,
     /// The frequency of every period.
-    pub frequency: Frequency,
+    pub(crate) frequency: Frequency,
     /// Where the frequency came from: the periods' spelling, the dates (by
     /// the rules of [`super::infer`]), or `--frequency`.
-    pub frequency_source: FrequencySource,
+    pub(crate) frequency_source: FrequencySource,
     /// Why, in words (`every date is the first day of a month`).
-    pub frequency_rule: String,
+    pub(crate) frequency_rule: String,
     /// The earliest period.
-    pub first: Period,
+    pub(crate) first: Period,
     /// Number of periods from `first` to the latest, inclusive.
-    pub n_periods: usize,
+    pub(crate) n_periods: usize,
     /// What the response is.
-    pub response: Response,
+    pub(crate) response: Response,
     /// The observations, in order of their first period.
-    pub observations: Vec<Observation>,
+    pub(crate) observations: Vec<Observation>,
     /// Per-period exposure (length `n_periods`), when the file has exposure;
     /// periods that no observation covers hold NaN and are never read.
-    pub period_exposure: Option<Array1<f64>>,
+    pub(crate) period_exposure: Option<Array1<f64>>,
     /// Covariate column names, in file order.
-    pub covariate_names: Vec<String>,
+    pub(crate) covariate_names: Vec<String>,
     /// Per-period covariates (`n_periods` × covariates); uncovered periods hold
     /// NaN and are never read.
-    pub covariates: Array2<f64>,
+    pub(crate) covariates: Array2<f64>,
     /// Rows that carried information but became no observation (a run whose
     /// periods are all given by nested rows and whose total agrees with theirs).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl Series {
@@ -170,6 +194,98 @@ impl Series {
             o.y = y;
         }
         Ok(series)
+    }
+
+    /// Where it came from (file name, `<stdin>`, `embedded dataset NAME`).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The same series under another name (how outputs refer to it).
+    pub fn with_source(mut self, source: impl Into<String>) -> Series {
+        self.source = source.into();
+        self
+    }
+
+    /// The frequency of every period.
+    pub fn frequency(&self) -> Frequency {
+        self.frequency
+    }
+
+    /// Where the frequency came from: the periods' spelling, the dates, or
+    /// the user.
+    pub fn frequency_source(&self) -> FrequencySource {
+        self.frequency_source
+    }
+
+    /// Why the frequency is what it is, in words.
+    pub fn frequency_rule(&self) -> &str {
+        &self.frequency_rule
+    }
+
+    /// The earliest period.
+    pub fn first(&self) -> Period {
+        self.first
+    }
+
+    /// Number of periods from the first to the latest, inclusive.
+    pub fn n_periods(&self) -> usize {
+        self.n_periods
+    }
+
+    /// What the response is.
+    pub fn response(&self) -> Response {
+        self.response
+    }
+
+    /// The observations, in order of their first period.
+    pub fn observations(&self) -> &[Observation] {
+        &self.observations
+    }
+
+    /// Per-period exposure (one per period), when the series has exposure;
+    /// periods that no observation covers hold NaN.
+    pub fn period_exposure(&self) -> Option<&Array1<f64>> {
+        self.period_exposure.as_ref()
+    }
+
+    /// Covariate column names, in file order.
+    pub fn covariate_names(&self) -> &[String] {
+        &self.covariate_names
+    }
+
+    /// Per-period covariates (periods × covariates); uncovered periods hold
+    /// NaN.
+    pub fn covariates(&self) -> &Array2<f64> {
+        &self.covariates
+    }
+
+    /// Rows that carried information but became no observation.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The series up to period index `end` (exclusive): the observations
+    /// that lie wholly before it, on the index cut there. A backtest's
+    /// training data.
+    pub fn before(&self, end: usize) -> Series {
+        let end = end.min(self.n_periods);
+        let mut s = self.clone();
+        s.observations.retain(|ob| ob.periods.iter().all(|&t| t < end));
+        s.n_periods = end;
+        s.period_exposure = s.period_exposure.map(|e| e.iter().take(end).copied().collect());
+        s.covariates = s
+            .covariates
+            .slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..end))
+            .to_owned();
+        s
+    }
+
+    /// The same index with only the observations `keep` accepts: the
+    /// periods of the others become missing.
+    pub fn retain_observations(mut self, keep: impl FnMut(&Observation) -> bool) -> Series {
+        self.observations.retain(keep);
+        self
     }
 
     /// The latest period.

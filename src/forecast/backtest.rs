@@ -353,21 +353,6 @@ fn pit_histogram(pits: &[(f64, f64)]) -> Vec<f64> {
         .collect()
 }
 
-/// The observations of `series` before period index `o`.
-fn training(series: &Series, o: usize) -> Series {
-    let mut s = series.clone();
-    s.observations.retain(|ob| ob.periods.iter().all(|&t| t < o));
-    s.n_periods = o;
-    if let Some(e) = &s.period_exposure {
-        s.period_exposure = Some(e.iter().take(o).copied().collect());
-    }
-    s.covariates = s
-        .covariates
-        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..o))
-        .to_owned();
-    s
-}
-
 impl ModelChoice {
     /// The model for `series`, with `step@auto` placed at the break date that
     /// maximises the profile likelihood of the other terms (segments of at
@@ -742,7 +727,7 @@ impl Origins<'_> {
         } = *self;
         let n = series.n_periods;
         let n_models = spec.models.len();
-        let train = training(series, o);
+        let train = series.before(o);
         let h = spec.horizon.min(n - o);
         // A missing period's exposure is unknown; the period is not
         // scored, so any finite exposure serves (1, as in `exposure_all`).

@@ -67,31 +67,31 @@ pub enum Bound {
 #[derive(Debug, Clone)]
 pub struct Fit {
     /// The spec that was fitted.
-    pub spec: ModelSpec,
+    pub(crate) spec: ModelSpec,
     /// Coefficient names.
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Estimates (for unbounded coefficients: the last iterate, not reported).
-    pub beta: Vec<f64>,
+    pub(crate) beta: Vec<f64>,
     /// Maximised log-likelihood (the supremum at a boundary).
-    pub loglik: f64,
+    pub(crate) loglik: f64,
     /// NB2 dispersion.
-    pub theta: Option<f64>,
+    pub(crate) theta: Option<f64>,
     /// Gaussian variance, maximum likelihood (RSS/n).
-    pub sigma2: Option<f64>,
+    pub(crate) sigma2: Option<f64>,
     /// Converged to the tolerance.
-    pub converged: bool,
+    pub(crate) converged: bool,
     /// Fisher-scoring iterations (beta steps).
-    pub iterations: usize,
+    pub(crate) iterations: usize,
     /// Per coefficient: `Some` when its estimate lies at infinity.
-    pub bounds: Vec<Option<Bound>>,
+    pub(crate) bounds: Vec<Option<Bound>>,
     /// Fitted mean of each observation.
-    pub fitted: Vec<f64>,
+    pub(crate) fitted: Vec<f64>,
     /// Observations used.
-    pub n_obs: usize,
+    pub(crate) n_obs: usize,
     /// Periods of the index not observed.
-    pub n_missing: usize,
+    pub(crate) n_missing: usize,
     /// Notes on the fit (a boundary, a fallback).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Directions in coefficient space along which the likelihood rises to
     /// its supremum (empty unless an estimate lies at infinity).
     pub(crate) directions: Vec<DVector<f64>>,
@@ -944,6 +944,72 @@ pub(crate) fn finish(spec: ModelSpec, names: Vec<String>, problem: Problem, raw:
 }
 
 impl Fit {
+    /// The spec that was fitted.
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    /// Coefficient names, in the order of [`Fit::beta`].
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Estimates (for a coefficient at infinity: the last iterate, which
+    /// is not reported; see [`Fit::bounds`]).
+    pub fn beta(&self) -> &[f64] {
+        &self.beta
+    }
+
+    /// Maximised log-likelihood (the supremum at a boundary).
+    pub fn loglik(&self) -> f64 {
+        self.loglik
+    }
+
+    /// NB2 dispersion (negative binomial fits).
+    pub fn theta(&self) -> Option<f64> {
+        self.theta
+    }
+
+    /// Gaussian variance, maximum likelihood (RSS/n).
+    pub fn sigma2(&self) -> Option<f64> {
+        self.sigma2
+    }
+
+    /// Converged to the tolerance.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Fisher-scoring iterations (beta steps).
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// Per coefficient: `Some` when its estimate lies at infinity.
+    pub fn bounds(&self) -> &[Option<Bound>] {
+        &self.bounds
+    }
+
+    /// Fitted mean of each observation.
+    pub fn fitted(&self) -> &[f64] {
+        &self.fitted
+    }
+
+    /// Observations used.
+    pub fn n_obs(&self) -> usize {
+        self.n_obs
+    }
+
+    /// Periods of the index not observed.
+    pub fn n_missing(&self) -> usize {
+        self.n_missing
+    }
+
+    /// Notes on the fit (a boundary, a fallback).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
     /// The fitted dispersion: theta (NB), the variance (Gaussian), none
     /// (Poisson).
     pub fn dispersion(&self) -> super::Dispersion {
