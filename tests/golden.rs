@@ -20,15 +20,18 @@ const INPUTS: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
-/// (command, extra arguments); `test` gets `--at` the input's known date.
-const COMMANDS: &[(&str, &[&str])] = &[
-    ("inspect", &[]),
-    ("fit", &["--terms", "trend"]),
-    ("test", &[]),
-    ("detect", &[]),
-    ("forecast", &[]),
-    ("backtest", &[]),
-    ("report", &[]),
+/// (file label, command, extra arguments); `test` gets `--at` the input's
+/// known date.
+const COMMANDS: &[(&str, &str, &[&str])] = &[
+    ("inspect", "inspect", &[]),
+    ("fit", "fit", &["--terms", "trend"]),
+    ("test", "test", &[]),
+    ("detect", "detect", &[]),
+    ("detect_breaks", "detect", &["--max-breaks", "3"]),
+    ("detect_pelt", "detect", &["--method", "pelt"]),
+    ("forecast", "forecast", &[]),
+    ("backtest", "backtest", &[]),
+    ("report", "report", &[]),
 ];
 
 #[test]
@@ -37,7 +40,7 @@ fn every_command_prints_what_it_printed_before() {
     let dir = std::path::Path::new("tests/golden");
     let mut stale = Vec::new();
     for (name, data, at) in INPUTS {
-        for (command, extra) in COMMANDS {
+        for (label, command, extra) in COMMANDS {
             for format in ["table", "json"] {
                 let mut args: Vec<&str> = vec![command];
                 args.extend_from_slice(data);
@@ -53,7 +56,7 @@ fn every_command_prints_what_it_printed_before() {
                     "exit {}\n--- stdout\n{}--- stderr\n{}",
                     run.code, run.stdout, run.stderr
                 );
-                let file = dir.join(format!("{name}.{command}.{format}.txt"));
+                let file = dir.join(format!("{name}.{label}.{format}.txt"));
                 if bless {
                     std::fs::create_dir_all(dir).unwrap();
                     std::fs::write(&file, &printed).unwrap();
