@@ -361,6 +361,11 @@ impl NegbinCost {
         }
     }
 
+    /// The theta the cost holds fixed.
+    pub fn theta(&self) -> f64 {
+        self.theta
+    }
+
     /// `-2 x` the mean-dependent log-likelihood of counts `y` at means `mu`.
     fn kernel(&self, y: f64, mu: f64) -> f64 {
         let th = self.theta;

@@ -19,7 +19,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::cost::{GaussianMeanCost, NegbinCost, PoissonCost, SegmentCost};
 use super::known::{exact_rate_ratio_counts, rate_ratio_interval};
-use super::segment::{Segmentation, optimal_segmentations, pelt};
+use super::segment::{Segmentation, SegmentationPath, pelt};
 use crate::data::{Period, Series};
 use crate::error::{Error, Result};
 use crate::inference::{Interval, IntervalMethod, Level};
@@ -192,11 +192,21 @@ pub fn detect_multiple(
         Search::Dp { max_breaks, select } => {
             let (segs, fits) = match null_theta {
                 Some(theta0) => {
+                    // Every count starts its alternation at the null theta:
+                    // one path there serves them all.
+                    let start = SegmentationPath::new(&nb_cost(theta0), max_breaks, min_segment)?;
                     let mut segs = Vec::new();
                     let mut fits = Vec::new();
                     for m in 0..=max_breaks {
                         let (s, f) = negbin_alternation(
-                            |c| Ok(optimal_segmentations(c, max_breaks, min_segment)?.swap_remove(m)),
+                            |c| {
+                                let path = if c.theta() == theta0 {
+                                    &start
+                                } else {
+                                    &SegmentationPath::new(c, max_breaks, min_segment)?
+                                };
+                                Ok(path.partition(m).expect("m is at most max_breaks"))
+                            },
                             nb_cost,
                             refit,
                             theta0,
@@ -207,7 +217,7 @@ pub fn detect_multiple(
                     (segs, fits)
                 }
                 None => {
-                    let segs = optimal_segmentations(cost.as_ref(), max_breaks, min_segment)?;
+                    let segs = SegmentationPath::new(cost.as_ref(), max_breaks, min_segment)?.partitions();
                     let fits = vec![None; segs.len()];
                     (segs, fits)
                 }

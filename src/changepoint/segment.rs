@@ -72,56 +72,95 @@ fn check_room(n: usize, breaks: usize, min_segment: usize) -> Result<()> {
     Ok(())
 }
 
+/// The exact optimal segmentations with 0, 1, ..., K breaks, each segment
+/// at least `min_segment` long: one dynamic programme (Bai and Perron's),
+/// whose table is kept so that the best partition for any number of breaks
+/// up to K is read back without searching again.
+#[derive(Debug, Clone)]
+pub struct SegmentationPath {
+    n: usize,
+    /// `costs[m]`: the optimal cost with `m` breaks.
+    costs: Vec<f64>,
+    /// `back[m - 1][t]`: the last break of the best `m`-break
+    /// segmentation of `0..t`.
+    back: Vec<Vec<u32>>,
+}
+
+impl SegmentationPath {
+    /// Runs the programme for up to `max_breaks` breaks.
+    ///
+    /// # Errors
+    /// [`SpecError::NoRoom`] when the series cannot hold `max_breaks + 1`
+    /// segments, [`SpecError::MinSegmentZero`] for a zero `min_segment`.
+    pub fn new<C: SegmentCost + ?Sized>(cost: &C, max_breaks: usize, min_segment: usize) -> Result<Self> {
+        let n = cost.len();
+        check_room(n, max_breaks, min_segment)?;
+        let h = min_segment;
+        // best[t]: cost of [0, t) in m + 1 segments.
+        let mut best: Vec<f64> = (0..=n)
+            .map(|t| if t >= h { cost.cost(0, t) } else { f64::INFINITY })
+            .collect();
+        let mut costs = vec![best[n]];
+        let mut back: Vec<Vec<u32>> = Vec::with_capacity(max_breaks);
+        for m in 1..=max_breaks {
+            let mut next = vec![f64::INFINITY; n + 1];
+            let mut arg = vec![0u32; n + 1];
+            for t in (m + 1) * h..=n {
+                let (mut min, mut at) = (f64::INFINITY, 0);
+                for (s, &prior) in best.iter().enumerate().take(t - h + 1).skip(m * h) {
+                    let v = prior + cost.cost(s, t);
+                    if v < min {
+                        min = v;
+                        at = s;
+                    }
+                }
+                next[t] = min;
+                arg[t] = at as u32;
+            }
+            back.push(arg);
+            best = next;
+            costs.push(best[n]);
+        }
+        Ok(SegmentationPath { n, costs, back })
+    }
+
+    /// The largest number of breaks the path holds.
+    pub fn max_breaks(&self) -> usize {
+        self.back.len()
+    }
+
+    /// The optimal segmentation with exactly `m` breaks (`None` past
+    /// [`SegmentationPath::max_breaks`]).
+    pub fn partition(&self, m: usize) -> Option<Segmentation> {
+        let cost = *self.costs.get(m)?;
+        let mut breaks = Vec::with_capacity(m);
+        let mut t = self.n;
+        for k in (0..m).rev() {
+            t = self.back[k][t] as usize;
+            breaks.push(t);
+        }
+        breaks.reverse();
+        Some(Segmentation { breaks, cost })
+    }
+
+    /// Every optimal segmentation, 0 to K breaks.
+    pub fn partitions(&self) -> Vec<Segmentation> {
+        (0..=self.max_breaks()).filter_map(|m| self.partition(m)).collect()
+    }
+}
+
 /// The optimal segmentation with exactly `m` breaks, for every `m` in
-/// `0..=max_breaks`, each segment at least `min_segment` long.
+/// `0..=max_breaks`, each segment at least `min_segment` long: the whole
+/// [`SegmentationPath`].
 ///
 /// # Errors
-/// [`SpecError::NoRoom`] when the series cannot hold `max_breaks + 1`
-/// segments, [`SpecError::MinSegmentZero`] for a zero `min_segment`.
+/// As [`SegmentationPath::new`].
 pub fn optimal_segmentations<C: SegmentCost + ?Sized>(
     cost: &C,
     max_breaks: usize,
     min_segment: usize,
 ) -> Result<Vec<Segmentation>> {
-    let n = cost.len();
-    check_room(n, max_breaks, min_segment)?;
-    let h = min_segment;
-    // best[t]: cost of [0, t) in m + 1 segments; back[m][t]: its last break.
-    let mut best: Vec<f64> = (0..=n)
-        .map(|t| if t >= h { cost.cost(0, t) } else { f64::INFINITY })
-        .collect();
-    let mut back: Vec<Vec<u32>> = Vec::with_capacity(max_breaks);
-    let mut out = vec![Segmentation {
-        breaks: Vec::new(),
-        cost: best[n],
-    }];
-    for m in 1..=max_breaks {
-        let mut next = vec![f64::INFINITY; n + 1];
-        let mut arg = vec![0u32; n + 1];
-        for t in (m + 1) * h..=n {
-            let (mut min, mut at) = (f64::INFINITY, 0);
-            for (s, &prior) in best.iter().enumerate().take(t - h + 1).skip(m * h) {
-                let v = prior + cost.cost(s, t);
-                if v < min {
-                    min = v;
-                    at = s;
-                }
-            }
-            next[t] = min;
-            arg[t] = at as u32;
-        }
-        back.push(arg);
-        best = next;
-        let mut breaks = Vec::with_capacity(m);
-        let mut t = n;
-        for k in (0..m).rev() {
-            t = back[k][t] as usize;
-            breaks.push(t);
-        }
-        breaks.reverse();
-        out.push(Segmentation { breaks, cost: best[n] });
-    }
-    Ok(out)
+    Ok(SegmentationPath::new(cost, max_breaks, min_segment)?.partitions())
 }
 
 /// PELT: the segmentation minimising summed costs plus `penalty` per break,
