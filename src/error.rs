@@ -102,9 +102,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A request (model terms, options) that cannot be carried out as stated.
-    #[error("{0}")]
-    Spec(String),
+    /// A backtest model that failed at one origin.
+    #[error("model `{model}` at origin {origin}: {source}")]
+    AtOrigin {
+        /// The model's label.
+        model: String,
+        /// The origin.
+        origin: String,
+        /// Why.
+        source: Box<Error>,
+    },
     /// A setting that breaks one of the rules of [`SpecError`].
     #[error(transparent)]
     Rule(#[from] SpecError),
@@ -133,12 +140,14 @@ pub enum Error {
 impl Error {
     /// True for errors the user can fix by changing input or options (exit 2).
     pub fn is_bad_input(&self) -> bool {
+        if let Error::AtOrigin { source, .. } = self {
+            return source.is_bad_input();
+        }
         matches!(
             self,
             Error::Input(_)
                 | Error::Io { .. }
                 | Error::Write { .. }
-                | Error::Spec(_)
                 | Error::Rule(_)
                 | Error::Extrapolation(_)
                 | Error::Undrawable(_)
@@ -414,6 +423,93 @@ pub enum SpecError {
         /// The series given.
         given: String,
     },
+    /// A Gaussian model of a constant series.
+    #[error("{series} is constant, so a Gaussian model has no variance and no break to find")]
+    ConstantGaussian {
+        /// The series.
+        series: String,
+    },
+    /// Several breaks asked of a model or series the search does not cover.
+    #[error("several breaks are searched for a level-only model on one observation per period")]
+    SeveralBreaksNeedLevelModel,
+    /// A Gaussian model with as many coefficients as observations.
+    #[error("the Gaussian model has as many coefficients as observations, so no standard errors; use fewer terms")]
+    SaturatedGaussian,
+    /// A baseline name that is not one.
+    #[error("baseline `{text}`: write last, meanK (K periods, e.g. mean6), seasonal, or none")]
+    UnknownBaseline {
+        /// What was written.
+        text: String,
+    },
+    /// A backtest model whose family is not one.
+    #[error("model `{text}`: unknown family `{family}`; write poisson:TERMS, negbin:TERMS or gaussian:TERMS")]
+    UnknownModelFamily {
+        /// The model as written.
+        text: String,
+        /// The family part.
+        family: String,
+    },
+    /// A backtest on a series with run rows.
+    #[error("backtests compare forecasts with single-period observations; the series has run rows")]
+    BacktestRunRows,
+    /// The seasonal baseline on a series without a season.
+    #[error("the seasonal baseline needs a frequency with a season (months or quarters); {series} has none")]
+    NoSeasonForBaseline {
+        /// The series.
+        series: String,
+    },
+    /// A forecast of a model with a covariate, whose future is unknown.
+    #[error("the model uses the covariate `{name}`, whose future values are unknown; forecast with time terms only")]
+    FutureCovariate {
+        /// The covariate.
+        name: String,
+    },
+    /// Future exposures that do not match the horizon.
+    #[error("the future exposure has {given} values for a horizon of {horizon}; give one per period")]
+    FutureExposureLength {
+        /// Values given.
+        given: usize,
+        /// The horizon.
+        horizon: usize,
+    },
+    /// A forecast of an offset model on a series without exposure.
+    #[error(
+        "the model was fitted with exposure as an offset, and this series has no exposure; forecast the series that was fitted"
+    )]
+    NoExposureToForecast,
+    /// An event log aggregated to an index frequency.
+    #[error("an event log has dates; aggregate by day, week, month, quarter or year")]
+    EventLogNeedsDates,
+    /// A period range that runs backwards.
+    #[error("the first period {from} is after the last {to}")]
+    RangeBackwards {
+        /// The first period asked.
+        from: String,
+        /// The last period asked.
+        to: String,
+    },
+    /// An embedded dataset that is not there.
+    #[error("there is no embedded dataset `{name}`; the datasets are {}", .known.join(", "))]
+    UnknownDataset {
+        /// The name asked.
+        name: String,
+        /// The names there are.
+        known: Vec<String>,
+    },
+    /// Coefficients that do not match the terms.
+    #[error("the terms have {} coefficients ({}) but {given} values were given; give one per coefficient", .names.len(), .names.join(", "))]
+    CoefficientCount {
+        /// The design's coefficient names.
+        names: Vec<String>,
+        /// Values given.
+        given: usize,
+    },
+    /// A negative binomial without a positive theta.
+    #[error("the negative binomial needs a positive theta (variance mu + mu^2/theta)")]
+    ThetaNotPositive,
+    /// A Gaussian without a positive sigma.
+    #[error("the Gaussian family needs a positive sigma")]
+    SigmaNotPositive,
     /// A known-date test with a family whose coefficients are not log
     /// rate ratios.
     #[error("the known-date test reports rate ratios, so it needs a log-link family (Poisson or negative binomial)")]

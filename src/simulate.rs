@@ -6,6 +6,7 @@
 use rand::Rng;
 
 use crate::data::Series;
+use crate::error::SpecError;
 use crate::error::{Error, Result};
 use crate::model::{Design, Dispersion, Family, Term};
 
@@ -29,16 +30,15 @@ pub struct SimulationSpec {
 /// Per-period means of `spec` on the periods of `template`.
 ///
 /// # Errors
-/// [`Error::Spec`] when the coefficients do not match the design.
+/// [`SpecError::CoefficientCount`] when the coefficients do not match the design.
 pub fn period_means(spec: &SimulationSpec, template: &Series) -> Result<Vec<f64>> {
     let design = Design::build(&spec.terms, template, template.n_periods)?;
     if design.names.len() != spec.coefficients.len() {
-        return Err(Error::Spec(format!(
-            "the terms have {} coefficients ({}) but {} values were given; give one per coefficient",
-            design.names.len(),
-            design.names.join(", "),
-            spec.coefficients.len()
-        )));
+        return Err(SpecError::CoefficientCount {
+            names: design.names.clone(),
+            given: spec.coefficients.len(),
+        }
+        .into());
     }
     let offset = |t: usize| match (&template.period_exposure, spec.use_offset && spec.family.log_link()) {
         (Some(e), true) if e[t].is_finite() => e[t].ln(),
@@ -62,19 +62,21 @@ pub fn period_means(spec: &SimulationSpec, template: &Series) -> Result<Vec<f64>
 /// Draws one value for each mean ([`Family::draw`], one period each).
 ///
 /// # Errors
-/// [`Error::Spec`] for a missing or invalid theta or sigma;
+/// [`SpecError`] for a missing or invalid theta or sigma;
 /// [`Error::Undrawable`] for a mean that cannot be drawn.
 pub fn draw<R: Rng + ?Sized>(spec: &SimulationSpec, means: &[f64], rng: &mut R) -> Result<Vec<f64>> {
     let dispersion = match spec.family {
         Family::Poisson => Dispersion::None,
-        Family::Negbin => Dispersion::Theta(spec.theta.filter(|t| *t > 0.0 && t.is_finite()).ok_or_else(|| {
-            Error::Spec("the negative binomial needs a positive theta (variance mu + mu^2/theta)".into())
-        })?),
+        Family::Negbin => Dispersion::Theta(
+            spec.theta
+                .filter(|t| *t > 0.0 && t.is_finite())
+                .ok_or_else(|| Error::from(SpecError::ThetaNotPositive))?,
+        ),
         Family::Gaussian => Dispersion::of(
             Family::Gaussian,
             spec.sigma
                 .filter(|s| *s > 0.0 && s.is_finite())
-                .ok_or_else(|| Error::Spec("the Gaussian family needs a positive sigma".into()))?,
+                .ok_or_else(|| Error::from(SpecError::SigmaNotPositive))?,
         ),
     };
     Ok(spec.family.draw_all(means, &vec![1.0; means.len()], dispersion, rng)?)

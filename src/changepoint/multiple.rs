@@ -21,7 +21,8 @@ use super::cost::{GaussianMeanCost, NegbinCost, PoissonCost, SegmentCost};
 use super::known::{exact_rate_ratio_counts, rate_ratio_interval};
 use super::segment::{Segmentation, SegmentationPath, pelt};
 use crate::data::{Period, Series};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::error::SpecError;
 use crate::inference::{Interval, IntervalMethod, Level};
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
 
@@ -119,7 +120,7 @@ pub struct MultipleBreaks {
 /// Finds several breaks.
 ///
 /// # Errors
-/// [`Error::Spec`] for models other than intercept-only on one observation per
+/// [`SpecError::SeveralBreaksNeedLevelModel`] for models other than intercept-only on one observation per
 /// period, or a series too short for the segments asked.
 pub fn detect_multiple(
     series: &Series,
@@ -129,9 +130,7 @@ pub fn detect_multiple(
     level: Level,
 ) -> Result<MultipleBreaks> {
     if model.terms != [Term::Intercept] || !series.is_simple() {
-        return Err(Error::Spec(
-            "several breaks are searched for a level-only model on one observation per period; drop --terms and run rows, or use --max-breaks 1".into(),
-        ));
+        return Err(SpecError::SeveralBreaksNeedLevelModel.into());
     }
     let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
     let n = y.len();
@@ -149,10 +148,10 @@ pub fn detect_multiple(
     };
     let gaussian = model.family == Family::Gaussian;
     if gaussian && cost.cost(0, n) <= 0.0 {
-        return Err(Error::Spec(format!(
-            "{} is constant, so a Gaussian model has no variance and no break to find",
-            series.source
-        )));
+        return Err(SpecError::ConstantGaussian {
+            series: series.source.clone(),
+        }
+        .into());
     }
     let nf = n as f64;
     let date_of = |i: usize| series.period(series.observations[i].periods[0]);

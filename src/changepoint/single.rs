@@ -75,7 +75,7 @@ use super::known::rate_ratio_interval;
 use super::scan::Scan;
 use super::sliding::Near;
 use crate::data::{Period, Series};
-use crate::error::{Error, Result, SpecError};
+use crate::error::{Result, SpecError};
 use crate::inference::{Alternative, CovarianceKind, Interval, Level, TestMethod, TestResult, root_of};
 use crate::model::fit::fit_matrix;
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
@@ -271,10 +271,10 @@ fn prepare(series: &Series, spec: &DetectSpec) -> Result<Prepared> {
         positions.iter().map(|&t| series.period(t)).collect()
     };
     if spec.model.family == Family::Gaussian && series.observations.windows(2).all(|w| w[0].y == w[1].y) {
-        return Err(Error::Spec(format!(
-            "{} is constant, so a Gaussian model has no variance and no break to find",
-            series.source
-        )));
+        return Err(SpecError::ConstantGaussian {
+            series: series.source.clone(),
+        }
+        .into());
     }
     let dates_from: Vec<Period> = if simple {
         positions
@@ -325,7 +325,7 @@ pub fn best_date(series: &Series, spec: &DetectSpec) -> Result<Period> {
 /// Searches for one break.
 ///
 /// # Errors
-/// [`Error::Spec`] when the series is too short for two segments of
+/// [`SpecError`] when the series is too short for two segments of
 /// `min_segment`, or the model already has a step; fitting errors otherwise.
 pub fn detect_single(series: &Series, spec: &DetectSpec) -> Result<SingleBreak> {
     detect_single_with(series, spec, &RunOptions::default())

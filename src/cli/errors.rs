@@ -35,6 +35,8 @@ fn hint(command: Command, e: &Error) -> Option<&'static str> {
             SpecError::OriginOutside { .. } => "choose another --origin-from",
             SpecError::NeedsLogLink => "use --family poisson or negbin",
             SpecError::CountsNeeded { .. } => "use --family gaussian",
+            SpecError::SeveralBreaksNeedLevelModel => "drop --terms and run rows, or use --max-breaks 1",
+            SpecError::RangeBackwards { .. } => "swap --from and --to",
             _ => return None,
         },
         _ => return None,

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::period::{Frequency, Period};
 use super::read::{is_missing_marker, parse_count};
+use crate::error::SpecError;
 use crate::error::{Error, InputError, Location, Result};
 
 /// Which model labels a selection takes.
@@ -234,9 +235,7 @@ fn event_date(text: &str) -> Option<NaiveDate> {
 /// matches no label (with the closest labels), or an exposure of zero.
 pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Aggregation> {
     if spec.frequency == Frequency::Index {
-        return Err(Error::Spec(
-            "an event log has dates; aggregate by day, week, month, quarter or year".into(),
-        ));
+        return Err(SpecError::EventLogNeedsDates.into());
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
@@ -355,7 +354,11 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
         )));
     };
     if last < first {
-        return Err(Error::Spec(format!("--from {first} is after --to {last}; swap them")));
+        return Err(SpecError::RangeBackwards {
+            from: first.to_string(),
+            to: last.to_string(),
+        }
+        .into());
     }
     let n = last.steps_since(first) as usize + 1;
     let periods: Vec<Period> = (0..n).map(|i| first.offset(i as i64)).collect();

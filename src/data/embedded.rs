@@ -3,6 +3,7 @@
 
 use super::read::{ReadOptions, read_series_with};
 use super::series::Series;
+use crate::error::SpecError;
 use crate::error::{Error, Result};
 
 /// One embedded dataset.
@@ -43,21 +44,21 @@ pub const DATASETS: &[Dataset] = &[
 /// Finds an embedded dataset by name.
 ///
 /// # Errors
-/// [`Error::Spec`] naming the datasets there are.
+/// [`SpecError::UnknownDataset`] naming the datasets there are.
 pub fn dataset(name: &str) -> Result<&'static Dataset> {
     DATASETS.iter().find(|d| d.name == name).ok_or_else(|| {
         let names: Vec<&str> = DATASETS.iter().map(|d| d.name).collect();
-        Error::Spec(format!(
-            "there is no embedded dataset `{name}`; the datasets are {}",
-            names.join(", ")
-        ))
+        Error::from(SpecError::UnknownDataset {
+            name: name.to_owned(),
+            known: names.iter().map(|n| (*n).to_owned()).collect(),
+        })
     })
 }
 
 /// Reads an embedded dataset.
 ///
 /// # Errors
-/// [`Error::Spec`] for an unknown name.
+/// [`SpecError::UnknownDataset`] for an unknown name.
 pub fn load_dataset(name: &str) -> Result<Series> {
     load_dataset_with(name, &ReadOptions::default())
 }
@@ -65,7 +66,7 @@ pub fn load_dataset(name: &str) -> Result<Series> {
 /// Reads an embedded dataset with options (`--frequency`).
 ///
 /// # Errors
-/// [`Error::Spec`] for an unknown name, [`crate::Error::Input`] when the
+/// [`SpecError::UnknownDataset`] for an unknown name, [`crate::Error::Input`] when the
 /// options cannot apply to its periods.
 pub fn load_dataset_with(name: &str, options: &ReadOptions) -> Result<Series> {
     let d = dataset(name)?;

@@ -66,7 +66,7 @@ impl ModelChoice {
     /// Parses `family:terms`.
     ///
     /// # Errors
-    /// [`Error::Spec`] for an unknown family.
+    /// [`SpecError::UnknownModelFamily`] for an unknown family.
     pub fn parse(text: &str) -> Result<ModelChoice> {
         let (family, terms) = text.split_once(':').unwrap_or((text, ""));
         let family = match family.trim() {
@@ -74,9 +74,11 @@ impl ModelChoice {
             "negbin" => Family::Negbin,
             "gaussian" => Family::Gaussian,
             other => {
-                return Err(Error::Spec(format!(
-                    "model `{text}`: unknown family `{other}`; write poisson:TERMS, negbin:TERMS or gaussian:TERMS"
-                )));
+                return Err(SpecError::UnknownModelFamily {
+                    text: text.to_owned(),
+                    family: other.to_owned(),
+                }
+                .into());
             }
         };
         Ok(ModelChoice {
@@ -405,13 +407,11 @@ pub fn add_step_at_best_date(spec: &mut ModelSpec, series: &Series) -> Result<()
 /// Runs the backtest; `progress` is called once per finished origin.
 ///
 /// # Errors
-/// [`Error::Spec`] for run rows, an origin outside the series, or a model
+/// [`SpecError`] for run rows, an origin outside the series, or a model
 /// that cannot be fitted on some training window (named).
 pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Sync)) -> Result<Backtest> {
     if !series.is_simple() {
-        return Err(Error::Spec(
-            "backtests compare forecasts with single-period observations; the series has run rows".into(),
-        ));
+        return Err(SpecError::BacktestRunRows.into());
     }
     if spec.models.is_empty() {
         return Err(SpecError::NoModels.into());
@@ -429,10 +429,10 @@ pub fn backtest(series: &Series, spec: &BacktestSpec, progress: &(dyn Fn() + Syn
         })?;
     let season = series.frequency.periods_per_year();
     if spec.baselines.contains(&Baseline::Seasonal) && season.is_none() {
-        return Err(Error::Spec(format!(
-            "the seasonal baseline needs a frequency with a season (months or quarters); {} has none",
-            series.source
-        )));
+        return Err(SpecError::NoSeasonForBaseline {
+            series: series.source.clone(),
+        }
+        .into());
     }
     let n = series.n_periods;
     let actual: Vec<Option<f64>> = {
@@ -740,7 +740,11 @@ impl Origins<'_> {
         let mut variances = Vec::new();
         let mut failed = Vec::new();
         for (m, choice) in spec.models.iter().enumerate() {
-            let fail = |e: Error| Error::Spec(format!("model `{}` at origin {}: {e}", choice.label, series.period(o)));
+            let fail = |e: Error| Error::AtOrigin {
+                model: choice.label.clone(),
+                origin: series.period(o).to_string(),
+                source: Box::new(e),
+            };
             let model = model_spec(choice, &train, spec.use_offset).map_err(fail)?;
             let fitted = fit(&model, &train).map_err(fail)?;
             // The same seed for every model at an origin: common random numbers.

@@ -22,6 +22,7 @@
 
 use statrs::distribution::{DiscreteCDF, NegativeBinomial, Poisson};
 
+use crate::error::SpecError;
 use crate::error::{Error, Result};
 use crate::model::fit::{CountGroups, ObsData, THETA_MAX, ThetaProfile, moment_start};
 
@@ -67,7 +68,7 @@ impl Baseline {
     /// Parses `last`, `meanK` (`mean` alone is K = 6) or `seasonal`.
     ///
     /// # Errors
-    /// [`Error::Spec`] for anything else.
+    /// [`SpecError::UnknownBaseline`] for anything else.
     pub fn parse(text: &str) -> Result<Baseline> {
         let t = text.trim().trim_start_matches("naive:");
         match t {
@@ -79,11 +80,7 @@ impl Baseline {
                 .and_then(|k| k.parse::<usize>().ok())
                 .filter(|&k| k >= 1)
                 .map(Baseline::Mean)
-                .ok_or_else(|| {
-                    Error::Spec(format!(
-                        "baseline `{text}`: write last, meanK (K periods, e.g. mean6), seasonal, or none"
-                    ))
-                }),
+                .ok_or_else(|| Error::from(SpecError::UnknownBaseline { text: text.to_owned() })),
         }
     }
 }

@@ -163,7 +163,7 @@ fn summarise(draws: &mut [f64], mean: f64, ci: (f64, f64)) -> Predictive {
 /// the default parameter draws ([`ParameterDraws::Laplace`]).
 ///
 /// # Errors
-/// [`Error::Spec`] for covariate terms (their future values are unknown), a
+/// [`SpecError`] for covariate terms (their future values are unknown), a
 /// horizon of 0, or future exposure of the wrong length.
 pub fn forecast(fit: &Fit, series: &Series, spec: &ForecastSpec) -> Result<Forecast> {
     forecast_with(fit, series, spec, ParameterDraws::default())
@@ -199,9 +199,7 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
         .into());
     }
     if let Some(Term::Covariate(name)) = fit.spec.terms.iter().find(|t| matches!(t, Term::Covariate(_))) {
-        return Err(Error::Spec(format!(
-            "the model uses the covariate `{name}`, whose future values are unknown; forecast with time terms only"
-        )));
+        return Err(SpecError::FutureCovariate { name: name.clone() }.into());
     }
     let n = series.n_periods;
     let h = spec.horizon;
@@ -212,17 +210,17 @@ pub fn forecast_with(fit: &Fit, series: &Series, spec: &ForecastSpec, parameters
         let values = match &spec.exposure {
             FutureExposure::Values(v) if v.len() == h => v.clone(),
             FutureExposure::Values(v) => {
-                return Err(Error::Spec(format!(
-                    "the future exposure has {} values for a horizon of {h}; give one per period",
-                    v.len()
-                )));
+                return Err(SpecError::FutureExposureLength {
+                    given: v.len(),
+                    horizon: h,
+                }
+                .into());
             }
             FutureExposure::LastYearMean => {
-                let e = series.period_exposure.as_ref().ok_or_else(|| {
-                    Error::Spec(
-                        "the model was fitted with exposure as an offset, and this series has no exposure; forecast the series that was fitted".into(),
-                    )
-                })?;
+                let e = series
+                    .period_exposure
+                    .as_ref()
+                    .ok_or_else(|| Error::from(SpecError::NoExposureToForecast))?;
                 let recent: Vec<f64> = (0..n).rev().map(|t| e[t]).filter(|v| v.is_finite()).take(12).collect();
                 let mean = recent.iter().sum::<f64>() / recent.len() as f64;
                 vec![mean; h]

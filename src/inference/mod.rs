@@ -9,7 +9,8 @@ use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::error::SpecError;
 use crate::model::Family;
 use crate::model::fit::{CountGroups, THETA_MAX, ThetaProfile};
 use crate::model::fit::{Fit, pseudo_inverse};
@@ -23,7 +24,7 @@ impl Level {
     /// A level; must lie strictly between 0 and 1.
     ///
     /// # Errors
-    /// [`Error::Spec`] naming the value.
+    /// [`crate::SpecError`] naming the value.
     pub fn new(level: f64) -> Result<Level> {
         if level > 0.0 && level < 1.0 {
             Ok(Level(level))
@@ -278,7 +279,7 @@ impl Fit {
     /// type of the public interface).
     ///
     /// # Errors
-    /// [`Error::Spec`] when the Gaussian model has no residual degrees of freedom.
+    /// [`SpecError::SaturatedGaussian`] when the Gaussian model has no residual degrees of freedom.
     pub fn covariance(&self, kind: CovarianceKind) -> Result<ndarray::Array2<f64>> {
         Ok(to_ndarray(&self.covariance_matrix(kind)?))
     }
@@ -290,9 +291,7 @@ impl Fit {
             Family::Gaussian => {
                 let df = self.df_residual();
                 if df == 0 {
-                    return Err(Error::Spec(
-                        "the Gaussian model has as many coefficients as observations, so no standard errors; use fewer terms".into(),
-                    ));
+                    return Err(SpecError::SaturatedGaussian.into());
                 }
                 self.deviance() / df as f64
             }

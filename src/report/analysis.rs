@@ -24,7 +24,7 @@ use crate::forecast::backtest::{
 use crate::forecast::{ForecastSpec, FutureExposure, forecast};
 use crate::inference::Level;
 use crate::inference::overdispersion::{FamilyChoice, auto_family};
-use crate::model::{Family, ModelSpec, Term, fit};
+use crate::model::{Family, Fit, ModelSpec, Term, fit};
 
 /// What the report runs.
 #[derive(Debug, Clone)]
@@ -281,17 +281,19 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
         .or(detect.done().map(|d| d.family))
         .unwrap_or("poisson");
     let forecast_model = Section::from_result(choose_forecast_model(spec, family, &backtest, &detect))?;
-    let fitted_model = match &forecast_model {
-        Section::Done(m) => ModelChoice::parse(&m.model)
+    // The forecasts' model, or why they are skipped: a model that cannot be
+    // fitted for a reason of the data skips them; an internal failure stops
+    // the report.
+    let fitted_model: std::result::Result<Fit, String> = match &forecast_model {
+        Section::Done(m) => match ModelChoice::parse(&m.model)
             .and_then(|c| c.spec(series, true))
-            .and_then(|s| fit(&s, series)),
-        Section::Skipped { skipped } => Err(crate::error::Error::Spec(skipped.clone())),
-    };
-    // A model that cannot be fitted for a reason of the data skips the
-    // forecasts; an internal failure stops the report.
-    let fitted_model = match fitted_model {
-        Err(e) if !e.is_bad_input() => return Err(e),
-        other => other,
+            .and_then(|s| fit(&s, series))
+        {
+            Ok(f) => Ok(f),
+            Err(e) if e.is_bad_input() => Err(e.to_string()),
+            Err(e) => return Err(e),
+        },
+        Section::Skipped { skipped } => Err(skipped.clone()),
     };
     let fitted = fitted_model
         .as_ref()
@@ -323,7 +325,9 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
                 )
                 .map(|r| ForecastView::new(&r, f, spec.seed, spec.level.value())),
             ),
-            Err(e) => Ok(Section::Skipped { skipped: e.to_string() }),
+            Err(reason) => Ok(Section::Skipped {
+                skipped: reason.clone(),
+            }),
         }
     };
     Ok(Report {
@@ -522,10 +526,10 @@ mod tests {
 
     #[test]
     fn a_step_is_skipped_for_the_data_and_stops_the_report_for_a_failure_of_its_own() {
-        let refused: Result<()> = Err(crate::Error::Spec("no exposure".into()));
+        let refused: Result<()> = Err(crate::SpecError::NoExposureToForecast.into());
         assert!(matches!(
             Section::from_result(refused),
-            Ok(Section::Skipped { skipped }) if skipped == "no exposure"
+            Ok(Section::Skipped { skipped }) if skipped.starts_with("the model was fitted with exposure")
         ));
         let failed: Result<()> = Err(crate::Error::Numerical("did not converge".into()));
         assert!(matches!(Section::from_result(failed), Err(crate::Error::Numerical(_))));
