@@ -9,6 +9,8 @@ use std::fmt;
 pub struct Location {
     /// File name as the user gave it, `<stdin>`, or `embedded dataset NAME`.
     pub file: String,
+    /// The series, in a file of many.
+    pub series: Option<String>,
     /// 1-based line of the CSV record, when one is at fault.
     pub line: Option<u64>,
     /// Column name, when one is at fault.
@@ -20,6 +22,7 @@ impl Location {
     pub fn file(file: &str) -> Location {
         Location {
             file: file.to_owned(),
+            series: None,
             line: None,
             column: None,
         }
@@ -29,6 +32,7 @@ impl Location {
     pub fn line(file: &str, line: u64) -> Location {
         Location {
             file: file.to_owned(),
+            series: None,
             line: Some(line),
             column: None,
         }
@@ -38,6 +42,7 @@ impl Location {
     pub fn cell(file: &str, line: u64, column: &str) -> Location {
         Location {
             file: file.to_owned(),
+            series: None,
             line: Some(line),
             column: Some(column.to_owned()),
         }
@@ -47,6 +52,9 @@ impl Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.file)?;
+        if let Some(series) = &self.series {
+            write!(f, ", series `{series}`")?;
+        }
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
         }
@@ -138,6 +146,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error as one series of a file of many says it: an input error
+    /// names the series; others are unchanged.
+    pub fn in_series(self, key: &str) -> Error {
+        match self {
+            Error::Input(mut e) => {
+                e.location.series = Some(key.to_owned());
+                Error::Input(e)
+            }
+            other => other,
+        }
+    }
+
     /// True for errors the user can fix by changing input or options (exit 2).
     pub fn is_bad_input(&self) -> bool {
         if let Error::AtOrigin { source, .. } = self {

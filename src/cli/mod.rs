@@ -88,6 +88,7 @@ impl From<FrequencyArg> for Frequency {
 fn read_options(frequency: Option<FrequencyArg>) -> ReadOptions {
     ReadOptions {
         frequency: frequency.map(Frequency::from),
+        count: None,
     }
 }
 

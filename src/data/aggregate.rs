@@ -180,9 +180,8 @@ fn csv_failure(source: &str, e: &csv::Error) -> Error {
     };
     Error::Input(InputError::new(
         Location {
-            file: source.into(),
             line,
-            column: None,
+            ..Location::file(source)
         },
         msg,
     ))

@@ -3,6 +3,7 @@
 pub mod aggregate;
 pub mod embedded;
 pub mod infer;
+pub mod many;
 pub mod period;
 pub mod read;
 pub mod series;
@@ -10,6 +11,7 @@ pub mod series;
 pub use aggregate::{AggregateSpec, Aggregation, Catalogue, ExposureSelector, ModelSelector, aggregate};
 pub use embedded::{DATASETS, DEFAULT_DATASET, Dataset, dataset, load_dataset, load_dataset_with};
 pub use infer::FrequencySource;
+pub use many::{DEFAULT_KEY, Keyed, Layout, SeriesFile, key_seed, read_series_file, series_label};
 pub use period::{Frequency, Period, PeriodError};
 pub use read::{ReadOptions, read_series, read_series_path, read_series_path_with, read_series_with};
 pub use series::{Observation, Response, Series};

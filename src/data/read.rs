@@ -22,13 +22,15 @@ const MIN_SPAN_CAP: i64 = 100_000;
 const MAX_PERIODS: i64 = 100_000_000;
 
 /// How to read a series file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadOptions {
     /// Read the file's dates (`YYYY-MM-DD`) as periods of this frequency,
     /// each date standing for the period that holds it, instead of the
     /// frequency inferred from them (see [`super::infer`]). Periods written
     /// in another spelling (`2024-01`) cannot be re-read.
     pub frequency: Option<Frequency>,
+    /// The column of counts, when it is not named `count`.
+    pub count: Option<String>,
 }
 
 /// Reads a series file; `-` reads standard input.
@@ -120,17 +122,55 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 pub const MAX_INPUT_BYTES: usize = 1 << 32;
 
 /// Where each role sits in the header.
-struct Columns {
+#[derive(Debug, Clone)]
+pub(super) struct Columns {
     period: Option<usize>,
     start: Option<usize>,
     end: Option<usize>,
-    response: (usize, Response),
+    pub(super) response: (usize, Response),
     exposure: Option<usize>,
     covariates: Vec<(usize, String)>,
+    /// A long file's key column.
+    pub(super) key: Option<usize>,
+    /// A wide file's series columns, each a response in turn.
+    pub(super) series: Vec<(usize, String)>,
+}
+
+impl Columns {
+    /// The same roles with the response in column `i` (a wide file's
+    /// series in turn).
+    pub(super) fn with_response(&self, i: usize) -> Columns {
+        Columns {
+            response: (i, self.response.1),
+            ..self.clone()
+        }
+    }
+}
+
+/// What the columns of a header are for, beyond the fixed names.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Roles<'a> {
+    /// The response column's name (default `count`, or `value`).
+    pub(super) count: Option<&'a str>,
+    /// A long file's key column.
+    pub(super) key: Option<&'a str>,
+    /// A wide file: these columns, or with `Some(&[])` every column not
+    /// otherwise named, are series.
+    pub(super) wide: Option<&'a [String]>,
+}
+
+impl<'a> Roles<'a> {
+    /// One series, the response named by `options`.
+    pub(super) fn single(options: &'a ReadOptions) -> Roles<'a> {
+        Roles {
+            count: options.count.as_deref(),
+            ..Roles::default()
+        }
+    }
 }
 
 /// One CSV row, parsed but not yet placed on the index.
-struct RawRow {
+pub(super) struct RawRow {
     line: u64,
     start: RawPeriod,
     end: RawPeriod,
@@ -165,60 +205,108 @@ pub fn read_series(bytes: &[u8], source: &str) -> Result<Series> {
 /// [`Error::Input`] when the bytes break a rule of DESIGN §1.1, or when
 /// `options.frequency` cannot apply to the file's periods.
 pub fn read_series_with(bytes: &[u8], source: &str, options: &ReadOptions) -> Result<Series> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let fail = |loc: Location, msg: String| Error::Input(InputError::new(loc, msg));
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(fail(
-            Location::file(source),
-            "the file is empty; give a CSV with a header such as `period,count`".into(),
-        ));
-    }
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
-    let header = reader.headers().map_err(|e| csv_error(source, e))?.clone();
-    let columns = classify_header(&header, source)?;
-
+    let (header, mut reader) = open_csv(bytes, source)?;
+    let columns = classify_header(&header, source, &Roles::single(options))?;
     let mut raw_rows = Vec::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(source, e)),
-        }
+    while next_record(&mut reader, &mut record, source)? {
         let line = record.position().map_or(0, |p| p.line());
         raw_rows.push(parse_row(&record, line, &columns, &header, source)?);
     }
     if raw_rows.is_empty() {
-        return Err(fail(
-            Location::file(source),
-            "the file has a header but no rows; add at least one observation".into(),
-        ));
+        return Err(no_rows(source));
     }
-
     let (written, first_line) = settle_frequency(&raw_rows, source)?;
-    let (frequency, frequency_source, frequency_rule) = match (written, options.frequency) {
-        (Frequency::Daily, Some(f)) => (f, FrequencySource::Option, option_rule(f)),
-        (Frequency::Daily, None) => {
-            let (f, rule) = date_evidence(&raw_rows).infer();
-            (f, FrequencySource::Dates, rule)
-        }
-        (w, Some(f)) if f != w => {
-            return Err(fail(
-                Location::line(source, first_line),
-                format!(
-                    "the periods are written as {}, so --frequency {} cannot re-read them; --frequency reads dates written YYYY-MM-DD, so drop it or write the periods as dates",
-                    written_as(w),
-                    f.unit()
-                ),
-            ));
-        }
-        (w, _) => (
-            w,
-            FrequencySource::Periods,
-            format!("the periods are written as {}", written_as(w)),
-        ),
-    };
-    if written == Frequency::Daily && frequency != Frequency::Daily {
+    let settled = Settled::new(written, first_line, date_evidence(&raw_rows), source, options)?;
+    place(raw_rows, &columns, source, &settled)
+}
+
+/// The header and a reader positioned after it; an empty file is an error.
+pub(super) fn open_csv<'a>(bytes: &'a [u8], source: &str) -> Result<(csv::StringRecord, csv::Reader<&'a [u8]>)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Input(InputError::new(
+            Location::file(source),
+            "the file is empty; give a CSV with a header such as `period,count`",
+        )));
+    }
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
+    let header = reader.headers().map_err(|e| csv_error(source, e))?.clone();
+    Ok((header, reader))
+}
+
+/// Reads the next record; `false` at the end.
+pub(super) fn next_record(
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut csv::StringRecord,
+    source: &str,
+) -> Result<bool> {
+    reader.read_record(record).map_err(|e| csv_error(source, e))
+}
+
+/// A header with no rows under it.
+pub(super) fn no_rows(source: &str) -> Error {
+    Error::Input(InputError::new(
+        Location::file(source),
+        "the file has a header but no rows; add at least one observation",
+    ))
+}
+
+/// The frequency rows are read at, where it came from and why.
+pub(super) struct Settled {
+    written: Frequency,
+    pub(super) frequency: Frequency,
+    frequency_source: FrequencySource,
+    rule: String,
+}
+
+impl Settled {
+    /// From the frequency the periods are written in (and the first line
+    /// that shows it), what the dates show, and `--frequency`.
+    pub(super) fn new(
+        written: Frequency,
+        first_line: u64,
+        evidence: DateEvidence,
+        source: &str,
+        options: &ReadOptions,
+    ) -> Result<Settled> {
+        let (frequency, frequency_source, rule) = match (written, options.frequency) {
+            (Frequency::Daily, Some(f)) => (f, FrequencySource::Option, option_rule(f)),
+            (Frequency::Daily, None) => {
+                let (f, rule) = evidence.infer();
+                (f, FrequencySource::Dates, rule)
+            }
+            (w, Some(f)) if f != w => {
+                return Err(Error::Input(InputError::new(
+                    Location::line(source, first_line),
+                    format!(
+                        "the periods are written as {}, so --frequency {} cannot re-read them; --frequency reads dates written YYYY-MM-DD, so drop it or write the periods as dates",
+                        written_as(w),
+                        f.unit()
+                    ),
+                )));
+            }
+            (w, _) => (
+                w,
+                FrequencySource::Periods,
+                format!("the periods are written as {}", written_as(w)),
+            ),
+        };
+        Ok(Settled {
+            written,
+            frequency,
+            frequency_source,
+            rule,
+        })
+    }
+}
+
+/// Places parsed rows on their index at the settled frequency and builds
+/// the series (the rules of DESIGN §1.1 that concern the rows together).
+pub(super) fn place(mut raw_rows: Vec<RawRow>, columns: &Columns, source: &str, settled: &Settled) -> Result<Series> {
+    let fail = |loc: Location, msg: String| Error::Input(InputError::new(loc, msg));
+    let frequency = settled.frequency;
+    if settled.written == Frequency::Daily && frequency != Frequency::Daily {
         for row in &mut raw_rows {
             for (p, column) in [(&mut row.start, row.period_column), (&mut row.end, "end")] {
                 *p = regroup(*p, frequency).ok_or_else(|| {
@@ -282,9 +370,9 @@ pub fn read_series_with(bytes: &[u8], source: &str, options: &ReadOptions) -> Re
         })
         .collect();
     let index_period = |i: usize| first.offset(i as i64);
-    let mut series = build_series(rows, &columns, source, frequency, first, n_periods, &index_period)?;
-    series.frequency_source = frequency_source;
-    series.frequency_rule = frequency_rule;
+    let mut series = build_series(rows, columns, source, frequency, first, n_periods, &index_period)?;
+    series.frequency_source = settled.frequency_source;
+    series.frequency_rule = settled.rule.clone();
     Ok(series)
 }
 
@@ -309,7 +397,7 @@ fn option_rule(frequency: Frequency) -> String {
 }
 
 /// What every row's dates show about their frequency.
-fn date_evidence(rows: &[RawRow]) -> DateEvidence {
+pub(super) fn date_evidence<'a>(rows: impl IntoIterator<Item = &'a RawRow>) -> DateEvidence {
     let mut evidence = DateEvidence::default();
     for row in rows {
         let is_run = row.period_column != "period";
@@ -339,9 +427,8 @@ fn regroup(p: RawPeriod, frequency: Frequency) -> Option<RawPeriod> {
 fn csv_error(source: &str, e: csv::Error) -> Error {
     let line = e.position().map(|p| p.line());
     let loc = Location {
-        file: source.to_owned(),
         line,
-        column: None,
+        ..Location::file(source)
     };
     let msg = match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "the text is not valid UTF-8; save the file as UTF-8".to_owned(),
@@ -353,7 +440,7 @@ fn csv_error(source: &str, e: csv::Error) -> Error {
     Error::Input(InputError::new(loc, msg))
 }
 
-fn classify_header(header: &csv::StringRecord, source: &str) -> Result<Columns> {
+pub(super) fn classify_header(header: &csv::StringRecord, source: &str, roles: &Roles) -> Result<Columns> {
     let loc = || Location::line(source, 1);
     let fail = |msg: String| Error::Input(InputError::new(loc(), msg));
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -380,23 +467,73 @@ fn classify_header(header: &csv::StringRecord, source: &str) -> Result<Columns> 
         (_, None, Some(_)) => return Err(fail("the header has `end` but no `start`; runs need both".into())),
         _ => {}
     }
-    let response = match (find("count"), find("value")) {
-        (Some(i), None) => (i, Response::Count),
-        (None, Some(i)) => (i, Response::Value),
-        (Some(_), Some(_)) => {
-            return Err(fail(
-                "the header has both `count` and `value`; keep one response column".into(),
-            ));
+    let have = || header.iter().collect::<Vec<_>>().join(", ");
+    let key = match roles.key {
+        None => None,
+        Some(k) => Some(find(k).ok_or_else(|| {
+            fail(format!(
+                "there is no key column `{k}` to tell the series apart; the columns are {}",
+                have()
+            ))
+        })?),
+    };
+    let mut named = vec!["period", "start", "end", "exposure"];
+    named.extend(roles.key);
+    let series: Vec<(usize, String)> = match roles.wide {
+        None => Vec::new(),
+        Some([]) => header
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !named.contains(n))
+            .map(|(i, n)| (i, n.to_owned()))
+            .collect(),
+        Some(listed) => listed
+            .iter()
+            .map(|n| {
+                find(n)
+                    .map(|i| (i, n.clone()))
+                    .ok_or_else(|| fail(format!("there is no series column `{n}`; the columns are {}", have())))
+            })
+            .collect::<Result<_>>()?,
+    };
+    let response = if let Some(&(i, _)) = series.first() {
+        (i, Response::Count)
+    } else if roles.wide.is_some() {
+        return Err(fail(
+            "the header has no series column besides the period and the exposure; add one column per series".into(),
+        ));
+    } else if let Some(name) = roles.count {
+        let i =
+            find(name).ok_or_else(|| fail(format!("there is no count column `{name}`; the columns are {}", have())))?;
+        if let Some(other) = ["count", "value"].into_iter().find(|&o| o != name && find(o).is_some()) {
+            return Err(fail(format!(
+                "the header has `{other}` besides the count column `{name}`; keep one response column"
+            )));
         }
-        (None, None) => {
-            return Err(fail("the header has no `count` column; name the column of counts `count` (or `value` for a real-valued series)".into()));
+        (i, Response::Count)
+    } else {
+        match (find("count"), find("value")) {
+            (Some(i), None) => (i, Response::Count),
+            (None, Some(i)) => (i, Response::Value),
+            (Some(_), Some(_)) => {
+                return Err(fail(
+                    "the header has both `count` and `value`; keep one response column".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(fail("the header has no `count` column; name the column of counts `count` (or `value` for a real-valued series)".into()));
+            }
         }
     };
     let exposure = find("exposure");
-    let reserved = ["period", "start", "end", "count", "value", "exposure"];
+    let mut reserved = vec!["period", "start", "end", "count", "value", "exposure"];
+    reserved.extend(roles.count);
+    reserved.extend(roles.key);
+    reserved.extend(series.iter().map(|(_, n)| n.as_str()));
     // A covariate named like a built-in term would be shadowed by it.
     if let Some(name) = header
         .iter()
+        .filter(|n| !reserved.contains(n))
         .find(|n| ["intercept", "trend", "season"].contains(n) || n.contains('@'))
     {
         return Err(fail(format!(
@@ -417,10 +554,12 @@ fn classify_header(header: &csv::StringRecord, source: &str) -> Result<Columns> 
         response,
         exposure,
         covariates,
+        key,
+        series,
     })
 }
 
-fn parse_row(
+pub(super) fn parse_row(
     record: &csv::StringRecord,
     line: u64,
     columns: &Columns,
@@ -585,7 +724,7 @@ fn parse_exposure(text: &str) -> Result<f64, String> {
 
 /// One frequency per file, as written, with the line of the first dated row;
 /// plain integers are years when all have four digits.
-fn settle_frequency(rows: &[RawRow], source: &str) -> Result<(Frequency, u64)> {
+pub(super) fn settle_frequency(rows: &[RawRow], source: &str) -> Result<(Frequency, u64)> {
     let mut dated: Option<(Frequency, u64)> = None;
     let mut integer_line: Option<u64> = None;
     let mut all_years = true;

@@ -1,6 +1,7 @@
 //! Inference on a fitted model: standard errors (model-based, sandwich, HAC),
 //! Wald and profile-likelihood intervals, likelihood-ratio tests.
 
+pub mod multiplicity;
 pub mod overdispersion;
 pub mod profile;
 pub mod root;
