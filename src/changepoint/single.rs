@@ -148,6 +148,10 @@ pub struct RunOptions<'a> {
     pub sequential: Option<usize>,
     /// Told, before the bootstrap starts, how long it is expected to take.
     pub notice: Option<&'a (dyn Fn(std::time::Duration) + Sync)>,
+    /// Date the break by the chi-square(2) inversion instead of the
+    /// bootstrap one (a first pass over many series, before the ones
+    /// flagged at the false discovery rate get theirs).
+    pub skip_set_bootstrap: bool,
 }
 
 /// The result of the search.
@@ -430,7 +434,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     // (1 + k) / (B + 1) is valid for any B, and the set's cost is one scan
     // per replicate per date tested.
     let set_b = b_count.min(SET_REPLICATES);
-    let (set_lr, set_cutoff, set_method, set_undrawable) = if b_count > 0 {
+    let (set_lr, set_cutoff, set_method, set_undrawable) = if b_count > 0 && !options.skip_set_bootstrap {
         let (set, cutoff, undrawable) = date_set_by_bootstrap(
             series,
             spec,
@@ -457,7 +461,11 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         (
             set,
             chi2_2,
-            "likelihood-ratio inversion, chi-square(2) cut-off (no bootstrap), joined with the highest-posterior set",
+            if b_count > 0 {
+                "likelihood-ratio inversion, chi-square(2) cut-off (the bootstrap set is computed for the series flagged at the false discovery rate), joined with the highest-posterior set"
+            } else {
+                "likelihood-ratio inversion, chi-square(2) cut-off (no bootstrap), joined with the highest-posterior set"
+            },
             0,
         )
     };

@@ -7,10 +7,14 @@ use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term, fit};
 use countshift::report::detect::DetectView;
 
-use super::model::{FamilyArg, ModelArgs};
-use super::{DataArgs, Format, emit, json, limits};
+use countshift::data::{Keyed, Series};
+use countshift::report::many::adjust;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+use super::many::{ManyArgs, emit_many, many_view, outcomes, series_seed};
+use super::model::{FamilyArg, ModelArgs};
+use super::{DataArgs, Format, Loaded, emit, json_as, limits};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Method {
     /// Exact dynamic programme for 0..K breaks (one break: the full scan with p-value).
     Dp,
@@ -24,7 +28,7 @@ enum Select {
     Mbic,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DetectArgs {
     #[command(flatten)]
     data: DataArgs,
@@ -61,13 +65,84 @@ pub struct DetectArgs {
     /// Gamma prior rate on segment rates (0: the improper limit).
     #[arg(long, default_value_t = 0.0, value_parser = limits::non_negative(), allow_hyphen_values = true)]
     prior_rate: f64,
+    /// Over many series: bootstrap date sets for the series flagged at the
+    /// false discovery rate only (the others get the chi-square(2) set), or
+    /// for all.
+    #[arg(long, value_enum, default_value_t = DateSets::Flagged)]
+    date_sets: DateSets,
+    #[command(flatten)]
+    many: ManyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DateSets {
+    Flagged,
+    All,
+}
+
+/// Exceedances at which the sequential bootstrap stops, over many series
+/// and for one series run by its key (`--sequential` overrides).
+pub const MANY_SEQUENTIAL: usize = 10;
+
 pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
-    let series = args.data.load()?;
+    match args.data.load_any()? {
+        Loaded::One { series, key } => {
+            let sequential = args.sequential.or(key.is_some().then_some(MANY_SEQUENTIAL));
+            let seed = series_seed(args.seed, key.as_deref());
+            let view = detect_view(&series, args, seed, sequential, false)?;
+            match args.format {
+                Format::Json | Format::Jsonl => emit(&json_as(args.format, &view)?),
+                Format::Table => emit(&view.table(&series)),
+                Format::Csv => emit(&view.csv(&series)),
+            }
+        }
+        Loaded::Many(members) => {
+            let sequential = args.sequential.or(Some(MANY_SEQUENTIAL));
+            let first_pass = args.date_sets == DateSets::Flagged && args.max_breaks == 1 && args.bootstrap > 0;
+            let mut results = outcomes(&members, args.seed, |s, seed| {
+                detect_view(s, args, seed, sequential, first_pass)
+            })?;
+            let mut notes = Vec::new();
+            if first_pass {
+                // The flagged series' date sets by the bootstrap, as a run of
+                // that series alone gives them.
+                let (q, _) = adjust(&results, args.many.multiplicity());
+                let flagged: Vec<usize> = (0..members.len())
+                    .filter(|&i| q[i].is_some_and(|q| q <= args.many.fdr))
+                    .collect();
+                let flagged_members: Vec<Keyed> = flagged.iter().map(|&i| members[i].clone()).collect();
+                let redone = outcomes(&flagged_members, args.seed, |s, seed| {
+                    detect_view(s, args, seed, sequential, false)
+                })?;
+                for (i, r) in flagged.into_iter().zip(redone) {
+                    results[i] = r;
+                }
+                notes.push(format!(
+                    "bootstrap date sets were computed for the series flagged at the false discovery rate; the others have the chi-square(2) set (--date-sets all computes every one); p-values are sequential (Besag and Clifford: the bootstrap stops after {} exceedances, --sequential sets it)",
+                    sequential.unwrap_or(MANY_SEQUENTIAL)
+                ));
+            }
+            emit_many(&many_view("detect", &members, results, &args.many, notes), args.format)
+        }
+    }
+}
+
+/// One series' detect view, seeded `seed`.
+fn detect_view(
+    series: &Series,
+    args: &DetectArgs,
+    seed: u64,
+    sequential: Option<usize>,
+    skip_set_bootstrap: bool,
+) -> anyhow::Result<DetectView> {
+    let args = &DetectArgs {
+        seed,
+        sequential,
+        ..args.clone()
+    };
     let level = args.model.level();
     let n = if series.is_simple() {
         series.n_obs()
@@ -115,6 +190,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
             let options = RunOptions {
                 sequential: args.sequential,
                 notice: Some(&notice),
+                skip_set_bootstrap,
             };
             let result = detect_single_with(&series, &single_spec(args, model.clone(), min_segment, level), &options)?;
             DetectView::single(&result, min_segment, args.bootstrap, args.seed)
@@ -149,11 +225,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
         }
     };
     view.family_choice = choice;
-    match args.format {
-        Format::Json => emit(&json(&view)?),
-        Format::Table => emit(&view.table(&series)),
-        Format::Csv => emit(&view.csv(&series)),
-    }
+    Ok(view)
 }
 
 fn single_spec(args: &DetectArgs, model: ModelSpec, min_segment: usize, level: Level) -> DetectSpec {

@@ -136,3 +136,8 @@ pub fn positive() -> impl TypedValueParser<Value = f64> {
 pub fn non_negative() -> impl TypedValueParser<Value = f64> {
     number(|v| v >= 0.0, "a finite number at least 0")
 }
+
+/// A rate strictly between 0 and 1 (`--fdr`).
+pub fn probability() -> impl TypedValueParser<Value = f64> {
+    number(|v| v > 0.0 && v < 1.0, "a rate between 0 and 1 (write e.g. 0.05)")
+}

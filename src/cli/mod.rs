@@ -7,6 +7,7 @@ mod errors;
 mod forecast;
 mod inspect;
 mod limits;
+mod many;
 mod model;
 mod report;
 mod simulate;
@@ -15,7 +16,10 @@ mod test;
 use std::io::Write;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use countshift::data::{DEFAULT_DATASET, Frequency, ReadOptions, Series, load_dataset_with, read_series_path_with};
+use countshift::data::read::read_input;
+use countshift::data::{
+    DEFAULT_DATASET, Frequency, Keyed, Layout, ReadOptions, Series, SeriesFile, load_dataset_with, read_series_file,
+};
 
 /// A usage problem found after parsing (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -106,17 +110,111 @@ pub struct DataArgs {
     /// inferred from the dates; `inspect` says how).
     #[arg(long, value_enum, value_name = "UNIT")]
     frequency: Option<FrequencyArg>,
+    /// The column of counts, when it is not named `count`.
+    #[arg(long, value_name = "COLUMN")]
+    count: Option<String>,
+    /// A long file of many series: the column naming each row's series
+    /// (default: `series`, when the file has it).
+    #[arg(long, value_name = "COLUMN", conflicts_with_all = ["wide", "columns"])]
+    by: Option<String>,
+    /// A wide file of many series: every column but the period and the
+    /// exposure is a series.
+    #[arg(long, conflicts_with = "columns")]
+    wide: bool,
+    /// A wide file of many series: these columns are the series (the others
+    /// are covariates they share).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    columns: Vec<String>,
+    /// Run one series of a file of many as the many-series run does (its
+    /// seed stream comes from --seed and the key); on a file of one series,
+    /// seed it as the series of that key.
+    #[arg(long, value_name = "NAME")]
+    key: Option<String>,
+}
+
+/// What a command reads.
+pub enum Loaded {
+    /// One series, with the key it runs as (from `--key`).
+    One { series: Box<Series>, key: Option<String> },
+    /// Many series.
+    Many(Vec<Keyed>),
 }
 
 impl DataArgs {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            count: self.count.clone(),
+            ..read_options(self.frequency)
+        }
+    }
+
+    fn layout(&self) -> Layout {
+        if let Some(key) = &self.by {
+            Layout::Long { key: key.clone() }
+        } else if self.wide || !self.columns.is_empty() {
+            Layout::Wide {
+                columns: self.columns.clone(),
+            }
+        } else {
+            Layout::Auto
+        }
+    }
+
+    /// One series: a file of many needs `--key`.
     fn load(&self) -> anyhow::Result<Series> {
-        let options = read_options(self.frequency);
-        Ok(match (&self.data, &self.dataset) {
-            (Some(path), _) => read_series_path_with(path, &options)?,
-            (None, Some(name)) => load_dataset_with(name, &options)?,
-            (None, None) => load_dataset_with(DEFAULT_DATASET, &options)?,
+        match self.load_any()? {
+            Loaded::One { series, .. } => Ok(*series),
+            Loaded::Many(members) => Err(UsageError(format!(
+                "{} holds {} series ({}); this command reads one, so choose it with --key NAME",
+                self.data.as_deref().unwrap_or_default(),
+                members.len(),
+                key_list(&members)
+            ))
+            .into()),
+        }
+    }
+
+    /// One series or many; `--key` picks one of many.
+    fn load_any(&self) -> anyhow::Result<Loaded> {
+        let options = self.options();
+        let file = match (&self.data, &self.dataset) {
+            (Some(path), _) => {
+                let (bytes, name) = read_input(path)?;
+                read_series_file(&bytes, &name, &options, &self.layout())?
+            }
+            (None, Some(name)) => SeriesFile::One(Box::new(load_dataset_with(name, &options)?)),
+            (None, None) => SeriesFile::One(Box::new(load_dataset_with(DEFAULT_DATASET, &options)?)),
+        };
+        Ok(match (file, &self.key) {
+            (SeriesFile::One(series), key) => Loaded::One {
+                series,
+                key: key.clone(),
+            },
+            (SeriesFile::Many(members), None) => Loaded::Many(members),
+            (SeriesFile::Many(members), Some(key)) => {
+                let list = key_list(&members);
+                let chosen = members.into_iter().find(|m| &m.key == key).ok_or_else(|| {
+                    UsageError(format!(
+                        "{} has no series `{key}`; the series are {list}",
+                        self.data.as_deref().unwrap_or_default()
+                    ))
+                })?;
+                Loaded::One {
+                    series: Box::new(chosen.series),
+                    key: Some(chosen.key),
+                }
+            }
         })
     }
+}
+
+/// The keys of `members`, the first few.
+fn key_list(members: &[Keyed]) -> String {
+    let mut list: Vec<&str> = members.iter().take(8).map(|m| m.key.as_str()).collect();
+    if members.len() > 8 {
+        list.push("...");
+    }
+    list.join(", ")
 }
 
 /// Output format.
@@ -128,6 +226,9 @@ pub enum Format {
     Json,
     /// CSV rows.
     Csv,
+    /// One JSON object per line: one per series over many series (then
+    /// the summary), the one object on one line otherwise.
+    Jsonl,
 }
 
 /// Writes `text` to standard output.
@@ -141,6 +242,14 @@ fn emit(text: &str) -> anyhow::Result<()> {
 /// Pretty JSON of a view, with a final newline.
 fn json<T: serde::Serialize>(view: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(view)? + "\n")
+}
+
+/// JSON of a view as `format` asks: pretty, or one line for `jsonl`.
+fn json_as<T: serde::Serialize>(format: Format, view: &T) -> anyhow::Result<String> {
+    match format {
+        Format::Jsonl => Ok(serde_json::to_string(view)? + "\n"),
+        _ => json(view),
+    }
 }
 
 /// Runs one invocation.

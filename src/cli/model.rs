@@ -7,7 +7,8 @@ use countshift::inference::{CovarianceKind, Level};
 use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
 use countshift::report::fit::FitView;
 
-use super::{DataArgs, Format, emit, json, limits};
+use super::many::{ManyArgs, emit_many, many_view, outcomes};
+use super::{DataArgs, Format, Loaded, emit, json_as, limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FamilyArg {
@@ -100,27 +101,43 @@ pub struct FitArgs {
     /// Wald intervals instead of profile likelihood.
     #[arg(long)]
     wald: bool,
+    #[command(flatten)]
+    many: ManyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
 
 pub fn run_fit(args: &FitArgs) -> anyhow::Result<()> {
-    let series = args.data.load()?;
-    let (spec, choice) = args.model.resolve(&series, "trend", &[])?;
-    let fitted = fit(&spec, &series)?;
+    match args.data.load_any()? {
+        Loaded::One { series, .. } => {
+            let view = fit_view(&series, args)?;
+            match args.format {
+                Format::Table => emit(&view.table(&series)),
+                Format::Json | Format::Jsonl => emit(&json_as(args.format, &view)?),
+                Format::Csv => emit(&view.csv()),
+            }
+        }
+        Loaded::Many(members) => {
+            let results = outcomes(&members, 0, |s, _| fit_view(s, args))?;
+            emit_many(
+                &many_view("fit", &members, results, &args.many, Vec::new()),
+                args.format,
+            )
+        }
+    }
+}
+
+fn fit_view(series: &Series, args: &FitArgs) -> anyhow::Result<FitView> {
+    let (spec, choice) = args.model.resolve(series, "trend", &[])?;
+    let fitted = fit(&spec, series)?;
     let vcov = match args.vcov {
         VcovArg::Model => CovarianceKind::Model,
         VcovArg::Robust => CovarianceKind::Robust,
         VcovArg::Hac => CovarianceKind::Hac,
     };
-    let view = FitView {
+    Ok(FitView {
         family_choice: choice,
         ..FitView::new(&fitted, args.model.level(), vcov, args.wald)?
-    };
-    match args.format {
-        Format::Table => emit(&view.table(&series)),
-        Format::Json => emit(&json(&view)?),
-        Format::Csv => emit(&view.csv()),
-    }
+    })
 }

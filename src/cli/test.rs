@@ -6,8 +6,9 @@ use countshift::data::{DEFAULT_DATASET, Period, Series, dataset};
 use countshift::model::Term;
 use countshift::report::test::TestView;
 
+use super::many::{ManyArgs, emit_many, many_view, outcomes};
 use super::model::ModelArgs;
-use super::{DataArgs, Format, UsageError, emit, json};
+use super::{DataArgs, Format, Loaded, UsageError, emit, json_as};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -25,6 +26,8 @@ pub struct TestArgs {
     /// for the two-rate model (no other terms); it is shown whenever it exists.
     #[arg(long)]
     exact: bool,
+    #[command(flatten)]
+    many: ManyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -60,16 +63,28 @@ fn view(series: &Series, model: &ModelArgs, at: &str, slope: bool, exact: bool) 
 }
 
 pub fn run(args: &TestArgs) -> anyhow::Result<()> {
-    let series = args.data.load()?;
+    let loaded = args.data.load_any()?;
     let at = args
         .at
         .as_deref()
         .or_else(|| known_date(&args.data))
         .ok_or_else(|| UsageError("say where the new regime starts with --at PERIOD (e.g. --at 2024-07)".into()))?;
-    let v = view(&series, &args.model, at, args.slope, args.exact)?;
-    match args.format {
-        Format::Json => emit(&json(&v)?),
-        Format::Table => emit(&v.table()),
-        Format::Csv => emit(&v.csv()),
+    let one = |series: &Series| view(series, &args.model, at, args.slope, args.exact);
+    match loaded {
+        Loaded::One { series, .. } => {
+            let v = one(&series)?;
+            match args.format {
+                Format::Json | Format::Jsonl => emit(&json_as(args.format, &v)?),
+                Format::Table => emit(&v.table()),
+                Format::Csv => emit(&v.csv()),
+            }
+        }
+        Loaded::Many(members) => {
+            let results = outcomes(&members, 0, |s, _| one(s))?;
+            emit_many(
+                &many_view("test", &members, results, &args.many, Vec::new()),
+                args.format,
+            )
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod format;
 pub mod html;
 pub mod inspect;
 pub mod interval;
+pub mod many;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod test;

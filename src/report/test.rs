@@ -63,7 +63,7 @@ use super::format::{at_level, counted, counted_s, csv_cell, csv_table, sig3};
 use super::interval::IntervalView;
 use crate::changepoint::StepTest;
 use crate::changepoint::bartlett::BartlettFactor;
-use crate::data::Series;
+use crate::data::{Period, Series};
 use crate::inference::IntervalMethod;
 use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
 
@@ -133,7 +133,7 @@ pub struct TestView {
     /// Always 1.
     pub schema_version: u32,
     /// First period of the new regime.
-    pub at: String,
+    pub at: Period,
     /// Family.
     pub family: &'static str,
     /// Whether rates are per unit exposure (a share).
@@ -200,7 +200,7 @@ impl TestView {
     pub fn new(t: &StepTest, series: &Series) -> TestView {
         TestView {
             schema_version: SCHEMA_VERSION,
-            at: t.at.to_string(),
+            at: t.at,
             family: t.full.spec.family.name(),
             offset: t.full.offset_used(),
             unit: series.frequency.unit(),
@@ -401,7 +401,7 @@ impl TestView {
             .iter()
             .map(|r| {
                 vec![
-                    self.at.clone(),
+                    self.at.to_string(),
                     self.family.to_owned(),
                     r.quantity.to_owned(),
                     r.unit.clone(),
