@@ -163,18 +163,18 @@ fn detect_view(
             family: Some(FamilyArg::Poisson),
             ..args.model.clone()
         }
-        .spec_or(&series, "")?;
+        .spec_or(series, "")?;
         let breaks = match search {
             None => vec![best_date(
-                &series,
+                series,
                 &single_spec(args, poisson.clone(), min_segment, level),
             )?],
-            Some(search) => detect_multiple(&series, &poisson, search, min_segment, level)?.breaks,
+            Some(search) => detect_multiple(series, &poisson, search, min_segment, level)?.breaks,
         };
         let steps: Vec<Term> = breaks.into_iter().map(Term::Step).collect();
-        args.model.resolve(&series, "", &steps)?
+        args.model.resolve(series, "", &steps)?
     } else {
-        (args.model.spec_or(&series, "")?, None)
+        (args.model.spec_or(series, "")?, None)
     };
     let mut view = match search {
         None => {
@@ -192,11 +192,11 @@ fn detect_view(
                 notice: Some(&notice),
                 skip_set_bootstrap,
             };
-            let result = detect_single_with(&series, &single_spec(args, model.clone(), min_segment, level), &options)?;
+            let result = detect_single_with(series, &single_spec(args, model.clone(), min_segment, level), &options)?;
             DetectView::single(&result, min_segment, args.bootstrap, args.seed)
         }
         Some(search) => {
-            let result = detect_multiple(&series, &model, search, min_segment, level)?;
+            let result = detect_multiple(series, &model, search, min_segment, level)?;
             let method = match search {
                 Search::Pelt(_) => "pelt",
                 Search::Dp { .. } => "dp",
@@ -219,7 +219,7 @@ fn detect_view(
             if model.family == Family::Poisson {
                 let mut with_breaks = model.clone();
                 with_breaks.terms.extend(result.breaks.iter().copied().map(Term::Step));
-                view.overdispersion = fit(&with_breaks, &series)?.overdispersion_test();
+                view.overdispersion = fit(&with_breaks, series)?.overdispersion_test();
             }
             view
         }
