@@ -1,9 +1,12 @@
 //! `countshift aggregate`.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use countshift::data::read::read_input;
-use countshift::data::{AggregateSpec, Catalogue, ExposureSelector, Frequency, ModelSelector, Period, aggregate};
-use countshift::report::format::counted_s;
+use countshift::data::{
+    AggregateSpec, Catalogue, Combined, ExposureSelector, Frequency, GroupBy, GroupSpec, ModelSelector, Period,
+    RowFilter, aggregate, aggregate_groups,
+};
+use countshift::report::format::{counted, counted_s};
 use regex::Regex;
 
 use super::{FrequencyArg, UsageError, emit};
@@ -55,9 +58,42 @@ pub struct AggregateArgs {
     /// Model catalogue CSV with `model` and `category` columns.
     #[arg(long, value_name = "FILE")]
     catalogue: Option<String>,
+    /// Many series in the long format: one per model label, or per
+    /// catalogue category (needs --catalogue); --model/--model-regex then
+    /// narrow the labels (default: every label).
+    #[arg(long, value_enum, value_name = "GROUP")]
+    by: Option<ByArg>,
+    /// Only the weapons whose catalogue category matches this regular
+    /// expression (needs --catalogue).
+    #[arg(long, value_name = "REGEX", requires = "catalogue")]
+    category: Option<String>,
+    /// Keep only rows whose COLUMN equals VALUE (COLUMN=VALUE) or matches a
+    /// regular expression (COLUMN~REGEX); repeatable, all must hold.
+    #[arg(long = "where", value_name = "FILTER")]
+    filters: Vec<String>,
+    /// Rows naming several weapons (`A and B`): split by their
+    /// launched_details, skip, or count whole in each weapon's series.
+    #[arg(long, value_enum, default_value_t = CombinedArg::Split)]
+    combined: CombinedArg,
+    /// Drop a first or last period the log covers only in part.
+    #[arg(long)]
+    complete_periods: bool,
     /// Write the series here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     out: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ByArg {
+    Model,
+    Category,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CombinedArg {
+    Split,
+    Skip,
+    Whole,
 }
 
 fn regex(option: &str, text: &str) -> anyhow::Result<Regex> {
@@ -69,15 +105,74 @@ fn period(option: &str, text: &str, frequency: Frequency) -> anyhow::Result<Peri
 }
 
 impl AggregateArgs {
+    /// Whether the rows go through the many-series path (by group, or
+    /// with the options only it has).
+    fn grouped(&self) -> bool {
+        self.by.is_some() || !self.filters.is_empty() || self.complete_periods || self.category.is_some()
+    }
+
+    fn catalogue(&self) -> anyhow::Result<Catalogue> {
+        Ok(match &self.catalogue {
+            Some(path) => {
+                let (bytes, name) = read_input(path)?;
+                Catalogue::from_csv(&bytes, &name)?
+            }
+            None => Catalogue::default(),
+        })
+    }
+
+    fn group_spec(&self) -> anyhow::Result<GroupSpec> {
+        let by = match self.by {
+            Some(ByArg::Model) => GroupBy::Model,
+            Some(ByArg::Category) if self.catalogue.is_none() => {
+                return Err(UsageError("--by category needs --catalogue FILE".into()).into());
+            }
+            Some(ByArg::Category) => GroupBy::Category(self.catalogue()?),
+            None => GroupBy::One(String::new()),
+        };
+        let filters = self
+            .filters
+            .iter()
+            .map(|f| match RowFilter::parse(f) {
+                Some(Ok(filter)) => Ok(filter),
+                Some(Err(e)) => Err(UsageError(format!(
+                    "--where `{f}`: not a valid regular expression: {e}"
+                ))),
+                None => Err(UsageError(format!(
+                    "--where `{f}` is neither COLUMN=VALUE nor COLUMN~REGEX"
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let category = match &self.category {
+            Some(c) => Some((regex("--category", c)?, self.catalogue()?)),
+            None => None,
+        };
+        Ok(GroupSpec {
+            base: self.spec()?,
+            by,
+            category,
+            filters,
+            combined: match self.combined {
+                CombinedArg::Split => Combined::Split,
+                CombinedArg::Skip => Combined::Skip,
+                CombinedArg::Whole => Combined::Whole,
+            },
+            complete_periods: self.complete_periods,
+        })
+    }
+
     fn spec(&self) -> anyhow::Result<AggregateSpec> {
         let frequency = Frequency::from(self.frequency);
         let select = match (&self.model_regex, self.models.is_empty()) {
             (Some(re), _) => ModelSelector::Regex(regex("--model-regex", re)?),
             (None, false) => ModelSelector::Names(self.models.clone()),
+            (None, true) if self.grouped() => ModelSelector::Regex(regex("--model-regex", "")?),
             (None, true) => {
-                return Err(
-                    UsageError("say which rows to count with --model NAME or --model-regex REGEX".into()).into(),
-                );
+                return Err(UsageError(
+                    "say which rows to count with --model NAME or --model-regex REGEX, or --by model for one series per label"
+                        .into(),
+                )
+                .into());
             }
         };
         let exposure_models = match (&self.exposure_model_regex, self.exposure_models.is_empty()) {
@@ -90,13 +185,7 @@ impl AggregateArgs {
             .as_deref()
             .map(|c| regex("--exposure-category", c))
             .transpose()?;
-        let catalogue = match &self.catalogue {
-            Some(path) => {
-                let (bytes, name) = read_input(path)?;
-                Catalogue::from_csv(&bytes, &name)?
-            }
-            None => Catalogue::default(),
-        };
+        let catalogue = self.catalogue()?;
         let exposure = (exposure_models.is_some() || category.is_some()).then_some(ExposureSelector {
             models: exposure_models,
             category,
@@ -120,6 +209,9 @@ impl AggregateArgs {
 }
 
 pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
+    if args.grouped() {
+        return run_groups(args);
+    }
     let spec = args.spec()?;
     let (bytes, name) = read_input(&args.log)?;
     let agg = aggregate(&bytes, &name, &spec)?;
@@ -178,6 +270,72 @@ pub fn run(args: &AggregateArgs) -> anyhow::Result<()> {
     // The account follows the write, so that "wrote" is never printed
     // before a failure.
     let csv = agg.to_csv();
+    match &args.out {
+        Some(path) => countshift::report::write_file(std::path::Path::new(path), &csv)?,
+        None => emit(&csv)?,
+    }
+    eprint!("{}", super::terminal_safe(&summary, true));
+    Ok(())
+}
+
+/// `aggregate --by`, or with row filters or complete periods.
+fn run_groups(args: &AggregateArgs) -> anyhow::Result<()> {
+    let spec = args.group_spec()?;
+    let (bytes, name) = read_input(&args.log)?;
+    let groups = aggregate_groups(&bytes, &name, &spec)?;
+    let a = &groups.account;
+    if groups.series.is_empty() {
+        return Err(UsageError(format!(
+            "{name}: no row is left to count after the selection and the filters; widen them"
+        ))
+        .into());
+    }
+    let skipped: usize = a.skipped.values().sum();
+    let mut summary = format!(
+        "{name}: read {}; {} left out by --where; {} not selected; skipped {skipped}",
+        counted_s(a.read, "row"),
+        a.filtered,
+        a.not_selected
+    );
+    if skipped > 0 {
+        let reasons: Vec<String> = a.skipped.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        summary += &format!(" ({})", reasons.join(", "));
+    }
+    summary.push('\n');
+    if !a.combined.is_empty() {
+        let how: Vec<String> = a.combined.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        summary += &format!("rows naming several weapons: {}", how.join(", "));
+        if a.counted_twice > 0.0 {
+            summary += &format!("; {} launches are counted in more than one series", a.counted_twice);
+        }
+        summary.push('\n');
+    }
+    if !a.partial.is_empty() {
+        let periods: Vec<String> = a.partial.iter().map(|p| p.to_string()).collect();
+        summary += &format!(
+            "partial periods (the log covers only part of them): {}{}\n",
+            periods.join(", "),
+            if a.partial_dropped {
+                "; dropped (--complete-periods)"
+            } else {
+                "; kept (--complete-periods drops them)"
+            }
+        );
+    }
+    let long = args.by.is_some();
+    for (key, (rows, total)) in &a.per_series {
+        if long {
+            summary += &format!("series {key}: {} counted, total {total}\n", counted_s(*rows, "row"));
+        }
+    }
+    summary += &format!(
+        "wrote {} of {}, {}..{}\n",
+        counted(groups.series.len(), "series", "series"),
+        counted_s(groups.periods.len(), "period"),
+        groups.periods[0],
+        groups.periods[groups.periods.len() - 1],
+    );
+    let csv = groups.to_csv(long);
     match &args.out {
         Some(path) => countshift::report::write_file(std::path::Path::new(path), &csv)?,
         None => emit(&csv)?,

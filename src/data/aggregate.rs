@@ -28,7 +28,7 @@ pub enum ModelSelector {
 }
 
 impl ModelSelector {
-    fn matches(&self, label: &str) -> bool {
+    pub(crate) fn matches(&self, label: &str) -> bool {
         match self {
             ModelSelector::Regex(re) => re.is_match(label),
             ModelSelector::Names(names) => names.iter().any(|n| n == label),
@@ -75,7 +75,7 @@ pub struct ExposureSelector {
 }
 
 impl ExposureSelector {
-    fn matches(&self, label: &str) -> bool {
+    pub(crate) fn matches(&self, label: &str) -> bool {
         self.models.as_ref().is_some_and(|m| m.matches(label))
             || self
                 .category
@@ -169,7 +169,7 @@ impl Aggregation {
     }
 }
 
-fn csv_failure(source: &str, e: &csv::Error) -> Error {
+pub(super) fn csv_failure(source: &str, e: &csv::Error) -> Error {
     let line = e.position().map(|p| p.line());
     let msg = match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "the text is not valid UTF-8; save the file as UTF-8".to_owned(),
@@ -187,7 +187,7 @@ fn csv_failure(source: &str, e: &csv::Error) -> Error {
     ))
 }
 
-fn column(header: &csv::StringRecord, name: &str, source: &str) -> Result<usize> {
+pub(super) fn column(header: &csv::StringRecord, name: &str, source: &str) -> Result<usize> {
     // Two columns of one name would leave which one counts to chance.
     if header.iter().filter(|h| *h == name).count() > 1 {
         return Err(Error::Input(InputError::new(
@@ -206,7 +206,7 @@ fn column(header: &csv::StringRecord, name: &str, source: &str) -> Result<usize>
 
 /// The date an event-log time belongs to: `YYYY-MM-DD`, optionally followed
 /// by a time of day `H:MM` or `HH:MM`.
-fn event_date(text: &str) -> Option<NaiveDate> {
+pub(super) fn event_date(text: &str) -> Option<NaiveDate> {
     let mut parts = text.split_whitespace();
     let date_text = parts.next()?;
     if date_text.len() != 10 {

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod embedded;
+pub mod groups;
 pub mod infer;
 pub mod many;
 pub mod period;
@@ -10,6 +11,7 @@ pub mod series;
 
 pub use aggregate::{AggregateSpec, Aggregation, Catalogue, ExposureSelector, ModelSelector, aggregate};
 pub use embedded::{DATASETS, DEFAULT_DATASET, Dataset, dataset, load_dataset, load_dataset_with};
+pub use groups::{Combined, GroupBy, GroupSpec, Groups, RowFilter, aggregate_groups};
 pub use infer::FrequencySource;
 pub use many::{DEFAULT_KEY, Keyed, Layout, SeriesFile, key_seed, read_series_file, series_label};
 pub use period::{Frequency, Period, PeriodError};

@@ -387,11 +387,12 @@ impl Summary {
                 self.flagged.join(", ")
             )
         };
-        if !self.shared_shift.is_empty() {
-            out += "shared shift (flagged series):\n";
+        if self.shared_shift.iter().any(|s| s.breaks > 0) {
+            out += "shared shift (flagged series: breaks at each period, and date sets holding it):\n";
             let rows: Vec<Vec<String>> = self
                 .shared_shift
                 .iter()
+                .filter(|s| s.breaks > 0)
                 .map(|s| {
                     vec![
                         s.period.to_string(),

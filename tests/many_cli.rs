@@ -1,0 +1,152 @@
+//! Many series in one run (issue 19): the real event log aggregated by
+//! model, then `detect` and `test` over every weapon with at least 24
+//! nonzero months; each series' result must be exactly the single-series
+//! command's JSON on that series alone (run with its `--key`), with one
+//! thread and with two.
+
+mod common;
+use common::{countshift, shared_data, stdout_with_threads, temp_file};
+
+use std::collections::BTreeMap;
+
+/// The long file of the weapons with at least 24 nonzero months, and each
+/// weapon's own single-series file (`period,count`).
+fn weapons(dir: &tempfile::TempDir) -> Option<(String, BTreeMap<String, String>)> {
+    let log = shared_data("missile_attacks_daily.csv")?;
+    let run = countshift(&["aggregate", &log.to_string_lossy(), "--by", "model"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut rows: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
+    let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
+    for record in reader.records() {
+        let r = record.unwrap();
+        rows.entry(r[0].to_owned())
+            .or_default()
+            .push((r[1].to_owned(), r[2].parse().unwrap()));
+    }
+    rows.retain(|_, v| v.iter().filter(|(_, c)| *c > 0.0).count() >= 24);
+    assert!(rows.len() >= 5, "only {} weapons with 24 nonzero months", rows.len());
+    let mut long = String::from("series,period,count\n");
+    let mut alone = BTreeMap::new();
+    for (i, (key, v)) in rows.iter().enumerate() {
+        let mut one = String::from("period,count\n");
+        for (p, c) in v {
+            long += &format!("\"{key}\",{p},{c}\n");
+            one += &format!("{p},{c}\n");
+        }
+        alone.insert(key.clone(), temp_file(dir, &format!("alone{i}.csv"), one.as_bytes()));
+    }
+    Some((temp_file(dir, "long.csv", long.as_bytes()), alone))
+}
+
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).expect("JSON output")
+}
+
+/// Runs `command` over the long file and on each series alone, and checks
+/// that every result is the single-series JSON.
+fn every_series_is_its_single_run(command: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((long, alone)) = weapons(&dir) else {
+        eprintln!("skipped: ../shared/data is not beside the project");
+        return;
+    };
+    let mut args: Vec<&str> = command.to_vec();
+    args.extend(["--data", &long, "--format", "json"]);
+    let one_thread = stdout_with_threads(&args, "1");
+    let two_threads = stdout_with_threads(&args, "2");
+    assert_eq!(
+        one_thread, two_threads,
+        "{command:?}: the thread count changed the output"
+    );
+    let many = json(&one_thread);
+    let entries = many["series"].as_array().unwrap();
+    assert_eq!(entries.len(), alone.len());
+    for entry in entries {
+        let key = entry["key"].as_str().unwrap();
+        let mut single: Vec<&str> = command
+            .iter()
+            .copied()
+            .filter(|a| *a != "--date-sets" && *a != "all")
+            .collect();
+        single.extend(["--data", &alone[key], "--key", key, "--format", "json"]);
+        let expected = json(&stdout_with_threads(&single, "2"));
+        assert_eq!(
+            entry["result"], expected,
+            "{command:?}: series `{key}` differs from its single run"
+        );
+        assert!(entry["q_value"].is_number() && entry["holm_p_value"].is_number());
+    }
+    let summary = &many["summary"];
+    assert_eq!(summary["n_series"], alone.len());
+    assert_eq!(summary["rows"].as_array().unwrap().len(), alone.len());
+}
+
+#[test]
+fn detect_over_every_weapon_equals_each_weapon_alone() {
+    every_series_is_its_single_run(&["detect", "--date-sets", "all"]);
+}
+
+#[test]
+fn test_over_every_weapon_equals_each_weapon_alone() {
+    every_series_is_its_single_run(&["test", "--at", "2024-07"]);
+}
+
+#[test]
+fn q_values_sort_the_summary_and_the_verdict_names_the_flagged() {
+    let text = "series,period,count\n".to_owned()
+        + &(1..=24)
+            .map(|m| {
+                let p = format!("{}-{:02}", 2023 + (m - 1) / 12, (m - 1) % 12 + 1);
+                let jump = if m > 12 { 40 } else { 5 };
+                format!("up,{p},{jump}\nflat,{p},{}\n", 5 + m % 3)
+            })
+            .collect::<String>();
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "two.csv", text.as_bytes());
+    let run = countshift(&["test", "--data", &path, "--at", "2024-01", "--family", "poisson"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: Vec<&str> = run.stdout.lines().collect();
+    assert!(rows[2].starts_with("up "), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("verdict: 1 of 2 series shifted at this false discovery rate: up")
+    );
+    let csv = countshift(&["test", "--data", &path, "--at", "2024-01", "--format", "csv"]);
+    assert_eq!(csv.stdout.lines().count(), 3, "{}", csv.stdout);
+    let jsonl = countshift(&["test", "--data", &path, "--at", "2024-01", "--format", "jsonl"]);
+    assert_eq!(jsonl.stdout.lines().count(), 3, "{}", jsonl.stdout);
+}
+
+#[test]
+fn bad_many_series_input_names_the_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "series,period,count\na,2024-01,1\n,2024-02,2\n",
+            "line 3, column `series`: the row names no series",
+        ),
+        (
+            "series,period,count\na,2024-01,1\nb,2024-01,2\nb,2024-01,3\n",
+            "series `b`, line 4",
+        ),
+        ("series,period,count\na,2024-01,1\nb,2024-W01,2\n", "series `b`"),
+    ];
+    for (i, (text, wanted)) in cases.iter().enumerate() {
+        let path = temp_file(&dir, &format!("bad{i}.csv"), text.as_bytes());
+        let run = countshift(&["fit", "--data", &path]);
+        assert_eq!(run.code, 2, "{text}: {}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{text}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    // A series of one row cannot be tested: skipped with its reason, counted.
+    let path = temp_file(
+        &dir,
+        "short.csv",
+        b"series,period,count\na,2024-01,1\na,2024-02,9\na,2024-03,12\nb,2024-01,4\n",
+    );
+    let run = countshift(&["test", "--data", &path, "--at", "2024-02", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = json(run.stdout.as_bytes());
+    assert_eq!(v["summary"]["n_skipped"], 1);
+    assert!(v["series"][1]["skipped"].is_string());
+}
