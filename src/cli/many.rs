@@ -8,7 +8,7 @@ use countshift::inference::multiplicity::FdrMethod;
 use countshift::report::many::{ManyView, Multiplicity, Outcome, SeriesResult};
 use rayon::prelude::*;
 
-use super::{Format, UsageError, emit, json, limits};
+use super::{Format, UsageError, emit, emit_json, limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FdrArg {
@@ -75,16 +75,18 @@ fn is_users(e: &anyhow::Error) -> bool {
 /// Writes a many-series view in `format`.
 pub fn emit_many<V: SeriesResult + Clone + serde::Serialize>(view: &ManyView<V>, format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Json => emit(&json(view)?),
+        Format::Json => emit_json(view),
         Format::Jsonl => {
-            let mut out = String::new();
+            use std::io::Write;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             for entry in &view.series {
-                out += &serde_json::to_string(entry)?;
-                out.push('\n');
+                serde_json::to_writer(&mut out, entry).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")?;
             }
-            out += &serde_json::to_string(&serde_json::json!({ "summary": &view.summary }))?;
-            out.push('\n');
-            emit(&out)
+            serde_json::to_writer(&mut out, &serde_json::json!({ "summary": &view.summary })).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(())
         }
         Format::Csv => emit(&view.summary.csv()),
         Format::Table => emit(&view.summary.table(view.command)),

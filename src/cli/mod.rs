@@ -239,6 +239,16 @@ fn emit(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes pretty JSON of `view` to standard output as it is serialised,
+/// so a large many-series result is never held whole as text.
+fn emit_json<T: serde::Serialize>(view: &T) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, view).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Pretty JSON of a view, with a final newline.
 fn json<T: serde::Serialize>(view: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(view)? + "\n")
