@@ -150,3 +150,85 @@ fn bad_many_series_input_names_the_series() {
     assert_eq!(v["summary"]["n_skipped"], 1);
     assert!(v["series"][1]["skipped"].is_string());
 }
+
+/// A long file of `n` Poisson series of 120 months, every twentieth with its
+/// rate 1.5 times higher from a random month on; the keys of those.
+fn simulated_long(n: usize, seed: u64) -> (String, std::collections::BTreeSet<String>) {
+    use rand::{Rng, SeedableRng};
+    use rand_distr::{Distribution, Poisson};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut text = String::from("series,period,count\n");
+    let mut shifted = std::collections::BTreeSet::new();
+    for s in 0..n {
+        let rate: f64 = rng.random_range(2.0..30.0);
+        let at = if s % 20 == 0 {
+            rng.random_range(20..100)
+        } else {
+            usize::MAX
+        };
+        if at != usize::MAX {
+            shifted.insert(format!("s{s}"));
+        }
+        for t in 0..120 {
+            let mean = if t >= at { 1.5 * rate } else { rate };
+            let y = Poisson::new(mean).unwrap().sample(&mut rng);
+            text += &format!("s{s},{}-{:02},{y}\n", 2010 + t / 12, t % 12 + 1);
+        }
+    }
+    (text, shifted)
+}
+
+/// Issue 19: the false discovery proportion of the series flagged at
+/// q <= 0.05, averaged over replicates of 1,000 series with 5% shifted,
+/// must be at most 5% (within two Monte Carlo standard errors). Prints the
+/// figure docs/calibration.md shows. Run with
+/// `cargo test --release --test many_cli false_discoveries -- --ignored --nocapture`.
+#[test]
+#[ignore = "about 1 minute: 20 replicates of 1,000 series"]
+fn false_discoveries_among_flagged_series_are_at_most_the_fdr() {
+    let dir = tempfile::tempdir().unwrap();
+    let reps = 20;
+    let mut fdp = Vec::new();
+    let mut power = Vec::new();
+    for r in 0..reps {
+        let (text, shifted) = simulated_long(1000, 19 + r);
+        let path = temp_file(&dir, &format!("sim{r}.csv"), text.as_bytes());
+        let out = stdout_with_threads(
+            &[
+                "detect",
+                "--data",
+                &path,
+                "--family",
+                "poisson",
+                "--format",
+                "csv",
+                "--seed",
+                &r.to_string(),
+            ],
+            "2",
+        );
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        let flagged: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap())
+            .filter(|r| &r[12] == "true")
+            .map(|r| r[0].to_owned())
+            .collect();
+        let false_ones = flagged.iter().filter(|k| !shifted.contains(*k)).count();
+        fdp.push(false_ones as f64 / flagged.len().max(1) as f64);
+        power.push((flagged.len() - false_ones) as f64 / shifted.len() as f64);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let se = |v: &[f64]| {
+        let m = mean(v);
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64 / v.len() as f64).sqrt()
+    };
+    println!(
+        "false discovery proportion at q <= 0.05: {:.4} (s.e. {:.4}) over {reps} replicates of 1000 series, 50 shifted; share of shifted series flagged {:.3} (s.e. {:.3})",
+        mean(&fdp),
+        se(&fdp),
+        mean(&power),
+        se(&power)
+    );
+    assert!(mean(&fdp) <= 0.05 + 2.0 * se(&fdp), "{fdp:?}");
+}

@@ -83,7 +83,8 @@ pub fn emit_many<V: SeriesResult + Clone + serde::Serialize>(view: &ManyView<V>,
                 serde_json::to_writer(&mut out, entry).map_err(std::io::Error::from)?;
                 out.write_all(b"\n")?;
             }
-            serde_json::to_writer(&mut out, &serde_json::json!({ "summary": &view.summary })).map_err(std::io::Error::from)?;
+            serde_json::to_writer(&mut out, &serde_json::json!({ "summary": &view.summary }))
+                .map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
             out.flush()?;
             Ok(())

@@ -25,7 +25,15 @@ pub trait SeriesResult: Serialize {
     fn p_value(&self) -> Option<f64>;
     /// The shift found or tested: its date, date set and rate ratio.
     fn shift(&self) -> Option<Shift>;
+    /// The p-value the multiplicity uses, and how it was obtained when
+    /// that differs from [`SeriesResult::p_value`].
+    fn p_value_for_fdr(&self) -> (Option<f64>, Option<&'static str>) {
+        (self.p_value(), None)
+    }
 }
+
+/// What the multiplicity uses for a bootstrap p-value at its floor.
+pub const FLOOR_TAIL: &str = "the asymptotic sup-LR tail probability: no bootstrap replicate reached the statistic, so the bootstrap p-value is its floor 1/(B + 1), which no false-discovery procedure over many series could flag";
 
 /// A shift as the summary shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +52,19 @@ impl SeriesResult for DetectView {
     }
     fn p_value(&self) -> Option<f64> {
         self.p_value
+    }
+    /// A bootstrap p-value at its floor 1/(B + 1) (no replicate reached
+    /// the statistic) says only p < 1/(B + 1); its asymptotic sup-LR tail
+    /// probability, when smaller, stands in for it (labelled), so that a
+    /// clear shift among thousands of series can still be flagged.
+    fn p_value_for_fdr(&self) -> (Option<f64>, Option<&'static str>) {
+        let floor = 1.0 / (self.bootstrap as f64 + 1.0);
+        match (self.p_value, self.p_value_asymptotic) {
+            (Some(p), Some(a)) if self.bootstrap > 0 && (p - floor).abs() < 1e-12 && a < p => {
+                (Some(a), Some(FLOOR_TAIL))
+            }
+            (p, _) => (p, None),
+        }
     }
     fn shift(&self) -> Option<Shift> {
         let b = self.breaks.first()?;
@@ -107,6 +128,12 @@ pub struct SeriesEntry<V> {
     pub q_value: Option<f64>,
     /// Its Holm-adjusted p-value across the series tested.
     pub holm_p_value: Option<f64>,
+    /// The p-value the adjustment used, when it is not the result's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value_adjusted_from: Option<f64>,
+    /// How that p-value was obtained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value_adjusted_from_method: Option<&'static str>,
 }
 
 /// One row of the summary.
@@ -126,7 +153,7 @@ pub struct SummaryRow {
     pub set_to: Option<Period>,
     /// Rate ratio with its interval.
     pub rate_ratio: Option<IntervalView>,
-    /// The p-value.
+    /// The p-value the q-value adjusts (see `SeriesEntry`).
     pub p_value: Option<f64>,
     /// q-value.
     pub q_value: Option<f64>,
@@ -204,7 +231,7 @@ pub fn adjust<V: SeriesResult>(outcomes: &[Outcome<V>], m: Multiplicity) -> (Vec
     let p: Vec<Option<f64>> = outcomes
         .iter()
         .map(|o| match o {
-            Outcome::Done(v) => v.p_value(),
+            Outcome::Done(v) => v.p_value_for_fdr().0,
             Outcome::Skipped(_) => None,
         })
         .collect();
@@ -228,7 +255,7 @@ impl<V: SeriesResult + Clone> ManyView<V> {
             .enumerate()
             .map(|(i, o)| {
                 let (family, shift, p, skipped) = match o {
-                    Outcome::Done(v) => (Some(v.family().to_owned()), v.shift(), v.p_value(), None),
+                    Outcome::Done(v) => (Some(v.family().to_owned()), v.shift(), v.p_value_for_fdr().0, None),
                     Outcome::Skipped(why) => (None, None, None, Some(why.clone())),
                 };
                 SummaryRow {
@@ -266,11 +293,25 @@ impl<V: SeriesResult + Clone> ManyView<V> {
             e.series.push(keys[i].clone());
         }
         let n_skipped = outcomes.iter().filter(|o| matches!(o, Outcome::Skipped(_))).count();
+        let at_floor = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Done(v) if v.p_value_for_fdr().1.is_some()))
+            .count();
+        let mut notes = notes;
+        if at_floor > 0 {
+            notes.push(format!(
+                "{at_floor} of the series had no bootstrap replicate reach their statistic (p-value at its floor 1/(B + 1)); their q-values adjust the asymptotic sup-LR tail probability instead (p_value_adjusted_from)"
+            ));
+        }
         let series = keys
             .iter()
             .zip(outcomes)
             .enumerate()
             .map(|(i, (key, o))| {
+                let (used, how) = match &o {
+                    Outcome::Done(v) => v.p_value_for_fdr(),
+                    Outcome::Skipped(_) => (None, None),
+                };
                 let (result, skipped) = match o {
                     Outcome::Done(v) => (Some(v), None),
                     Outcome::Skipped(why) => (None, Some(why)),
@@ -281,6 +322,8 @@ impl<V: SeriesResult + Clone> ManyView<V> {
                     skipped,
                     q_value: q[i],
                     holm_p_value: holm[i],
+                    p_value_adjusted_from: how.and(used),
+                    p_value_adjusted_from_method: how,
                 }
             })
             .collect();
