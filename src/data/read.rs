@@ -11,7 +11,7 @@ use ndarray::{Array1, Array2};
 use super::infer::{DateEvidence, FrequencySource, Role};
 use super::period::{Frequency, Period, RawPeriod};
 pub use super::series::MAX_COUNT;
-use super::series::{MAX_EXPOSURE, MAX_MAGNITUDE, MIN_EXPOSURE, Observation, Response, Series};
+use super::series::{MAX_EXPOSURE, MAX_MAGNITUDE, MIN_EXPOSURE, Observation, Periods, Response, Series};
 use crate::error::{Error, InputError, Location, Result};
 
 /// Periods per row a series may span (gaps included), past [`MIN_SPAN_CAP`].
@@ -207,7 +207,8 @@ pub fn read_series(bytes: &[u8], source: &str) -> Result<Series> {
 pub fn read_series_with(bytes: &[u8], source: &str, options: &ReadOptions) -> Result<Series> {
     let (header, mut reader) = open_csv(bytes, source)?;
     let columns = classify_header(&header, source, &Roles::single(options))?;
-    let mut raw_rows = Vec::new();
+    // One row per line at most: no doubling of a 10^6-row vector.
+    let mut raw_rows = Vec::with_capacity(line_count(bytes));
     let mut record = csv::StringRecord::new();
     while next_record(&mut reader, &mut record, source)? {
         let line = record.position().map_or(0, |p| p.line());
@@ -242,6 +243,11 @@ pub(super) fn next_record(
     source: &str,
 ) -> Result<bool> {
     reader.read_record(record).map_err(|e| csv_error(source, e))
+}
+
+/// The number of lines of `bytes` (an upper bound on its records).
+fn line_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 /// A header with no rows under it.
@@ -319,19 +325,20 @@ pub(super) fn place(mut raw_rows: Vec<RawRow>, columns: &Columns, source: &str, 
         }
     }
     let integers_are_years = frequency == Frequency::Yearly;
-    let placed: Vec<(Period, Period)> = raw_rows
-        .iter()
-        .map(|r| (r.start.resolve(integers_are_years), r.end.resolve(integers_are_years)))
-        .collect();
-    let first = placed.iter().map(|p| p.0).min().expect("rows is non-empty");
-    let last = placed.iter().map(|p| p.1).max().expect("rows is non-empty");
-    for (raw, (start, end)) in raw_rows.iter().zip(&placed) {
+    // Placed twice (once for the range, once per row) rather than stored:
+    // resolving is cheap and a stored copy is 32 bytes a row.
+    let place_row = |r: &RawRow| (r.start.resolve(integers_are_years), r.end.resolve(integers_are_years));
+    let (mut first, mut last) = place_row(&raw_rows[0]);
+    for raw in &raw_rows {
+        let (start, end) = place_row(raw);
         if end < start {
             return Err(fail(
                 Location::cell(source, raw.line, "end"),
                 format!("the run ends at {end}, before its start {start}; swap `start` and `end`"),
             ));
         }
+        first = first.min(start);
+        last = last.max(end);
     }
     let span = last.steps_since(first);
     if span >= MAX_PERIODS {
@@ -359,14 +366,16 @@ pub(super) fn place(mut raw_rows: Vec<RawRow>, columns: &Columns, source: &str, 
     let n_periods = span as usize + 1;
     let rows: Vec<Row> = raw_rows
         .into_iter()
-        .zip(placed)
-        .map(|(r, (s, e))| Row {
-            line: r.line,
-            a: s.steps_since(first) as usize,
-            b: e.steps_since(first) as usize,
-            y: r.y,
-            exposure: r.exposure,
-            covariates: r.covariates,
+        .map(|r| {
+            let (s, e) = place_row(&r);
+            Row {
+                line: r.line,
+                a: s.steps_since(first) as usize,
+                b: e.steps_since(first) as usize,
+                y: r.y,
+                exposure: r.exposure,
+                covariates: r.covariates,
+            }
         })
         .collect();
     let index_period = |i: usize| first.offset(i as i64);
@@ -772,6 +781,9 @@ fn build_series(
     n_periods: usize,
     period: &dyn Fn(usize) -> Period,
 ) -> Result<Series> {
+    if rows.iter().all(|r| r.a == r.b) {
+        return build_simple(rows, columns, source, frequency, first, n_periods, period);
+    }
     let fail = |line: u64, msg: String| Error::Input(InputError::new(Location::line(source, line), msg));
     let describe = |r: &Row| {
         if r.a == r.b {
@@ -823,12 +835,21 @@ fn build_series(
 
     // Each row keeps the periods its children do not cover, and its count less theirs.
     let n_cov = columns.covariates.len();
-    let mut own_periods: Vec<Vec<usize>> = Vec::with_capacity(rows.len());
+    let mut own_periods: Vec<Periods> = Vec::with_capacity(rows.len());
     let mut own_y: Vec<f64> = Vec::with_capacity(rows.len());
     let mut notes = Vec::new();
     let is_count = columns.response.1 == Response::Count;
     for (i, r) in rows.iter().enumerate() {
-        let mut periods = Vec::with_capacity(1);
+        if children[i].is_empty() {
+            own_periods.push(if r.a == r.b {
+                Periods::one(r.a)
+            } else {
+                (r.a..=r.b).collect::<Vec<_>>().into()
+            });
+            own_y.push(r.y);
+            continue;
+        }
+        let mut periods = Vec::new();
         let mut next = r.a;
         for &c in &children[i] {
             periods.extend(next..rows[c].a);
@@ -837,11 +858,6 @@ fn build_series(
         periods.extend(next..=r.b);
         let nested: f64 = children[i].iter().map(|&c| rows[c].y).sum();
         let y = r.y - nested;
-        if children[i].is_empty() {
-            own_periods.push(periods);
-            own_y.push(y);
-            continue;
-        }
         let lines: Vec<String> = children[i].iter().map(|&c| rows[c].line.to_string()).collect();
         if is_count && y < 0.0 {
             return Err(fail(
@@ -873,7 +889,7 @@ fn build_series(
                 lines.join(", ")
             ));
         }
-        own_periods.push(periods);
+        own_periods.push(periods.into());
         own_y.push(y);
     }
 
@@ -929,13 +945,86 @@ fn build_series(
     })
 }
 
+/// [`build_series`] when every row is one period (most files): no row
+/// contains another, so only a repeated period can conflict, and each row
+/// is its own observation with its own exposure. The same series and the
+/// same errors as the general path, without its per-row bookkeeping.
+fn build_simple(
+    mut rows: Vec<Row>,
+    columns: &Columns,
+    source: &str,
+    frequency: Frequency,
+    first: Period,
+    n_periods: usize,
+    period: &dyn Fn(usize) -> Period,
+) -> Result<Series> {
+    if !rows.is_sorted_by_key(|r| (r.a, r.line)) {
+        rows.sort_by_key(|r| (r.a, r.line));
+    }
+    if let Some(w) = rows.windows(2).find(|w| w[0].a == w[1].a) {
+        return Err(Error::Input(InputError::new(
+            Location::line(source, w[1].line),
+            format!(
+                "this row covers {} again, as line {} does; keep one of the two rows",
+                period(w[1].a),
+                w[0].line
+            ),
+        )));
+    }
+    let period_exposure = match columns.exposure {
+        None => None,
+        Some(_) => {
+            // The blank reported is the first in file order, as the general path does.
+            if let Some(r) = rows.iter().filter(|r| r.exposure.is_none()).min_by_key(|r| r.line) {
+                return Err(Error::Input(InputError::new(
+                    Location::cell(source, r.line, "exposure"),
+                    "the exposure is blank and no run containing this row gives one; fill it in",
+                )));
+            }
+            let mut e = Array1::from_elem(n_periods, f64::NAN);
+            for r in &rows {
+                e[r.a] = r.exposure.expect("checked above");
+            }
+            Some(e)
+        }
+    };
+    let n_cov = columns.covariates.len();
+    let mut covariates = Array2::from_elem((n_periods, n_cov), f64::NAN);
+    let mut observations = Vec::with_capacity(rows.len());
+    for r in rows {
+        for (k, &v) in r.covariates.iter().enumerate() {
+            covariates[[r.a, k]] = v;
+        }
+        observations.push(Observation {
+            periods: Periods::one(r.a),
+            y: r.y,
+            exposure: r.exposure.filter(|_| period_exposure.is_some()),
+            line: r.line,
+        });
+    }
+    Ok(Series {
+        source: source.to_owned(),
+        frequency,
+        frequency_source: FrequencySource::Periods,
+        frequency_rule: String::new(),
+        first,
+        n_periods,
+        response: columns.response.1,
+        observations,
+        period_exposure,
+        covariate_names: columns.covariates.iter().map(|(_, n)| n.clone()).collect(),
+        covariates,
+        notes: Vec::new(),
+    })
+}
+
 /// Per-period exposure: each row that states exposure owns the periods below
 /// it that no nested row with exposure claims, and spreads what remains of its
 /// total (after nested rows' exposure) evenly over them.
 fn spread_exposure(
     rows: &[Row],
     parent: &[Option<usize>],
-    own_periods: &[Vec<usize>],
+    own_periods: &[Periods],
     n_periods: usize,
     source: &str,
     describe: &dyn Fn(&Row) -> String,
@@ -1015,7 +1104,7 @@ mod tests {
         let s =
             read("start,end,count\n2024-01,2024-06,8\n2024-07,2024-12,74\n2024-08,2024-08,24\n2024-09,2024-09,24\n")
                 .unwrap();
-        let got: Vec<(Vec<usize>, f64)> = s.observations.iter().map(|o| (o.periods.clone(), o.y)).collect();
+        let got: Vec<(Vec<usize>, f64)> = s.observations.iter().map(|o| (o.periods.to_vec(), o.y)).collect();
         assert_eq!(
             got,
             vec![

@@ -27,12 +27,58 @@ pub enum Response {
     Value,
 }
 
+/// The periods of one observation, ascending: one (the common case, held
+/// without a heap allocation, so a series of 10^6 rows is not 10^6
+/// allocations) or several (a run row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Periods(PeriodsRepr);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PeriodsRepr {
+    One([usize; 1]),
+    Many(Box<[usize]>),
+}
+
+impl Periods {
+    /// The single period `t`.
+    pub fn one(t: usize) -> Periods {
+        Periods(PeriodsRepr::One([t]))
+    }
+}
+
+impl From<Vec<usize>> for Periods {
+    fn from(v: Vec<usize>) -> Periods {
+        match v[..] {
+            [t] => Periods::one(t),
+            _ => Periods(PeriodsRepr::Many(v.into_boxed_slice())),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Periods {
+    type Item = &'a usize;
+    type IntoIter = std::slice::Iter<'a, usize>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl std::ops::Deref for Periods {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        match &self.0 {
+            PeriodsRepr::One(t) => t,
+            PeriodsRepr::Many(v) => v,
+        }
+    }
+}
+
 /// One observation: a total over a set of periods of the index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     /// Indices into the series' periods (0 = `first`), ascending; several for
     /// a run row, possibly non-contiguous after nested rows were subtracted.
-    pub(crate) periods: Vec<usize>,
+    pub(crate) periods: Periods,
     /// The count (integer-valued) or value.
     pub(crate) y: f64,
     /// Sum of the per-period exposures, when the file has exposure.
@@ -112,7 +158,7 @@ impl Series {
             response: Response::Count,
             observations: (0..n)
                 .map(|t| Observation {
-                    periods: vec![t],
+                    periods: Periods::one(t),
                     y: 0.0,
                     exposure: None,
                     line: 0,
@@ -164,7 +210,7 @@ impl Series {
             .iter()
             .enumerate()
             .map(|(t, &y)| Observation {
-                periods: vec![t],
+                periods: Periods::one(t),
                 y,
                 exposure: exposure.map(|e| e[t]),
                 line: 0,

@@ -163,7 +163,7 @@ pub(crate) fn theta_at_fixed_means(pairs: &[(f64, f64)]) -> f64 {
         .map(|&(y, m)| {
             (
                 ObsData {
-                    periods: Vec::new(),
+                    periods: Vec::new().into(),
                     y,
                     k: 1.0,
                 },

@@ -424,7 +424,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(t, &y)| Observation {
-                periods: vec![t],
+                periods: crate::data::series::Periods::one(t),
                 y,
                 exposure: None,
                 line: t as u64 + 2,

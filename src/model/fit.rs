@@ -38,7 +38,7 @@ pub struct ModelSpec {
 /// One observation as the fitter sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct ObsData {
-    pub periods: Vec<usize>,
+    pub periods: crate::data::series::Periods,
     pub y: f64,
     pub k: f64,
 }
@@ -188,7 +188,7 @@ impl Problem {
     /// which saves the logarithm that dominated refits (a scan refits
     /// n times per replicate).
     fn mean_log_and_gradient(&self, o: &ObsData, beta: &[f64], g: &mut [f64]) -> (f64, f64) {
-        if let ([t], true) = (o.periods.as_slice(), self.family.log_link()) {
+        if let ([t], true) = (&o.periods[..], self.family.log_link()) {
             let row = self.x.row(*t);
             let eta: f64 = row.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>() + self.offset[*t];
             let mu = eta.exp();
@@ -595,7 +595,7 @@ pub fn fit_matrix(
         .iter()
         .enumerate()
         .map(|(i, &y)| ObsData {
-            periods: vec![i],
+            periods: crate::data::series::Periods::one(i),
             y,
             k: 1.0,
         })
@@ -1170,7 +1170,7 @@ mod tests {
                 y.iter()
                     .enumerate()
                     .map(|(t, &v)| ObsData {
-                        periods: vec![t],
+                        periods: crate::data::series::Periods::one(t),
                         y: v,
                         k: 1.0,
                     })
