@@ -93,7 +93,7 @@ fn read_long(bytes: &[u8], source: &str, options: &ReadOptions, key: &str) -> Re
     let mut record = csv::StringRecord::new();
     while next_record(&mut reader, &mut record, source)? {
         let line = record.position().map_or(0, |p| p.line());
-        let name = record.get(key_index).unwrap_or("");
+        let name = record.get(key_index).unwrap_or("").trim();
         if name.is_empty() {
             return Err(Error::Input(InputError::new(
                 Location::cell(source, line, key),
@@ -141,7 +141,7 @@ fn read_wide(bytes: &[u8], source: &str, options: &ReadOptions, listed: &[String
             let columns = base.with_response(*i);
             let rows = records
                 .iter()
-                .filter(|r| !r.get(*i).unwrap_or("").is_empty())
+                .filter(|r| !r.get(*i).unwrap_or("").trim().is_empty())
                 .map(|r| {
                     let line = r.position().map_or(0, |p| p.line());
                     parse_row(r, line, &columns, &header, source).map_err(|e| e.in_series(name))

@@ -231,8 +231,11 @@ pub(super) fn open_csv<'a>(bytes: &'a [u8], source: &str) -> Result<(csv::String
             "the file is empty; give a CSV with a header such as `period,count`",
         )));
     }
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
-    let header = reader.headers().map_err(|e| csv_error(source, e))?.clone();
+    // Cells are trimmed as they are read (`parse_row`): the reader's own
+    // trimming builds a new record for every row.
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let mut header = reader.headers().map_err(|e| csv_error(source, e))?.clone();
+    header.trim();
     Ok((header, reader))
 }
 
@@ -575,7 +578,7 @@ pub(super) fn parse_row(
     header: &csv::StringRecord,
     source: &str,
 ) -> Result<RawRow> {
-    let cell = |i: usize| record.get(i).unwrap_or("");
+    let cell = |i: usize| record.get(i).unwrap_or("").trim();
     let fail = |column: &str, msg: String| Error::Input(InputError::new(Location::cell(source, line, column), msg));
     let period_text = columns.period.map(cell).filter(|s| !s.is_empty());
     let start_text = columns.start.map(cell).filter(|s| !s.is_empty());
