@@ -4,7 +4,8 @@ use clap::{Args, ValueEnum};
 use countshift::changepoint::multiple::{Criterion, Penalty, Search, detect_multiple};
 use countshift::changepoint::single::{DetectSpec, GammaPrior, RunOptions, best_date, detect_single_with};
 use countshift::inference::Level;
-use countshift::model::{Family, ModelSpec, Term, fit};
+use countshift::inference::overdispersion::{auto_family_segmented, segment_overdispersion};
+use countshift::model::{Family, ModelSpec, Term};
 use countshift::report::detect::DetectView;
 
 use countshift::data::{Keyed, Series};
@@ -164,15 +165,16 @@ fn detect_view(
             ..args.model.clone()
         }
         .spec_or(series, "")?;
-        let breaks = match search {
-            None => vec![best_date(
-                series,
-                &single_spec(args, poisson.clone(), min_segment, level),
-            )?],
-            Some(search) => detect_multiple(series, &poisson, search, min_segment, level)?.breaks,
-        };
-        let steps: Vec<Term> = breaks.into_iter().map(Term::Step).collect();
-        args.model.resolve(series, "", &steps)?
+        match search {
+            None => {
+                let at = best_date(series, &single_spec(args, poisson.clone(), min_segment, level))?;
+                args.model.resolve(series, "", &[Term::Step(at)])?
+            }
+            Some(search) => {
+                let breaks = detect_multiple(series, &poisson, search, min_segment, level)?.breaks;
+                auto_family_segmented(&poisson, series, &breaks)?
+            }
+        }
     } else {
         (args.model.spec_or(series, "")?, None)
     };
@@ -217,9 +219,8 @@ fn detect_view(
                 min_segment,
             );
             if model.family == Family::Poisson {
-                let mut with_breaks = model.clone();
-                with_breaks.terms.extend(result.breaks.iter().copied().map(Term::Step));
-                view.overdispersion = fit(&with_breaks, series)?.overdispersion_test();
+                let use_offset = model.use_offset && series.has_exposure();
+                view.overdispersion = segment_overdispersion(series, use_offset, &result.breaks);
             }
             view
         }

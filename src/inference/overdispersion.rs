@@ -99,14 +99,93 @@ pub struct FamilyChoice {
 
 /// The `auto` choice from the Poisson fit of the command's fullest model.
 pub fn choose_family(poisson_fit: &Fit) -> Option<FamilyChoice> {
-    let test = poisson_fit.overdispersion_test()?;
-    let df = poisson_fit.df_residual();
+    choice_from(
+        poisson_fit.overdispersion_test()?,
+        poisson_fit.df_residual(),
+        poisson_fit.names.clone(),
+    )
+}
+
+/// Dean's test in the Poisson model with a level per segment (the
+/// intercept and a step at each of `breaks`) on a series of single-period
+/// observations, in closed form. That model's fitted mean is the segment's
+/// rate times the exposure, `M_i = e_i Y_j / E_j`, and since its design
+/// spans the segment indicators, `h_i M_i = M_i^2 / Y_j`: no fit and no
+/// n x (breaks + 1) design, which at 10^6 observations and thousands of
+/// PELT breaks would not fit in memory. `None` for a series with run rows
+/// or when no fitted mean is positive.
+pub fn segment_overdispersion(
+    series: &Series,
+    use_offset: bool,
+    breaks: &[crate::data::Period],
+) -> Option<OverdispersionTest> {
+    if !series.is_simple() || series.response != Response::Count {
+        return None;
+    }
+    let exposure = |o: &crate::data::Observation| if use_offset { o.exposure.unwrap_or(1.0) } else { 1.0 };
+    let segment_of = |t: usize| breaks.partition_point(|b| series.index_of(*b).is_some_and(|i| i <= t));
+    let mut totals = vec![(0.0, 0.0); breaks.len() + 1];
+    for o in &series.observations {
+        let j = segment_of(o.periods[0]);
+        totals[j].0 += o.y;
+        totals[j].1 += exposure(o);
+    }
+    let (mut numerator, mut variance) = (0.0, 0.0);
+    for o in &series.observations {
+        let (y_j, e_j) = totals[segment_of(o.periods[0])];
+        let m = exposure(o) * y_j / e_j;
+        if !m.is_finite() || m <= 0.0 {
+            continue;
+        }
+        numerator += (o.y - m).powi(2) - o.y + m * m / y_j;
+        variance += 2.0 * m * m;
+    }
+    if variance.is_nan() || variance <= 0.0 {
+        return None;
+    }
+    let statistic = numerator / variance.sqrt();
+    Some(OverdispersionTest {
+        statistic,
+        p_value: Normal::standard().sf(statistic),
+        method: "Dean's adjusted score test against NB2, one-sided normal reference",
+    })
+}
+
+/// [`auto_family`] for an intercept-only `model` with a step at each of
+/// `breaks` (a several-break search), by [`segment_overdispersion`].
+pub fn auto_family_segmented(
+    model: &ModelSpec,
+    series: &Series,
+    breaks: &[crate::data::Period],
+) -> Result<(ModelSpec, Option<FamilyChoice>)> {
+    let steps: Vec<Term> = breaks.iter().copied().map(Term::Step).collect();
+    if model.terms != [Term::Intercept] || !series.is_simple() || series.response != Response::Count {
+        return auto_family(model, series, &steps);
+    }
+    let use_offset = model.use_offset && series.has_exposure();
+    let names = std::iter::once(Term::Intercept)
+        .chain(steps)
+        .map(|t| t.to_string())
+        .collect();
+    let choice = segment_overdispersion(series, use_offset, breaks)
+        .and_then(|test| choice_from(test, series.n_obs().saturating_sub(breaks.len() + 1), names));
+    let family = choice.as_ref().map_or(Family::Poisson, |c| c.chosen);
+    Ok((
+        ModelSpec {
+            family,
+            ..model.clone()
+        },
+        choice,
+    ))
+}
+
+fn choice_from(test: OverdispersionTest, df: usize, names: Vec<String>) -> Option<FamilyChoice> {
     let chosen = if test.rejects() && df >= AUTO_MIN_DF {
         Family::Negbin
     } else {
         Family::Poisson
     };
-    let model = poisson_fit.names.join(" + ");
+    let model = names.join(" + ");
     let p = if test.p_value < 1e-16 {
         "p < 1e-16".to_string()
     } else {
@@ -127,7 +206,7 @@ pub fn choose_family(poisson_fit: &Fit) -> Option<FamilyChoice> {
         chosen,
         test,
         df_residual: df,
-        tested_in: poisson_fit.names.clone(),
+        tested_in: names,
         reason,
     })
 }
@@ -164,4 +243,47 @@ pub fn auto_family(model: &ModelSpec, series: &Series, fullest: &[Term]) -> Resu
         },
         choice,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Period, read_series};
+
+    /// The closed form equals the test of the fitted Poisson model with a
+    /// step at each break: with and without exposure, across a gap of
+    /// missing periods, and with a segment of zeros.
+    #[test]
+    fn the_segment_closed_form_equals_the_fitted_model() {
+        let counts = [3, 5, 2, 9, 0, 14, 12, 20, 9, 15, 4, 0, 0, 0, 1, 7, 8, 30, 2, 6];
+        let mut plain = String::from("period,count,exposure\n");
+        for (t, c) in counts.iter().enumerate() {
+            // A gap: periods 9 and 10 are missing.
+            if t == 9 || t == 10 {
+                continue;
+            }
+            plain += &format!("{},{c},{}\n", t + 1, 1.0 + (t % 4) as f64 * 0.7);
+        }
+        let series = read_series(plain.as_bytes(), "t.csv").unwrap();
+        for breaks in [vec![6], vec![6, 12], vec![4, 12, 16], vec![12, 15]] {
+            let breaks: Vec<Period> = breaks.iter().map(|&b| Period::index(b)).collect();
+            for use_offset in [false, true] {
+                let mut spec = ModelSpec {
+                    family: Family::Poisson,
+                    terms: vec![Term::Intercept],
+                    use_offset,
+                };
+                spec.terms.extend(breaks.iter().copied().map(Term::Step));
+                let fitted = fit(&spec, &series).unwrap().overdispersion_test().unwrap();
+                let closed = segment_overdispersion(&series, use_offset, &breaks).unwrap();
+                let rel = (fitted.statistic - closed.statistic).abs() / fitted.statistic.abs();
+                assert!(
+                    rel < 1e-6,
+                    "{breaks:?} offset {use_offset}: {} vs {}",
+                    fitted.statistic,
+                    closed.statistic
+                );
+            }
+        }
+    }
 }
