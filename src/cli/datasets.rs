@@ -5,7 +5,7 @@ use countshift::data::{DATASETS, DEFAULT_DATASET, load_dataset};
 use countshift::report::format::{csv_table, table};
 use serde::Serialize;
 
-use super::{Format, emit, json_as};
+use super::{Format, emit, emit_json_as};
 
 #[derive(Debug, Args)]
 pub struct DatasetsArgs {
@@ -46,10 +46,10 @@ pub fn run(args: &DatasetsArgs) -> anyhow::Result<()> {
         });
     }
     match args.format {
-        Format::Json | Format::Jsonl => emit(&json_as(
+        Format::Json | Format::Jsonl => emit_json_as(
             args.format,
             &serde_json::json!({ "schema_version": 1, "datasets": entries }),
-        )?),
+        ),
         Format::Csv => {
             let rows: Vec<Vec<String>> = entries
                 .iter()

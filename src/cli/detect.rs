@@ -13,7 +13,7 @@ use countshift::report::many::adjust;
 
 use super::many::{ManyArgs, emit_many, many_view, outcomes, series_seed};
 use super::model::{FamilyArg, ModelArgs};
-use super::{DataArgs, Format, Loaded, emit, json_as, limits};
+use super::{DataArgs, Format, Loaded, emit, emit_json_as, limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Method {
@@ -95,7 +95,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
             let seed = series_seed(args.seed, key.as_deref());
             let view = detect_view(&series, args, seed, sequential, false)?;
             match args.format {
-                Format::Json | Format::Jsonl => emit(&json_as(args.format, &view)?),
+                Format::Json | Format::Jsonl => emit_json_as(args.format, &view),
                 Format::Table => emit(&view.table(&series)),
                 Format::Csv => emit(&view.csv(&series)),
             }

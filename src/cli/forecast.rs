@@ -14,7 +14,7 @@ use countshift::model::fit;
 use countshift::report::forecast::{BacktestView, ForecastView};
 
 use super::model::ModelArgs;
-use super::{DataArgs, Format, UsageError, emit, json_as, limits};
+use super::{DataArgs, Format, UsageError, emit, emit_json_as, limits};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Breaks {
@@ -134,7 +134,7 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
     let view = ForecastView::new(&f, &fitted, args.seed, level.value());
     match args.format {
         Format::Table => emit(&view.table(&series)),
-        Format::Json | Format::Jsonl => emit(&json_as(args.format, &view)?),
+        Format::Json | Format::Jsonl => emit_json_as(args.format, &view),
         Format::Csv => emit(&view.csv()),
     }
 }
@@ -232,7 +232,7 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     let view = BacktestView::new(&result?, args.horizon);
     match args.format {
         Format::Table => emit(&view.table()),
-        Format::Json | Format::Jsonl => emit(&json_as(args.format, &view)?),
+        Format::Json | Format::Jsonl => emit_json_as(args.format, &view),
         Format::Csv => emit(&view.csv()),
     }
 }

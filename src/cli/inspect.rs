@@ -4,7 +4,7 @@ use clap::Args;
 use countshift::report::format::{csv_cell, csv_number, period_set};
 use countshift::report::inspect::{InspectView, inspect_table};
 
-use super::{DataArgs, Format, emit, json_as};
+use super::{DataArgs, Format, emit, emit_json_as};
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -28,7 +28,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     let series = args.data.load()?;
     match args.format {
         Format::Table => emit(&inspect_table(&series)),
-        Format::Json | Format::Jsonl => emit(&json_as(args.format, &InspectView::new(&series))?),
+        Format::Json | Format::Jsonl => emit_json_as(args.format, &InspectView::new(&series)),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["periods", "y", "exposure", "line"])?;

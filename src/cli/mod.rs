@@ -240,10 +240,20 @@ fn emit(text: &str) -> anyhow::Result<()> {
 }
 
 /// Writes pretty JSON of `view` to standard output as it is serialised,
-/// so a large many-series result is never held whole as text.
+/// so a large result (10^6 observations, many series) is never held whole
+/// as text.
 fn emit_json<T: serde::Serialize>(view: &T) -> anyhow::Result<()> {
+    emit_json_as(Format::Json, view)
+}
+
+/// [`emit_json`] as `format` asks: pretty, or one line for `jsonl`.
+fn emit_json_as<T: serde::Serialize>(format: Format, view: &T) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, view).map_err(std::io::Error::from)?;
+    match format {
+        Format::Jsonl => serde_json::to_writer(&mut out, view),
+        _ => serde_json::to_writer_pretty(&mut out, view),
+    }
+    .map_err(std::io::Error::from)?;
     out.write_all(b"\n")?;
     out.flush()?;
     Ok(())
@@ -252,14 +262,6 @@ fn emit_json<T: serde::Serialize>(view: &T) -> anyhow::Result<()> {
 /// Pretty JSON of a view, with a final newline.
 fn json<T: serde::Serialize>(view: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(view)? + "\n")
-}
-
-/// JSON of a view as `format` asks: pretty, or one line for `jsonl`.
-fn json_as<T: serde::Serialize>(format: Format, view: &T) -> anyhow::Result<String> {
-    match format {
-        Format::Jsonl => Ok(serde_json::to_string(view)? + "\n"),
-        _ => json(view),
-    }
 }
 
 /// Runs one invocation.

@@ -8,7 +8,7 @@ use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
 use countshift::report::fit::FitView;
 
 use super::many::{ManyArgs, emit_many, many_view, outcomes};
-use super::{DataArgs, Format, Loaded, emit, json_as, limits};
+use super::{DataArgs, Format, Loaded, emit, emit_json_as, limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FamilyArg {
@@ -114,7 +114,7 @@ pub fn run_fit(args: &FitArgs) -> anyhow::Result<()> {
             let view = fit_view(&series, args)?;
             match args.format {
                 Format::Table => emit(&view.table(&series)),
-                Format::Json | Format::Jsonl => emit(&json_as(args.format, &view)?),
+                Format::Json | Format::Jsonl => emit_json_as(args.format, &view),
                 Format::Csv => emit(&view.csv()),
             }
         }

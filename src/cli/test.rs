@@ -8,7 +8,7 @@ use countshift::report::test::TestView;
 
 use super::many::{ManyArgs, emit_many, many_view, outcomes};
 use super::model::ModelArgs;
-use super::{DataArgs, Format, Loaded, UsageError, emit, json_as};
+use super::{DataArgs, Format, Loaded, UsageError, emit, emit_json_as};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -74,7 +74,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<()> {
         Loaded::One { series, .. } => {
             let v = one(&series)?;
             match args.format {
-                Format::Json | Format::Jsonl => emit(&json_as(args.format, &v)?),
+                Format::Json | Format::Jsonl => emit_json_as(args.format, &v),
                 Format::Table => emit(&v.table()),
                 Format::Csv => emit(&v.csv()),
             }

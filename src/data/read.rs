@@ -175,10 +175,17 @@ pub(super) struct RawRow {
     start: RawPeriod,
     end: RawPeriod,
     /// Column that gave the start period, for messages.
-    period_column: &'static str,
+    is_run: bool,
     y: f64,
     exposure: Option<f64>,
     covariates: Vec<f64>,
+}
+
+impl RawRow {
+    /// The column that gave the start period, for messages.
+    fn period_column(&self) -> &'static str {
+        if self.is_run { "start" } else { "period" }
+    }
 }
 
 /// A row placed on the index: inclusive span `a..=b`.
@@ -317,7 +324,8 @@ pub(super) fn place(mut raw_rows: Vec<RawRow>, columns: &Columns, source: &str, 
     let frequency = settled.frequency;
     if settled.written == Frequency::Daily && frequency != Frequency::Daily {
         for row in &mut raw_rows {
-            for (p, column) in [(&mut row.start, row.period_column), (&mut row.end, "end")] {
+            let start_column = row.period_column();
+            for (p, column) in [(&mut row.start, start_column), (&mut row.end, "end")] {
                 *p = regroup(*p, frequency).ok_or_else(|| {
                     fail(
                         Location::cell(source, row.line, column),
@@ -412,7 +420,7 @@ fn option_rule(frequency: Frequency) -> String {
 pub(super) fn date_evidence<'a>(rows: impl IntoIterator<Item = &'a RawRow>) -> DateEvidence {
     let mut evidence = DateEvidence::default();
     for row in rows {
-        let is_run = row.period_column != "period";
+        let is_run = row.is_run;
         evidence.add_row(is_run);
         let roles = if is_run {
             [(row.start, Role::Start), (row.end, Role::End)]
@@ -636,7 +644,7 @@ pub(super) fn parse_row(
         line,
         start,
         end,
-        period_column,
+        is_run: period_column != "period",
         y,
         exposure,
         covariates,
@@ -741,7 +749,7 @@ pub(super) fn settle_frequency(rows: &[RawRow], source: &str) -> Result<(Frequen
     let mut integer_line: Option<u64> = None;
     let mut all_years = true;
     for row in rows {
-        for (p, column) in [(row.start, row.period_column), (row.end, "end")] {
+        for (p, column) in [(row.start, row.period_column()), (row.end, "end")] {
             match p.frequency_if_dated() {
                 Some(f) => match dated {
                     None => dated = Some((f, row.line)),
@@ -755,9 +763,7 @@ pub(super) fn settle_frequency(rows: &[RawRow], source: &str) -> Result<(Frequen
                 },
                 None => {
                     integer_line.get_or_insert(row.line);
-                    if let RawPeriod::Integer { four_digit_year, .. } = p {
-                        all_years &= four_digit_year;
-                    }
+                    all_years &= p.could_be_year();
                 }
             }
         }
@@ -993,18 +999,23 @@ fn build_simple(
     };
     let n_cov = columns.covariates.len();
     let mut covariates = Array2::from_elem((n_periods, n_cov), f64::NAN);
-    let mut observations = Vec::with_capacity(rows.len());
-    for r in rows {
-        for (k, &v) in r.covariates.iter().enumerate() {
-            covariates[[r.a, k]] = v;
-        }
-        observations.push(Observation {
-            periods: Periods::one(r.a),
-            y: r.y,
-            exposure: r.exposure.filter(|_| period_exposure.is_some()),
-            line: r.line,
-        });
-    }
+    // Collected in place: the rows' memory becomes the observations'.
+    let has_exposure = period_exposure.is_some();
+    let mut observations: Vec<Observation> = rows
+        .into_iter()
+        .map(|r| {
+            for (k, &v) in r.covariates.iter().enumerate() {
+                covariates[[r.a, k]] = v;
+            }
+            Observation {
+                periods: Periods::one(r.a),
+                y: r.y,
+                exposure: r.exposure.filter(|_| has_exposure),
+                line: r.line,
+            }
+        })
+        .collect();
+    observations.shrink_to_fit();
     Ok(Series {
         source: source.to_owned(),
         frequency,
