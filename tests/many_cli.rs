@@ -232,3 +232,38 @@ fn false_discoveries_among_flagged_series_are_at_most_the_fdr() {
     );
     assert!(mean(&fdp) <= 0.05 + 2.0 * se(&fdp), "{fdp:?}");
 }
+
+/// `forecast`, `backtest` and `fit` over many series: each result is the
+/// single-series run with its key, on two real series in one long file.
+#[test]
+fn forecasts_backtests_and_fits_over_many_series_equal_each_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut long = String::from("series,period,count\n");
+    let mut alone = BTreeMap::new();
+    for name in ["shahed", "kalibr"] {
+        let text = std::fs::read_to_string(format!("tests/reference/data/real/{name}.csv")).unwrap();
+        let mut one = String::from("period,count\n");
+        for line in text.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            long += &format!("{name},{},{}\n", cells[0], cells[1]);
+            one += &format!("{},{}\n", cells[0], cells[1]);
+        }
+        alone.insert(name, temp_file(&dir, &format!("{name}.csv"), one.as_bytes()));
+    }
+    let long = temp_file(&dir, "long.csv", long.as_bytes());
+    for command in [
+        &["forecast", "--horizon", "3", "--draws", "500"][..],
+        &["backtest", "--draws", "200", "--horizon", "2"],
+        &["fit"],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["--data", &long, "--format", "json"]);
+        let many = json(&stdout_with_threads(&args, "2"));
+        for entry in many["series"].as_array().unwrap() {
+            let key = entry["key"].as_str().unwrap();
+            let mut single = command.to_vec();
+            single.extend(["--data", &alone[key], "--key", key, "--format", "json"]);
+            assert_eq!(entry["result"], json(&stdout_with_threads(&single, "1")), "{command:?} {key}");
+        }
+    }
+}

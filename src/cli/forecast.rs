@@ -13,8 +13,9 @@ use countshift::inference::Level;
 use countshift::model::fit;
 use countshift::report::forecast::{BacktestView, ForecastView};
 
+use super::many::{ManyArgs, emit_many, many_view, outcomes, series_seed};
 use super::model::ModelArgs;
-use super::{DataArgs, Format, UsageError, emit, emit_json_as, limits};
+use super::{DataArgs, Format, Loaded, UsageError, emit, emit_json_as, limits};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Breaks {
@@ -46,6 +47,8 @@ pub struct ForecastArgs {
     /// (default: the mean of the last 12 observed periods).
     #[arg(long, value_name = "FILE")]
     exposure_future: Option<String>,
+    #[command(flatten)]
+    many: ManyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -102,13 +105,43 @@ fn future_exposure(path: &str, series: &Series, horizon: usize) -> anyhow::Resul
 
 pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
     limits::check_drawn_values(args.draws, args.horizon).map_err(UsageError)?;
-    let series = args.data.load()?;
-    let mut spec = args.model.spec_or(&series, "trend")?;
+    match args.data.load_any()? {
+        Loaded::One { series, key } => {
+            let (view, series) = (
+                forecast_view(&series, args, series_seed(args.seed, key.as_deref()))?,
+                series,
+            );
+            match args.format {
+                Format::Table => emit(&view.table(&series)),
+                Format::Json | Format::Jsonl => emit_json_as(args.format, &view),
+                Format::Csv => emit(&view.csv()),
+            }
+        }
+        Loaded::Many(members) => {
+            if args.exposure_future.is_some() {
+                return Err(UsageError(
+                    "--exposure-future gives one series' future; over many series, forecast each with --key NAME"
+                        .into(),
+                )
+                .into());
+            }
+            let results = outcomes(&members, args.seed, |s, seed| forecast_view(s, args, seed))?;
+            emit_many(
+                &many_view("forecast", &members, results, &args.many, Vec::new()),
+                args.format,
+            )
+        }
+    }
+}
+
+/// One series' forecast, seeded `seed`.
+fn forecast_view(series: &Series, args: &ForecastArgs, seed: u64) -> anyhow::Result<ForecastView> {
+    let mut spec = args.model.spec_or(series, "trend")?;
     let level = args.model.level();
     if let Breaks::Auto = args.breaks {
-        add_step_at_best_date(&mut spec, &series)?;
+        add_step_at_best_date(&mut spec, series)?;
     }
-    let fitted = fit(&spec, &series)?;
+    let fitted = fit(&spec, series)?;
     let exposure = match &args.exposure_future {
         Some(_) if !(series.has_exposure() && fitted.offset_used()) => {
             return Err(UsageError(
@@ -116,27 +149,22 @@ pub fn run_forecast(args: &ForecastArgs) -> anyhow::Result<()> {
             )
             .into());
         }
-        Some(path) => FutureExposure::Values(future_exposure(path, &series, args.horizon)?),
+        Some(path) => FutureExposure::Values(future_exposure(path, series, args.horizon)?),
         None => FutureExposure::LastYearMean,
     };
     let f = forecast(
         &fitted,
-        &series,
+        series,
         &ForecastSpec {
             horizon: args.horizon,
             draws: args.draws,
-            seed: args.seed,
+            seed,
             level,
             exposure,
             parameter_uncertainty: true,
         },
     )?;
-    let view = ForecastView::new(&f, &fitted, args.seed, level.value());
-    match args.format {
-        Format::Table => emit(&view.table(&series)),
-        Format::Json | Format::Jsonl => emit_json_as(args.format, &view),
-        Format::Csv => emit(&view.csv()),
-    }
+    Ok(ForecastView::new(&f, &fitted, seed, level.value()))
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +204,8 @@ pub struct BacktestArgs {
     /// Do not use log(exposure) as an offset.
     #[arg(long)]
     no_offset: bool,
+    #[command(flatten)]
+    many: ManyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -201,39 +231,56 @@ pub fn run_backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         .into_iter()
         .map(ModelChoice::parse)
         .collect::<Result<Vec<_>, _>>()?;
-    let series = args.data.load()?;
-    let origin_from = match &args.origin_from {
-        Some(text) => {
-            Period::parse_in(text, series.frequency()).map_err(|e| UsageError(format!("--origin-from `{text}` {e}")))?
+    let one = |series: &Series, seed: u64, progress: bool| -> anyhow::Result<BacktestView> {
+        let origin_from = match &args.origin_from {
+            Some(text) => Period::parse_in(text, series.frequency())
+                .map_err(|e| UsageError(format!("--origin-from `{text}` {e}")))?,
+            None => default_origin_from(series),
+        };
+        let baselines = match args.baselines.trim() {
+            "auto" => default_baselines(series, origin_from),
+            "none" | "" => Vec::new(),
+            list => list.split(',').map(Baseline::parse).collect::<Result<Vec<_>, _>>()?,
+        };
+        let spec = BacktestSpec {
+            models: models.clone(),
+            baselines,
+            origin_from,
+            horizon: args.horizon,
+            draws: args.draws,
+            seed,
+            use_offset: !args.no_offset,
+            level: args.level,
+        };
+        let result = if progress {
+            let origins = series
+                .index_of(origin_from)
+                .map_or(0, |o| series.n_periods().saturating_sub(o));
+            let bar = BacktestProgress::new(origins, "the backtest");
+            let result = backtest(series, &spec, &|| bar.tick());
+            bar.finish();
+            result
+        } else {
+            backtest(series, &spec, &|| {})
+        };
+        Ok(BacktestView::new(&result?, args.horizon))
+    };
+    match args.data.load_any()? {
+        Loaded::One { series, key } => {
+            let view = one(&series, series_seed(args.seed, key.as_deref()), true)?;
+            match args.format {
+                Format::Table => emit(&view.table()),
+                Format::Json | Format::Jsonl => emit_json_as(args.format, &view),
+                Format::Csv => emit(&view.csv()),
+            }
         }
-        None => default_origin_from(&series),
-    };
-    let baselines = match args.baselines.trim() {
-        "auto" => default_baselines(&series, origin_from),
-        "none" | "" => Vec::new(),
-        list => list.split(',').map(Baseline::parse).collect::<Result<Vec<_>, _>>()?,
-    };
-    let spec = BacktestSpec {
-        models,
-        baselines,
-        origin_from,
-        horizon: args.horizon,
-        draws: args.draws,
-        seed: args.seed,
-        use_offset: !args.no_offset,
-        level: args.level,
-    };
-    let origins = series
-        .index_of(origin_from)
-        .map_or(0, |o| series.n_periods().saturating_sub(o));
-    let progress = BacktestProgress::new(origins, "the backtest");
-    let result = backtest(&series, &spec, &|| progress.tick());
-    progress.finish();
-    let view = BacktestView::new(&result?, args.horizon);
-    match args.format {
-        Format::Table => emit(&view.table()),
-        Format::Json | Format::Jsonl => emit_json_as(args.format, &view),
-        Format::Csv => emit(&view.csv()),
+        Loaded::Many(members) => {
+            let results = outcomes(&members, args.seed, |s, seed| one(s, seed, false))?;
+            emit_many(
+                &many_view("backtest", &members, results, &args.many, Vec::new()),
+                args.format,
+            )
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::SCHEMA_VERSION;
 use super::detect::DetectView;
 use super::fit::{FitView, p_text};
+use super::forecast::{BacktestView, ForecastView};
 use super::format::{csv_cell, csv_table, sig3, table};
 use super::interval::IntervalView;
 use super::test::TestView;
@@ -25,6 +26,11 @@ pub trait SeriesResult: Serialize {
     fn p_value(&self) -> Option<f64>;
     /// The shift found or tested: its date, date set and rate ratio.
     fn shift(&self) -> Option<Shift>;
+    /// What the summary row shows for a command that tests nothing (a
+    /// forecast's horizon total, a backtest's ranking).
+    fn detail(&self) -> Option<String> {
+        None
+    }
     /// The p-value the multiplicity uses, and how it was obtained when
     /// that differs from [`SeriesResult::p_value`].
     fn p_value_for_fdr(&self) -> (Option<f64>, Option<&'static str>) {
@@ -92,9 +98,55 @@ impl SeriesResult for TestView {
     }
 }
 
+impl SeriesResult for ForecastView {
+    fn family(&self) -> &str {
+        self.family
+    }
+    fn detail(&self) -> Option<String> {
+        let t = &self.total;
+        Some(format!(
+            "total over {} periods {} [95% PI {}, {}]",
+            self.horizon,
+            sig3(t.mean),
+            sig3(t.lower_95),
+            sig3(t.upper_95)
+        ))
+    }
+    fn p_value(&self) -> Option<f64> {
+        None
+    }
+    fn shift(&self) -> Option<Shift> {
+        None
+    }
+}
+
+impl SeriesResult for BacktestView {
+    /// The model ranked first.
+    fn family(&self) -> &str {
+        self.ranking.first().map_or("-", String::as_str)
+    }
+    fn detail(&self) -> Option<String> {
+        Some(format!("ranking: {}", self.ranking.join(" > ")))
+    }
+    fn p_value(&self) -> Option<f64> {
+        None
+    }
+    fn shift(&self) -> Option<Shift> {
+        None
+    }
+}
+
 impl SeriesResult for FitView {
     fn family(&self) -> &str {
         self.family
+    }
+    fn detail(&self) -> Option<String> {
+        Some(format!(
+            "{}: log-likelihood {}, AIC {}",
+            self.terms.join(" + "),
+            sig3(self.loglik),
+            sig3(self.aic)
+        ))
     }
     fn p_value(&self) -> Option<f64> {
         None
@@ -141,7 +193,7 @@ pub struct SeriesEntry<V> {
 pub struct SummaryRow {
     /// The series' key.
     pub key: String,
-    /// Family fitted.
+    /// Family fitted (for a backtest: the model ranked first).
     pub family: Option<String>,
     /// Observations.
     pub n: usize,
@@ -164,6 +216,9 @@ pub struct SummaryRow {
     /// Why the series was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// For a command that tests nothing: what its result says in brief.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// How many series broke in one period.
@@ -254,9 +309,15 @@ impl<V: SeriesResult + Clone> ManyView<V> {
             .iter()
             .enumerate()
             .map(|(i, o)| {
-                let (family, shift, p, skipped) = match o {
-                    Outcome::Done(v) => (Some(v.family().to_owned()), v.shift(), v.p_value_for_fdr().0, None),
-                    Outcome::Skipped(why) => (None, None, None, Some(why.clone())),
+                let (family, shift, p, skipped, detail) = match o {
+                    Outcome::Done(v) => (
+                        Some(v.family().to_owned()),
+                        v.shift(),
+                        v.p_value_for_fdr().0,
+                        None,
+                        v.detail(),
+                    ),
+                    Outcome::Skipped(why) => (None, None, None, Some(why.clone()), None),
                 };
                 SummaryRow {
                     key: keys[i].clone(),
@@ -271,6 +332,7 @@ impl<V: SeriesResult + Clone> ManyView<V> {
                     holm_p_value: holm[i],
                     flagged: flagged_at(i),
                     skipped,
+                    detail,
                 }
             })
             .collect();
@@ -371,6 +433,9 @@ fn ratio_cell(r: &Option<IntervalView>) -> String {
 impl Summary {
     /// The summary table, the verdict and the shared-shift view.
     pub fn table(&self, command: &str) -> String {
+        if self.rows.iter().all(|r| r.p_value.is_none()) {
+            return self.untested_table(command);
+        }
         let mut out = format!(
             "{command} over {} series ({} skipped); q-values by {} at a false discovery rate of {}\n",
             self.n_series,
@@ -450,6 +515,30 @@ impl Summary {
         for note in &self.notes {
             out += &format!("note: {note}\n");
         }
+        out
+    }
+
+    /// The table of a command that tests nothing: a row per series with
+    /// what its result says.
+    fn untested_table(&self, command: &str) -> String {
+        let mut out = format!("{command} over {} series ({} skipped)\n", self.n_series, self.n_skipped);
+        let mut rows: Vec<&SummaryRow> = self.rows.iter().collect();
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.key.clone(),
+                    r.family.clone().unwrap_or_else(|| "-".to_owned()),
+                    r.n.to_string(),
+                    r.detail
+                        .clone()
+                        .or_else(|| r.skipped.clone().map(|s| format!("skipped: {s}")))
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        out += &table(&["series", "model", "n", ""], &cells);
         out
     }
 
