@@ -263,7 +263,11 @@ fn forecasts_backtests_and_fits_over_many_series_equal_each_alone() {
             let key = entry["key"].as_str().unwrap();
             let mut single = command.to_vec();
             single.extend(["--data", &alone[key], "--key", key, "--format", "json"]);
-            assert_eq!(entry["result"], json(&stdout_with_threads(&single, "1")), "{command:?} {key}");
+            assert_eq!(
+                entry["result"],
+                json(&stdout_with_threads(&single, "1")),
+                "{command:?} {key}"
+            );
         }
     }
 }
