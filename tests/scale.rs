@@ -216,3 +216,27 @@ fn ten_thousand_series_detect_in_under_a_minute_and_500_mb() {
     println!("detect over 10,000 series of 120 months: {seconds:.1} s, {mb:.0} MB peak");
     assert!(seconds < 60.0 && mb < LIMIT_MB, "{seconds:.1} s, {mb:.0} MB");
 }
+
+/// Issue 19: 10^7 rows (a level change every 100 periods) through
+/// `detect --method pelt` under 1.5 GB of peak memory.
+#[test]
+#[ignore = "about 30 s with the file's writing; needs GNU time"]
+fn ten_million_rows_through_pelt_under_1_5_gb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ten_million.csv");
+    let mut text = String::with_capacity(10_000_000 * 12);
+    text.push_str("period,count\n");
+    let mut state: u64 = 3;
+    for t in 1..=10_000_000usize {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let level = [3u64, 6, 3, 9, 4][(t / 100) % 5];
+        let _ = writeln!(text, "{t},{}", level + (state >> 60) % 4);
+    }
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    let (mb, seconds, _) = peak_mb_and_seconds(&["detect", "--data", &path, "--method", "pelt", "--format", "json"]);
+    println!("detect --method pelt on 10^7 rows: {seconds:.1} s, {mb:.0} MB peak");
+    assert!(mb < 1536.0, "{mb:.0} MB");
+}
