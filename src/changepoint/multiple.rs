@@ -14,6 +14,7 @@
 //! mean cost (residual sums of squares) the named penalties are multiplied
 //! by the noise variance estimated from first differences.
 
+use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -250,7 +251,7 @@ pub fn detect_multiple(
     let bounds = chosen.bounds(n);
     let rss_pooled = chosen.cost / (n - bounds.len() + 1).max(1) as f64;
     let segments: Vec<SegmentSummary> = bounds
-        .windows(2)
+        .par_windows(2)
         .map(|w| -> Result<SegmentSummary> {
             let (a, b) = (w[0], w[1]);
             let count: f64 = y[a..b].iter().sum();
@@ -289,8 +290,10 @@ pub fn detect_multiple(
         Some(f) => (0..chosen.breaks.len())
             .map(|j| rate_ratio_interval(f, 1 + j, level).map(|(i, _)| Some(i)))
             .collect::<Result<Vec<_>>>()?,
+        // Thousands of root searches after a PELT search: in parallel (each
+        // depends on its two segments only).
         None => segments
-            .windows(2)
+            .par_windows(2)
             .map(|w: &[SegmentSummary]| {
                 (model.family == Family::Poisson)
                     .then(|| exact_rate_ratio_counts(w[0].total, w[0].exposure, w[1].total, w[1].exposure, level))

@@ -159,6 +159,8 @@ fn detect_view(
     let search = search(args)?;
     // `auto`: the breaks a Poisson search finds go into the model in which
     // over-dispersion is tested (an unmodelled break looks like it).
+    // The auto family's Poisson search, kept when Poisson is chosen.
+    let mut poisson_search = None;
     let (model, choice) = if args.model.is_auto() {
         let poisson = ModelArgs {
             family: Some(FamilyArg::Poisson),
@@ -171,8 +173,12 @@ fn detect_view(
                 args.model.resolve(series, "", &[Term::Step(at)])?
             }
             Some(search) => {
-                let breaks = detect_multiple(series, &poisson, search, min_segment, level)?.breaks;
-                auto_family_segmented(&poisson, series, &breaks)?
+                let found = detect_multiple(series, &poisson, search, min_segment, level)?;
+                let chosen = auto_family_segmented(&poisson, series, &found.breaks)?;
+                if chosen.0 == poisson {
+                    poisson_search = Some(found);
+                }
+                chosen
             }
         }
     } else {
@@ -198,7 +204,10 @@ fn detect_view(
             DetectView::single(&result, min_segment, args.bootstrap, args.seed)
         }
         Some(search) => {
-            let result = detect_multiple(series, &model, search, min_segment, level)?;
+            let result = match poisson_search {
+                Some(found) => found,
+                None => detect_multiple(series, &model, search, min_segment, level)?,
+            };
             let method = match search {
                 Search::Pelt(_) => "pelt",
                 Search::Dp { .. } => "dp",

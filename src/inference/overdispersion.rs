@@ -123,16 +123,25 @@ pub fn segment_overdispersion(
         return None;
     }
     let exposure = |o: &crate::data::Observation| if use_offset { o.exposure.unwrap_or(1.0) } else { 1.0 };
-    let segment_of = |t: usize| breaks.partition_point(|b| series.index_of(*b).is_some_and(|i| i <= t));
-    let mut totals = vec![(0.0, 0.0); breaks.len() + 1];
+    // Each observation's segment, in one sweep (observations and breaks
+    // are in order of period).
+    let starts: Vec<usize> = breaks.iter().filter_map(|b| series.index_of(*b)).collect();
+    let mut segment = Vec::with_capacity(series.observations.len());
+    let mut j = 0;
     for o in &series.observations {
-        let j = segment_of(o.periods[0]);
+        while j < starts.len() && starts[j] <= o.periods[0] {
+            j += 1;
+        }
+        segment.push(j);
+    }
+    let mut totals = vec![(0.0, 0.0); breaks.len() + 1];
+    for (o, &j) in series.observations.iter().zip(&segment) {
         totals[j].0 += o.y;
         totals[j].1 += exposure(o);
     }
     let (mut numerator, mut variance) = (0.0, 0.0);
-    for o in &series.observations {
-        let (y_j, e_j) = totals[segment_of(o.periods[0])];
+    for (o, &j) in series.observations.iter().zip(&segment) {
+        let (y_j, e_j) = totals[j];
         let m = exposure(o) * y_j / e_j;
         if !m.is_finite() || m <= 0.0 {
             continue;
