@@ -370,6 +370,27 @@ impl Fit {
         let (_, d2) = ThetaProfile::new(&groups, &self.problem.obs, &self.fitted).derivatives(theta);
         (d2 < 0.0).then(|| (-1.0 / d2).sqrt())
     }
+    /// Every coefficient's interval: profile likelihood for the model
+    /// covariance unless `wald`, and Wald for robust or HAC errors. The
+    /// profile intervals (each a series of refits) run in parallel.
+    ///
+    /// # Errors
+    /// Failure of a profile refit or of the covariance.
+    pub fn coefficient_intervals(&self, level: Level, kind: CovarianceKind, wald: bool) -> Result<Vec<Interval>> {
+        use rayon::prelude::*;
+        (0..self.beta.len())
+            .into_par_iter()
+            .map(|j| {
+                if wald || kind != CovarianceKind::Model {
+                    self.wald_interval(j, level, kind)
+                } else {
+                    self.profile_interval(j, level)
+                }
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect()
+    }
 
     /// Wald interval for coefficient `j`.
     ///

@@ -167,21 +167,17 @@ impl FitView {
 }
 
 impl FitView {
-    /// Builds the view; intervals are profile-likelihood for the model
-    /// covariance unless `wald` is set, and Wald for robust or HAC errors.
+    /// Builds the view from the fit and its intervals
+    /// ([`Fit::coefficient_intervals`]).
     ///
     /// # Errors
     /// Failure of a profile refit or of the covariance.
     pub fn new(fit: &Fit, level: Level, vcov: CovarianceKind, wald: bool) -> Result<FitView> {
         let se = fit.std_errors(vcov)?;
         let log_link = fit.spec.family.log_link();
+        let intervals = fit.coefficient_intervals(level, vcov, wald)?;
         let mut coefficients = Vec::new();
-        for (j, &se_j) in se.iter().enumerate() {
-            let interval = if wald || vcov != CovarianceKind::Model {
-                fit.wald_interval(j, level, vcov)?
-            } else {
-                fit.profile_interval(j, level)?
-            };
+        for (j, (&se_j, interval)) in se.iter().zip(intervals).enumerate() {
             let statistic = se_j.filter(|s| *s > 0.0).map(|s| fit.beta[j] / s);
             coefficients.push(CoefficientView {
                 term: fit.names[j].clone(),
