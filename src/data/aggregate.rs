@@ -352,15 +352,8 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
             ),
         )));
     };
-    if last < first {
-        return Err(SpecError::RangeBackwards {
-            from: first.to_string(),
-            to: last.to_string(),
-        }
-        .into());
-    }
-    let n = last.steps_since(first) as usize + 1;
-    let periods: Vec<Period> = (0..n).map(|i| first.offset(i as i64)).collect();
+    let periods = period_range(first, last)?;
+    let n = periods.len();
     let mut counts = vec![0.0; n];
     let mut exposure = spec.exposure.as_ref().map(|_| vec![0.0; n]);
     let mut counted = BTreeSet::new();
@@ -374,16 +367,8 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
             ex[i] += e.count;
         }
     }
-    if let Some(ex) = &exposure
-        && let Some(i) = ex.iter().position(|&v| v <= 0.0)
-    {
-        return Err(Error::Input(InputError::new(
-            Location::file(source),
-            format!(
-                "no row matches the exposure selection in {}, so its exposure would be 0; widen the exposure selection or narrow --from/--to",
-                periods[i]
-            ),
-        )));
+    if let Some(ex) = &exposure {
+        check_exposure(ex, &periods, source)?;
     }
     account.unknown = unread.difference(&counted).copied().collect();
     account.lower_bounds.retain(|p| !account.unknown.contains(p));
@@ -394,6 +379,33 @@ pub fn aggregate(bytes: &[u8], source: &str, spec: &AggregateSpec) -> Result<Agg
         exposure,
         account,
     })
+}
+
+/// Every period from `first` to `last`; backwards is an error.
+pub(super) fn period_range(first: Period, last: Period) -> Result<Vec<Period>> {
+    if last < first {
+        return Err(SpecError::RangeBackwards {
+            from: first.to_string(),
+            to: last.to_string(),
+        }
+        .into());
+    }
+    let n = last.steps_since(first) as usize + 1;
+    Ok((0..n).map(|i| first.offset(i as i64)).collect())
+}
+
+/// An exposure of zero in some period (no exposure row there) is an error.
+pub(super) fn check_exposure(exposure: &[f64], periods: &[Period], source: &str) -> Result<()> {
+    match exposure.iter().position(|&v| v <= 0.0) {
+        Some(i) => Err(Error::Input(InputError::new(
+            Location::file(source),
+            format!(
+                "no row matches the exposure selection in {}, so its exposure would be 0; widen the exposure selection or narrow --from/--to",
+                periods[i]
+            ),
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A selection that takes no label of the log is an error listing the

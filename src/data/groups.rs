@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use regex::Regex;
 use serde::Serialize;
 
-use super::aggregate::{AggregateSpec, Catalogue, column, csv_failure, event_date};
+use super::aggregate::{AggregateSpec, Catalogue, check_exposure, column, csv_failure, event_date, period_range};
 use super::period::Period;
 use super::read::parse_count;
 use crate::error::{Error, InputError, Location, Result, SpecError};
@@ -317,15 +317,8 @@ pub fn aggregate_groups(bytes: &[u8], source: &str, spec: &GroupSpec) -> Result<
             last = last.offset(-1);
         }
     }
-    if last < first {
-        return Err(SpecError::RangeBackwards {
-            from: first.to_string(),
-            to: last.to_string(),
-        }
-        .into());
-    }
-    let n = last.steps_since(first) as usize + 1;
-    let periods: Vec<Period> = (0..n).map(|i| first.offset(i as i64)).collect();
+    let periods = period_range(first, last)?;
+    let n = periods.len();
     let mut series: BTreeMap<String, Vec<f64>> = account.per_series.keys().map(|k| (k.clone(), vec![0.0; n])).collect();
     for ((key, p), v) in sums {
         if (first..=last).contains(&p) {
@@ -338,16 +331,8 @@ pub fn aggregate_groups(bytes: &[u8], source: &str, spec: &GroupSpec) -> Result<
             .map(|p| exposure.get(p).copied().unwrap_or(0.0))
             .collect::<Vec<f64>>()
     });
-    if let Some(ex) = &exposure
-        && let Some(i) = ex.iter().position(|&v| v <= 0.0)
-    {
-        return Err(Error::Input(InputError::new(
-            Location::file(source),
-            format!(
-                "no row matches the exposure selection in {}, so its exposure would be 0; widen the exposure selection or narrow the period range",
-                periods[i]
-            ),
-        )));
+    if let Some(ex) = &exposure {
+        check_exposure(ex, &periods, source)?;
     }
     Ok(Groups {
         periods,

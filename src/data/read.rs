@@ -938,20 +938,41 @@ fn build_series(
         })
         .collect();
     observations.sort_by_key(|o| o.periods[0]);
-    Ok(Series {
-        source: source.to_owned(),
-        frequency,
-        frequency_source: FrequencySource::Periods,
-        frequency_rule: String::new(),
-        first,
-        n_periods,
-        response: columns.response.1,
+    Ok(Placed {
         observations,
         period_exposure,
-        covariate_names: columns.covariates.iter().map(|(_, n)| n.clone()).collect(),
         covariates,
         notes,
-    })
+    }
+    .series(columns, source, frequency, first, n_periods))
+}
+
+/// What placing the rows gives, before it becomes a series.
+struct Placed {
+    observations: Vec<Observation>,
+    period_exposure: Option<Array1<f64>>,
+    covariates: Array2<f64>,
+    notes: Vec<String>,
+}
+
+impl Placed {
+    /// The series (its frequency's source and rule are set by the caller).
+    fn series(self, columns: &Columns, source: &str, frequency: Frequency, first: Period, n_periods: usize) -> Series {
+        Series {
+            source: source.to_owned(),
+            frequency,
+            frequency_source: FrequencySource::Periods,
+            frequency_rule: String::new(),
+            first,
+            n_periods,
+            response: columns.response.1,
+            observations: self.observations,
+            period_exposure: self.period_exposure,
+            covariate_names: columns.covariates.iter().map(|(_, n)| n.clone()).collect(),
+            covariates: self.covariates,
+            notes: self.notes,
+        }
+    }
 }
 
 /// [`build_series`] when every row is one period (most files): no row
@@ -1016,20 +1037,13 @@ fn build_simple(
         })
         .collect();
     observations.shrink_to_fit();
-    Ok(Series {
-        source: source.to_owned(),
-        frequency,
-        frequency_source: FrequencySource::Periods,
-        frequency_rule: String::new(),
-        first,
-        n_periods,
-        response: columns.response.1,
+    Ok(Placed {
         observations,
         period_exposure,
-        covariate_names: columns.covariates.iter().map(|(_, n)| n.clone()).collect(),
         covariates,
         notes: Vec::new(),
-    })
+    }
+    .series(columns, source, frequency, first, n_periods))
 }
 
 /// Per-period exposure: each row that states exposure owns the periods below

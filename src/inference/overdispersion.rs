@@ -70,16 +70,22 @@ impl Fit {
             numerator += ((o.y - m).powi(2) - o.y + leverage_m) / o.k;
             variance += 2.0 * m * m / (o.k * o.k);
         }
-        if variance.is_nan() || variance <= 0.0 {
-            return None;
-        }
-        let statistic = numerator / variance.sqrt();
-        Some(OverdispersionTest {
-            statistic,
-            p_value: Normal::standard().sf(statistic),
-            method: "Dean's adjusted score test against NB2, one-sided normal reference",
-        })
+        dean(numerator, variance)
     }
+}
+
+/// Dean's statistic from its numerator and variance; `None` without
+/// variance.
+fn dean(numerator: f64, variance: f64) -> Option<OverdispersionTest> {
+    if variance.is_nan() || variance <= 0.0 {
+        return None;
+    }
+    let statistic = numerator / variance.sqrt();
+    Some(OverdispersionTest {
+        statistic,
+        p_value: Normal::standard().sf(statistic),
+        method: "Dean's adjusted score test against NB2, one-sided normal reference",
+    })
 }
 
 /// How `--family auto` chose.
@@ -149,15 +155,7 @@ pub fn segment_overdispersion(
         numerator += (o.y - m).powi(2) - o.y + m * m / y_j;
         variance += 2.0 * m * m;
     }
-    if variance.is_nan() || variance <= 0.0 {
-        return None;
-    }
-    let statistic = numerator / variance.sqrt();
-    Some(OverdispersionTest {
-        statistic,
-        p_value: Normal::standard().sf(statistic),
-        method: "Dean's adjusted score test against NB2, one-sided normal reference",
-    })
+    dean(numerator, variance)
 }
 
 /// [`auto_family`] for an intercept-only `model` with a step at each of
