@@ -248,12 +248,30 @@ pub fn aggregate_groups(bytes: &[u8], source: &str, spec: &GroupSpec) -> Result<
                         *account.combined.entry("split by launched_details".into()).or_default() += 1;
                         split
                     }
+                    // Without a split, a row whose weapons all fall in one
+                    // series (two cruise missiles by category) counts whole
+                    // there: no split is needed.
                     _ => {
-                        *account
-                            .combined
-                            .entry("skipped: launched_details give no split that adds up".into())
-                            .or_default() += 1;
-                        continue;
+                        let keys: BTreeSet<Option<String>> = weapons
+                            .iter()
+                            .map(|w| selected(w).then(|| category_of(w)).flatten())
+                            .collect();
+                        match keys.into_iter().collect::<Vec<_>>()[..] {
+                            [Some(_)] => {
+                                *account
+                                    .combined
+                                    .entry("counted whole: every weapon it names is in one series".into())
+                                    .or_default() += 1;
+                                vec![(weapons[0].to_owned(), count)]
+                            }
+                            _ => {
+                                *account
+                                    .combined
+                                    .entry("skipped: launched_details give no split that adds up".into())
+                                    .or_default() += 1;
+                                continue;
+                            }
+                        }
                     }
                 },
             }
@@ -428,5 +446,20 @@ mod tests {
         // The log runs 2024-01-03 to 2024-03-15: both ends are partial.
         assert_eq!(g.periods.len(), 1);
         assert_eq!(g.series["Kalibr"], [0.0]);
+    }
+
+    #[test]
+    fn a_combined_row_within_one_category_counts_whole_there() {
+        let mut s = spec(Combined::Split);
+        let mut catalogue = Catalogue::default();
+        for (m, c) in [("KN-23", "ballistic"), ("Kalibr", "cruise"), ("X-101", "cruise")] {
+            catalogue.category.insert(m.into(), c.into());
+        }
+        s.by = GroupBy::Category(catalogue);
+        let log = "time_start,model,launched\n2024-01-03,Kalibr and X-101,6\n2024-01-04,KN-23 and Kalibr,5\n";
+        let g = aggregate_groups(log.as_bytes(), "log.csv", &s).unwrap();
+        assert_eq!(g.series["cruise"], [6.0]);
+        assert!(!g.series.contains_key("ballistic"));
+        assert_eq!(g.account.combined.values().sum::<usize>(), 2);
     }
 }
