@@ -17,3 +17,14 @@ pub use many::{DEFAULT_KEY, Keyed, Layout, SeriesFile, key_seed, read_series_fil
 pub use period::{Frequency, Period, PeriodError};
 pub use read::{ReadOptions, read_series, read_series_path, read_series_path_with, read_series_with};
 pub use series::{Observation, Response, Series};
+
+/// A CSV cell without surrounding whitespace. Most cells have none, and
+/// looking at the two ends first is cheaper than [`str::trim`] on every
+/// cell of a large file.
+pub(crate) fn trim_cell(text: &str) -> &str {
+    let b = text.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}

@@ -185,7 +185,7 @@ pub(crate) enum RawPeriod {
 impl RawPeriod {
     /// Reads one period; a plain integer stays undecided.
     pub(crate) fn parse(text: &str) -> Result<RawPeriod, PeriodError> {
-        let s = text.trim();
+        let s = super::trim_cell(text);
         let b = s.as_bytes();
         let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
         let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().map_err(|_| PeriodError::Unrecognised);

@@ -67,14 +67,20 @@ pub fn read_input(path: &str) -> Result<(Vec<u8>, String)> {
         path: name.into(),
         source,
     };
-    let mut reader: Box<dyn Read> = if path == "-" {
-        Box::new(std::io::stdin().lock())
+    let (mut reader, size): (Box<dyn Read>, usize) = if path == "-" {
+        (Box::new(std::io::stdin().lock()), 0)
     } else {
-        Box::new(std::fs::File::open(path).map_err(io)?)
+        let file = std::fs::File::open(path).map_err(io)?;
+        let size = file
+            .metadata()
+            .map_or(0, |m| m.len().min(MAX_INPUT_BYTES as u64) as usize);
+        (Box::new(file), size)
     };
     let fail = |line: u64, msg: String| Error::Input(InputError::new(Location::line(name, line), msg));
-    let mut bytes = Vec::new();
-    let mut chunk = vec![0u8; 1 << 16];
+    // Sized from the file's length, so a large file is not copied as it grows.
+    let mut bytes = Vec::with_capacity(size + 1);
+    let mut chunk = vec![0u8; 1 << 20];
+    // The line the chunk starts on and the bytes of it already read.
     let (mut line, mut line_bytes) = (1u64, 0usize);
     loop {
         let got = match reader.read(&mut chunk) {
@@ -83,17 +89,13 @@ pub fn read_input(path: &str) -> Result<(Vec<u8>, String)> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(io(e)),
         };
-        for &b in &chunk[..got] {
-            match b {
-                b'\n' => (line, line_bytes) = (line + 1, 0),
-                0 => {
-                    return Err(fail(
-                        line,
-                        "the file holds binary data (a NUL byte); countshift reads CSV text".into(),
-                    ));
-                }
-                _ => line_bytes += 1,
-            }
+        let chunk = &chunk[..got];
+        // The first NUL and the first over-long line, whichever comes first.
+        let nul = memchr::memchr(0, chunk);
+        let scan_to = nul.unwrap_or(got);
+        let mut from = 0;
+        for end in memchr::memchr_iter(b'\n', &chunk[..scan_to]).chain(std::iter::once(scan_to)) {
+            line_bytes += end - from;
             if line_bytes > MAX_LINE_BYTES {
                 return Err(fail(
                     line,
@@ -102,6 +104,16 @@ pub fn read_input(path: &str) -> Result<(Vec<u8>, String)> {
                     ),
                 ));
             }
+            if end < scan_to {
+                (line, line_bytes) = (line + 1, 0);
+            }
+            from = end + 1;
+        }
+        if nul.is_some() {
+            return Err(fail(
+                line,
+                "the file holds binary data (a NUL byte); countshift reads CSV text".into(),
+            ));
         }
         if bytes.len() + got > MAX_INPUT_BYTES {
             return Err(Error::Input(InputError::new(
@@ -111,7 +123,7 @@ pub fn read_input(path: &str) -> Result<(Vec<u8>, String)> {
                 ),
             )));
         }
-        bytes.extend_from_slice(&chunk[..got]);
+        bytes.extend_from_slice(chunk);
     }
     Ok((bytes, name.to_owned()))
 }
@@ -170,21 +182,34 @@ impl<'a> Roles<'a> {
 }
 
 /// One CSV row, parsed but not yet placed on the index.
+///
+/// A million rows are held at once before they are placed, so the row is
+/// kept small (80 bytes): a period row has no end of its own, and the
+/// covariates are a boxed slice.
 pub(super) struct RawRow {
     line: u64,
     start: RawPeriod,
-    end: RawPeriod,
-    /// Column that gave the start period, for messages.
-    is_run: bool,
+    /// The end of a run row (`start`,`end`); `None` for a `period` row.
+    run_end: Option<RawPeriod>,
     y: f64,
     exposure: Option<f64>,
-    covariates: Vec<f64>,
+    covariates: Box<[f64]>,
 }
 
 impl RawRow {
+    /// Whether the row is a run (`start`,`end`) rather than one period.
+    fn is_run(&self) -> bool {
+        self.run_end.is_some()
+    }
+
+    /// The last period the row covers.
+    fn end(&self) -> RawPeriod {
+        self.run_end.unwrap_or(self.start)
+    }
+
     /// The column that gave the start period, for messages.
     fn period_column(&self) -> &'static str {
-        if self.is_run { "start" } else { "period" }
+        if self.is_run() { "start" } else { "period" }
     }
 }
 
@@ -195,7 +220,7 @@ struct Row {
     b: usize,
     y: f64,
     exposure: Option<f64>,
-    covariates: Vec<f64>,
+    covariates: Box<[f64]>,
 }
 
 /// Reads a series from CSV bytes; `source` names it in messages.
@@ -257,7 +282,7 @@ pub(super) fn next_record(
 
 /// The number of lines of `bytes` (an upper bound on its records).
 fn line_count(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count() + 1
+    memchr::memchr_iter(b'\n', bytes).count() + 1
 }
 
 /// A header with no rows under it.
@@ -325,20 +350,23 @@ pub(super) fn place(mut raw_rows: Vec<RawRow>, columns: &Columns, source: &str, 
     if settled.written == Frequency::Daily && frequency != Frequency::Daily {
         for row in &mut raw_rows {
             let start_column = row.period_column();
-            for (p, column) in [(&mut row.start, start_column), (&mut row.end, "end")] {
-                *p = regroup(*p, frequency).ok_or_else(|| {
+            let regrouped = |p: RawPeriod, column: &str| {
+                regroup(p, frequency).ok_or_else(|| {
                     fail(
                         Location::cell(source, row.line, column),
                         format!("the date has no {} in the calendar; check the year", frequency.unit()),
                     )
-                })?;
-            }
+                })
+            };
+            let start = regrouped(row.start, start_column)?;
+            let end = row.run_end.map(|e| regrouped(e, "end")).transpose()?;
+            (row.start, row.run_end) = (start, end);
         }
     }
     let integers_are_years = frequency == Frequency::Yearly;
     // Placed twice (once for the range, once per row) rather than stored:
     // resolving is cheap and a stored copy is 32 bytes a row.
-    let place_row = |r: &RawRow| (r.start.resolve(integers_are_years), r.end.resolve(integers_are_years));
+    let place_row = |r: &RawRow| (r.start.resolve(integers_are_years), r.end().resolve(integers_are_years));
     let (mut first, mut last) = place_row(&raw_rows[0]);
     for raw in &raw_rows {
         let (start, end) = place_row(raw);
@@ -420,12 +448,12 @@ fn option_rule(frequency: Frequency) -> String {
 pub(super) fn date_evidence<'a>(rows: impl IntoIterator<Item = &'a RawRow>) -> DateEvidence {
     let mut evidence = DateEvidence::default();
     for row in rows {
-        let is_run = row.is_run;
+        let is_run = row.is_run();
         evidence.add_row(is_run);
         let roles = if is_run {
-            [(row.start, Role::Start), (row.end, Role::End)]
+            [(row.start, Role::Start), (row.end(), Role::End)]
         } else {
-            [(row.start, Role::Period), (row.end, Role::Period)]
+            [(row.start, Role::Period), (row.end(), Role::Period)]
         };
         for (p, role) in roles {
             if let Some(date) = p.date() {
@@ -586,19 +614,16 @@ pub(super) fn parse_row(
     header: &csv::StringRecord,
     source: &str,
 ) -> Result<RawRow> {
-    let cell = |i: usize| record.get(i).unwrap_or("").trim();
+    let cell = |i: usize| super::trim_cell(record.get(i).unwrap_or(""));
     let fail = |column: &str, msg: String| Error::Input(InputError::new(Location::cell(source, line, column), msg));
     let period_text = columns.period.map(cell).filter(|s| !s.is_empty());
     let start_text = columns.start.map(cell).filter(|s| !s.is_empty());
     let end_text = columns.end.map(cell).filter(|s| !s.is_empty());
     let read_period =
         |column: &str, text: &str| RawPeriod::parse(text).map_err(|e| fail(column, format!("`{text}` {e}")));
-    let (start, end, period_column) = match (period_text, start_text, end_text) {
-        (Some(p), None, None) => {
-            let p = read_period("period", p)?;
-            (p, p, "period")
-        }
-        (None, Some(s), Some(e)) => (read_period("start", s)?, read_period("end", e)?, "start"),
+    let (start, run_end) = match (period_text, start_text, end_text) {
+        (Some(p), None, None) => (read_period("period", p)?, None),
+        (None, Some(s), Some(e)) => (read_period("start", s)?, Some(read_period("end", e)?)),
         (Some(_), _, _) => {
             return Err(fail(
                 "period",
@@ -639,12 +664,11 @@ pub(super) fn parse_row(
         .covariates
         .iter()
         .map(|(i, name)| parse_finite(cell(*i)).map_err(|m| fail(name, m)))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<_>>()?;
     Ok(RawRow {
         line,
         start,
-        end,
-        is_run: period_column != "period",
+        run_end,
         y,
         exposure,
         covariates,
@@ -716,7 +740,7 @@ fn parse_value(text: &str) -> Result<f64, String> {
 }
 
 fn parse_finite(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
+    match parse_number(text) {
         _ if text.is_empty() => Err("the cell is blank; give a number".into()),
         Ok(v) if v.abs() <= MAX_MAGNITUDE => Ok(v),
         Ok(v) if v.is_finite() => Err(format!(
@@ -727,8 +751,17 @@ fn parse_finite(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `text` as a number. Whole numbers of up to 15 digits (below 2^53, so
+/// exact; most exposures and covariates) skip the float parser.
+fn parse_number(text: &str) -> Result<f64, std::num::ParseFloatError> {
+    if (1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(text.bytes().fold(0u64, |v, b| 10 * v + u64::from(b - b'0')) as f64);
+    }
+    text.parse()
+}
+
 fn parse_exposure(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
+    match parse_number(text) {
         Ok(v) if (MIN_EXPOSURE..=MAX_EXPOSURE).contains(&v) => Ok(v),
         Ok(v) if v.is_finite() && v > 0.0 => Err(format!(
             "the exposure `{text}` is outside {MIN_EXPOSURE:e} to {MAX_EXPOSURE:e}, the range countshift fits; rescale the column (rates are per unit of exposure)"
@@ -749,7 +782,7 @@ pub(super) fn settle_frequency(rows: &[RawRow], source: &str) -> Result<(Frequen
     let mut integer_line: Option<u64> = None;
     let mut all_years = true;
     for row in rows {
-        for (p, column) in [(row.start, row.period_column()), (row.end, "end")] {
+        for (p, column) in [(row.start, row.period_column()), (row.end(), "end")] {
             match p.frequency_if_dated() {
                 Some(f) => match dated {
                     None => dated = Some((f, row.line)),
@@ -1206,6 +1239,33 @@ mod tests {
                 .contains("line 3: this row covers 2024-01 again, as line 2")
         );
         assert!(message("period,count\n2024-01,1\n2024-Q1,2\n").contains("use one frequency per file"));
+    }
+
+    #[test]
+    fn a_row_waiting_to_be_placed_stays_small() {
+        // A million of them are held at once (see `RawRow`).
+        assert!(std::mem::size_of::<RawRow>() <= 80, "{}", std::mem::size_of::<RawRow>());
+    }
+
+    #[test]
+    fn cells_trim_as_str_trim_does_and_whole_numbers_parse_as_floats_do() {
+        for text in ["", " ", "a", " a", "a ", "\t7\r", "\u{a0}5", "5\u{a0}", "x y", "é"] {
+            assert_eq!(super::super::trim_cell(text), text.trim(), "{text:?}");
+        }
+        for text in [
+            "0",
+            "7",
+            "007",
+            "98",
+            "123456789012345",
+            "1234567890123456",
+            "1.5",
+            "1e3",
+            "-4",
+            "",
+        ] {
+            assert_eq!(parse_number(text).ok(), text.parse::<f64>().ok(), "{text}");
+        }
     }
 
     #[test]
