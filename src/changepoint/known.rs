@@ -25,7 +25,7 @@ use statrs::function::beta::beta_reg;
 use super::bartlett::{BARTLETT_SEED, BartlettFactor, FactorFor, bartlett_factor};
 use crate::data::{Period, Series};
 use crate::error::{Result, SpecError};
-use crate::inference::root::brent;
+use crate::inference::root::brent_near;
 use crate::inference::{Interval, IntervalMethod, Level, TestMethod, TestResult, lr_test};
 use crate::model::{Bound, Family, Fit, ModelSpec, Term, fit};
 
@@ -347,7 +347,20 @@ fn beta_quantile_log_odds(a: f64, b: f64, prob: f64) -> Option<f64> {
             1.0 - beta_reg(b, a, logistic(-z))
         }
     };
-    brent(|z| cdf(z) - prob, -745.0, 745.0, 1e-12)
+    // The log-odds of Beta(a, b) are nearly normal, mean about
+    // log(a / b) - 1/(2a) + 1/(2b) (digamma's expansion) and variance
+    // 1/a + 1/b: the bracket starts around that quantile, wider for small
+    // counts, where the normal is rougher.
+    let sd = (1.0 / a + 1.0 / b).sqrt();
+    let z = Normal::standard().inverse_cdf(prob);
+    let guess = (a / b).ln() - 0.5 / a + 0.5 / b + z * sd;
+    brent_near(
+        |z| cdf(z) - prob,
+        guess,
+        sd * (0.03 + 1.0 / a.min(b)),
+        (-745.0, 745.0),
+        1e-12,
+    )
 }
 
 impl Fit {

@@ -7,8 +7,31 @@
 /// # References
 /// Brent, R. P. (1973). *Algorithms for Minimization without Derivatives*, ch. 4.
 pub fn brent(mut f: impl FnMut(f64) -> f64, a: f64, b: f64, tol: f64) -> Option<f64> {
+    let (fa, fb) = (f(a), f(b));
+    brent_bracketed(f, (a, fa), (b, fb), tol)
+}
+
+/// [`brent`] from a guess: the bracket grows outward from `guess ± step`
+/// (the step doubling, clipped to `[lo, hi]`) until `f` changes sign in it.
+/// A good guess costs a few evaluations where the whole of `[lo, hi]`
+/// costs a bisection down to the root's neighbourhood first.
+pub fn brent_near(mut f: impl FnMut(f64) -> f64, guess: f64, step: f64, (lo, hi): (f64, f64), tol: f64) -> Option<f64> {
+    let mut step = step.abs().max(f64::MIN_POSITIVE);
+    let guess = guess.clamp(lo, hi);
+    loop {
+        let (a, b) = ((guess - step).max(lo), (guess + step).min(hi));
+        let (fa, fb) = (f(a), f(b));
+        if !(fa.is_finite() && fb.is_finite()) || fa * fb <= 0.0 || (a == lo && b == hi) {
+            return brent_bracketed(f, (a, fa), (b, fb), tol);
+        }
+        step *= 4.0;
+    }
+}
+
+/// [`brent`] with `f` known at both ends.
+fn brent_bracketed(mut f: impl FnMut(f64) -> f64, (a, fa): (f64, f64), (b, fb): (f64, f64), tol: f64) -> Option<f64> {
     let (mut a, mut b) = (a, b);
-    let (mut fa, mut fb) = (f(a), f(b));
+    let (mut fa, mut fb) = (fa, fb);
     if !(fa.is_finite() && fb.is_finite()) || fa * fb > 0.0 {
         return None;
     }
@@ -84,6 +107,27 @@ mod tests {
     fn finds_square_root_of_two() {
         let r = brent(|x| x * x - 2.0, 0.0, 2.0, 1e-14).unwrap();
         assert!((r - 2f64.sqrt()).abs() < 1e-13);
+    }
+
+    #[test]
+    fn brent_near_widens_a_bracket_that_misses_the_root() {
+        let mut calls = 0;
+        let r = brent_near(
+            |x| {
+                calls += 1;
+                x.powi(3) - 1000.0
+            },
+            1.0,
+            0.5,
+            (-1e6, 1e6),
+            1e-12,
+        )
+        .unwrap();
+        assert!((r - 10.0).abs() < 1e-10);
+        let near = brent_near(|x| x.powi(3) - 1000.0, 9.9, 0.5, (-1e6, 1e6), 1e-12).unwrap();
+        assert!((near - 10.0).abs() < 1e-10);
+        assert!(calls < 60, "{calls}");
+        assert!(brent_near(|x| x * x + 1.0, 0.0, 1.0, (-5.0, 5.0), 1e-12).is_none());
     }
 
     #[test]
