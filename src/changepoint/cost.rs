@@ -5,6 +5,8 @@
 
 use statrs::function::gamma::ln_gamma;
 
+use crate::model::family::ln_factorial;
+
 /// A cost of contiguous segments of a series of `len()` positions.
 pub trait SegmentCost: Sync {
     /// Number of positions.
@@ -150,7 +152,7 @@ impl PoissonCost {
             * counts
                 .iter()
                 .enumerate()
-                .map(|(t, &y)| if y > 0.0 { y * exposure_at(t).ln() } else { 0.0 } - ln_gamma(y + 1.0))
+                .map(|(t, &y)| if y > 0.0 { y * exposure_at(t).ln() } else { 0.0 } - ln_factorial(y))
                 .sum::<f64>();
         PoissonCost {
             constant,
@@ -351,7 +353,7 @@ impl NegbinCost {
         let constant = -2.0
             * counts
                 .iter()
-                .map(|&y| ln_gamma(y + theta) - ln_gamma(theta) - ln_gamma(y + 1.0))
+                .map(|&y| ln_gamma(y + theta) - ln_gamma(theta) - ln_factorial(y))
                 .sum::<f64>();
         NegbinCost {
             y: prefix(counts.iter().copied()),

@@ -29,7 +29,7 @@ use super::cost::{GaussianMeanCost, PoissonCost, SegmentCost};
 use super::sliding::{DateWalk, Near, SlidingStep, exceeds_of, near_top_of, top_from_of};
 use crate::data::{Period, Series};
 use crate::error::Result;
-use crate::model::family::trigamma;
+use crate::model::family::{ln_factorial, trigamma};
 use crate::model::fit::{CountGroups, ObsData, Problem, RawFit, THETA_MAX, fit_problem};
 use crate::model::{Family, ModelSpec, Term};
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -231,7 +231,7 @@ impl NegbinSegments {
             groups: CountGroups::from_pairs(y.iter().map(|&v| (v, 1.0))),
             prefix,
             constant: if constants {
-                -y.iter().map(|&v| ln_gamma(v + 1.0)).sum::<f64>()
+                -y.iter().map(|&v| ln_factorial(v)).sum::<f64>()
             } else {
                 0.0
             },

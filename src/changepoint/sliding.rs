@@ -18,7 +18,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::error::Result;
 use crate::model::Family;
-use crate::model::family::trigamma;
+use crate::model::family::{ln_factorial, trigamma};
 use crate::model::fit::{CountGroups, Problem, RawFit, THETA_MIN, fit_problem};
 
 /// Largest |coefficient| a warm start is trusted at: beyond it a fitted
@@ -483,7 +483,7 @@ impl SlidingStep {
         let n = y.len() as f64;
         let constant = match family {
             Family::Gaussian => 0.0,
-            _ => -y.iter().map(|&v| ln_gamma(v + 1.0)).sum::<f64>(),
+            _ => -y.iter().map(|&v| ln_factorial(v)).sum::<f64>(),
         };
         let to_loglik = |kernel: f64| match family {
             // The kernel is -RSS / 2; the variance is profiled out.

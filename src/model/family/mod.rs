@@ -25,6 +25,20 @@ pub use link::Link;
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::ln_gamma;
 
+/// `ln(y!)`, i.e. `ln_gamma(y + 1)`: from a table for the small whole
+/// counts that fill most series (the same values, computed once), from
+/// `ln_gamma` otherwise. A 10^6-row series spends 45 ms in `ln_gamma`
+/// alone without it.
+pub(crate) fn ln_factorial(y: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    const SIZE: usize = 4096;
+    if y >= 0.0 && y < SIZE as f64 && y.fract() == 0.0 {
+        TABLE.get_or_init(|| (0..SIZE).map(|k| ln_gamma(k as f64 + 1.0)).collect())[y as usize]
+    } else {
+        ln_gamma(y + 1.0)
+    }
+}
+
 /// The distribution of the counts, with its link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,7 +94,7 @@ impl Family {
                 if m <= 0.0 {
                     if y == 0.0 { 0.0 } else { f64::NEG_INFINITY }
                 } else {
-                    y * m.ln() - m - ln_gamma(y + 1.0)
+                    y * m.ln() - m - ln_factorial(y)
                 }
             }
             Family::Negbin => {
@@ -89,7 +103,7 @@ impl Family {
                     return if y == 0.0 { 0.0 } else { f64::NEG_INFINITY };
                 }
                 let log_p = if y > 0.0 { y * (m / (r + m)).ln() } else { 0.0 };
-                ln_gamma(y + r) - ln_gamma(r) - ln_gamma(y + 1.0) + r * (r / (r + m)).ln() + log_p
+                ln_gamma(y + r) - ln_gamma(r) - ln_factorial(y) + r * (r / (r + m)).ln() + log_p
             }
             Family::Gaussian => {
                 let v = k * phi;
@@ -104,8 +118,8 @@ impl Family {
     pub(crate) fn loglik_constant(self, y: f64, k: f64, phi: f64) -> f64 {
         let r = k * phi;
         match self {
-            Family::Poisson => ln_gamma(y + 1.0),
-            Family::Negbin => ln_gamma(y + r) - ln_gamma(r) - ln_gamma(y + 1.0),
+            Family::Poisson => ln_factorial(y),
+            Family::Negbin => ln_gamma(y + r) - ln_gamma(r) - ln_factorial(y),
             Family::Gaussian => 0.0,
         }
     }
@@ -207,6 +221,13 @@ pub(crate) fn trigamma(mut x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ln_factorial_is_ln_gamma_of_y_plus_one_bit_for_bit() {
+        for y in [0.0, 1.0, 2.0, 10.0, 4095.0, 4096.0, 1e7, 2.5, 0.5] {
+            assert_eq!(ln_factorial(y).to_bits(), ln_gamma(y + 1.0).to_bits(), "{y}");
+        }
+    }
 
     #[test]
     fn trigamma_matches_known_values() {
