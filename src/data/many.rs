@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::read::{
-    Columns, RawRow, ReadOptions, Roles, Settled, classify_header, date_evidence, next_record, no_rows, open_csv,
-    parse_row, place, read_series_with, settle_frequency,
+    Columns, RawRow, ReadOptions, Roles, Settled, classify_header, date_evidence, no_rows, open_csv, parse_row, place,
+    read_series_with, settle_frequency,
 };
 use super::series::Series;
 use crate::error::{Error, InputError, Location, Result};
@@ -81,7 +81,7 @@ pub fn read_series_file(bytes: &[u8], source: &str, options: &ReadOptions, layou
 }
 
 fn read_long(bytes: &[u8], source: &str, options: &ReadOptions, key: &str) -> Result<SeriesFile> {
-    let (header, mut reader) = open_csv(bytes, source)?;
+    let (header, body) = open_csv(bytes, source)?;
     let roles = Roles {
         key: Some(key),
         ..Roles::single(options)
@@ -90,9 +90,9 @@ fn read_long(bytes: &[u8], source: &str, options: &ReadOptions, key: &str) -> Re
     let key_index = columns.key.expect("a long file's key column was found");
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<(String, Vec<RawRow>)> = Vec::new();
+    let mut records = body.records(header.len(), source);
     let mut record = csv::StringRecord::new();
-    while next_record(&mut reader, &mut record, source)? {
-        let line = record.position().map_or(0, |p| p.line());
+    while let Some(line) = records.next(&mut record)? {
         let name = record.get(key_index).unwrap_or("").trim();
         if name.is_empty() {
             return Err(Error::Input(InputError::new(
@@ -118,16 +118,17 @@ fn read_long(bytes: &[u8], source: &str, options: &ReadOptions, key: &str) -> Re
 }
 
 fn read_wide(bytes: &[u8], source: &str, options: &ReadOptions, listed: &[String]) -> Result<SeriesFile> {
-    let (header, mut reader) = open_csv(bytes, source)?;
+    let (header, body) = open_csv(bytes, source)?;
     let roles = Roles {
         wide: Some(listed),
         ..Roles::single(options)
     };
     let base = classify_header(&header, source, &roles)?;
     let mut records = Vec::new();
+    let mut reading = body.records(header.len(), source);
     let mut record = csv::StringRecord::new();
-    while next_record(&mut reader, &mut record, source)? {
-        records.push(record.clone());
+    while let Some(line) = reading.next(&mut record)? {
+        records.push((line, record.clone()));
     }
     if records.is_empty() {
         return Err(no_rows(source));
@@ -141,11 +142,8 @@ fn read_wide(bytes: &[u8], source: &str, options: &ReadOptions, listed: &[String
             let columns = base.with_response(*i);
             let rows = records
                 .iter()
-                .filter(|r| !r.get(*i).unwrap_or("").trim().is_empty())
-                .map(|r| {
-                    let line = r.position().map_or(0, |p| p.line());
-                    parse_row(r, line, &columns, &header, source).map_err(|e| e.in_series(name))
-                })
+                .filter(|(_, r)| !r.get(*i).unwrap_or("").trim().is_empty())
+                .map(|(line, r)| parse_row(r, *line, &columns, &header, source).map_err(|e| e.in_series(name)))
                 .collect::<Result<Vec<_>>>()?;
             if rows.is_empty() {
                 return Err(Error::Input(InputError::new(

@@ -237,13 +237,13 @@ pub fn read_series(bytes: &[u8], source: &str) -> Result<Series> {
 /// [`Error::Input`] when the bytes break a rule of DESIGN §1.1, or when
 /// `options.frequency` cannot apply to the file's periods.
 pub fn read_series_with(bytes: &[u8], source: &str, options: &ReadOptions) -> Result<Series> {
-    let (header, mut reader) = open_csv(bytes, source)?;
+    let (header, body) = open_csv(bytes, source)?;
     let columns = classify_header(&header, source, &Roles::single(options))?;
     // One row per line at most: no doubling of a 10^6-row vector.
-    let mut raw_rows = Vec::with_capacity(line_count(bytes));
+    let mut raw_rows = Vec::with_capacity(line_count(body.text));
+    let mut records = body.records(header.len(), source);
     let mut record = csv::StringRecord::new();
-    while next_record(&mut reader, &mut record, source)? {
-        let line = record.position().map_or(0, |p| p.line());
+    while let Some(line) = records.next(&mut record)? {
         raw_rows.push(parse_row(&record, line, &columns, &header, source)?);
     }
     if raw_rows.is_empty() {
@@ -254,8 +254,84 @@ pub fn read_series_with(bytes: &[u8], source: &str, options: &ReadOptions) -> Re
     place(raw_rows, &columns, source, &settled)
 }
 
-/// The header and a reader positioned after it; an empty file is an error.
-pub(super) fn open_csv<'a>(bytes: &'a [u8], source: &str) -> Result<(csv::StringRecord, csv::Reader<&'a [u8]>)> {
+/// CSV text below the header and the line it starts on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Body<'a> {
+    text: &'a [u8],
+    first_line: u64,
+}
+
+impl<'a> Body<'a> {
+    /// Its records, each checked against the header's length.
+    pub(super) fn records(self, header_len: usize, source: &'a str) -> Records<'a> {
+        Records {
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(self.text),
+            text: self.text,
+            line: self.first_line,
+            counted_to: 0,
+            header_len,
+            source,
+        }
+    }
+}
+
+/// The records of a [`Body`] with their line numbers. Lines are counted
+/// here from each record's byte offset: the csv reader's own count misses
+/// blank lines.
+pub(super) struct Records<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    text: &'a [u8],
+    line: u64,
+    counted_to: usize,
+    header_len: usize,
+    source: &'a str,
+}
+
+impl Records<'_> {
+    /// Reads the next record into `record` and returns its line; `None` at
+    /// the end.
+    pub(super) fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>> {
+        match self.reader.read_record(record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let line = self.line_at(record.position().map_or(self.counted_to, |p| p.byte() as usize));
+                if record.len() != self.header_len {
+                    return Err(Error::Input(InputError::new(
+                        Location::line(self.source, line),
+                        unequal_lengths(self.header_len, record.len()),
+                    )));
+                }
+                Ok(Some(line))
+            }
+            Err(e) => {
+                let line = e.position().map(|p| self.line_at(p.byte() as usize));
+                Err(csv_error(self.source, &e, line))
+            }
+        }
+    }
+
+    /// The line of the record that starts at `byte` (a record's offset
+    /// includes the line ends before it).
+    fn line_at(&mut self, byte: usize) -> u64 {
+        let mut start = byte.clamp(self.counted_to, self.text.len());
+        while self.text.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            start += 1;
+        }
+        // A record or two apart: a plain loop beats memchr's set-up.
+        self.line += self.text[self.counted_to..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.counted_to = start;
+        self.line
+    }
+}
+
+/// The header and the text below it; an empty file is an error.
+pub(super) fn open_csv<'a>(bytes: &'a [u8], source: &str) -> Result<(csv::StringRecord, Body<'a>)> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Input(InputError::new(
@@ -266,18 +342,22 @@ pub(super) fn open_csv<'a>(bytes: &'a [u8], source: &str) -> Result<(csv::String
     // Cells are trimmed as they are read (`parse_row`): the reader's own
     // trimming builds a new record for every row.
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-    let mut header = reader.headers().map_err(|e| csv_error(source, e))?.clone();
+    let mut header = reader
+        .headers()
+        .map_err(|e| csv_error(source, &e, e.position().map(csv::Position::line)))?
+        .clone();
     header.trim();
-    Ok((header, reader))
+    let end = (reader.position().byte() as usize).min(bytes.len());
+    let body = Body {
+        text: &bytes[end..],
+        first_line: 1 + memchr::memchr_iter(b'\n', &bytes[..end]).count() as u64,
+    };
+    Ok((header, body))
 }
 
-/// Reads the next record; `false` at the end.
-pub(super) fn next_record(
-    reader: &mut csv::Reader<&[u8]>,
-    record: &mut csv::StringRecord,
-    source: &str,
-) -> Result<bool> {
-    reader.read_record(record).map_err(|e| csv_error(source, e))
+/// A row whose length differs from the header's.
+fn unequal_lengths(expected_len: usize, len: usize) -> String {
+    format!("the row has {len} fields but the header has {expected_len}; make every row as long as the header")
 }
 
 /// The number of lines of `bytes` (an upper bound on its records).
@@ -472,8 +552,8 @@ fn regroup(p: RawPeriod, frequency: Frequency) -> Option<RawPeriod> {
     }
 }
 
-fn csv_error(source: &str, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line());
+/// `e` as an input error at `line`.
+fn csv_error(source: &str, e: &csv::Error, line: Option<u64>) -> Error {
     let loc = Location {
         line,
         ..Location::file(source)
@@ -481,7 +561,7 @@ fn csv_error(source: &str, e: csv::Error) -> Error {
     let msg = match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "the text is not valid UTF-8; save the file as UTF-8".to_owned(),
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("the row has {len} fields but the header has {expected_len}; make every row as long as the header")
+            unequal_lengths(*expected_len as usize, *len as usize)
         }
         _ => format!("{e}; fix the CSV syntax"),
     };
@@ -777,7 +857,10 @@ fn parse_exposure(text: &str) -> Result<f64, String> {
 
 /// One frequency per file, as written, with the line of the first dated row;
 /// plain integers are years when all have four digits.
-pub(super) fn settle_frequency(rows: &[RawRow], source: &str) -> Result<(Frequency, u64)> {
+pub(super) fn settle_frequency<'a>(
+    rows: impl IntoIterator<Item = &'a RawRow>,
+    source: &str,
+) -> Result<(Frequency, u64)> {
     let mut dated: Option<(Frequency, u64)> = None;
     let mut integer_line: Option<u64> = None;
     let mut all_years = true;
@@ -1239,6 +1322,20 @@ mod tests {
                 .contains("line 3: this row covers 2024-01 again, as line 2")
         );
         assert!(message("period,count\n2024-01,1\n2024-Q1,2\n").contains("use one frequency per file"));
+    }
+
+    #[test]
+    fn lines_are_counted_across_blank_lines_and_crlf() {
+        let s =
+            read("period,count,exposure\n2024-01,3,10\n2024-02,4,11\n\n2024-03,5,12\r\n2024-04,6,13\n\r\n2024-05,7,14")
+                .unwrap();
+        let lines: Vec<u64> = s.observations.iter().map(|o| o.line).collect();
+        assert_eq!(lines, [2, 3, 5, 6, 8]);
+        assert_eq!(
+            message("\n\nperiod,count\n2024-01,3\n\n2024-02,x\n"),
+            "t.csv, line 6, column `count`: the count `x` is not a number; give a non-negative integer"
+        );
+        assert!(message("period,count\n2024-01,3\n\n2024-02,4,5\n").starts_with("t.csv, line 4: the row has 3 fields"));
     }
 
     #[test]
