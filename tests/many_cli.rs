@@ -236,7 +236,7 @@ fn false_discoveries_among_flagged_series_are_at_most_the_fdr() {
 /// `forecast`, `backtest` and `fit` over many series: each result is the
 /// single-series run with its key, on two real series in one long file.
 #[test]
-fn forecasts_backtests_and_fits_over_many_series_equal_each_alone() {
+fn forecasts_backtests_fits_and_reports_over_many_series_equal_each_alone() {
     let dir = tempfile::tempdir().unwrap();
     let mut long = String::from("series,period,count\n");
     let mut alone = BTreeMap::new();
@@ -255,6 +255,7 @@ fn forecasts_backtests_and_fits_over_many_series_equal_each_alone() {
         &["forecast", "--horizon", "3", "--draws", "500"][..],
         &["backtest", "--draws", "200", "--horizon", "2"],
         &["fit"],
+        &["report", "--bootstrap", "99", "--draws", "200", "--at", "2024-07"],
     ] {
         let mut args = command.to_vec();
         args.extend(["--data", &long, "--format", "json"]);
@@ -262,7 +263,10 @@ fn forecasts_backtests_and_fits_over_many_series_equal_each_alone() {
         for entry in many["series"].as_array().unwrap() {
             let key = entry["key"].as_str().unwrap();
             let mut single = command.to_vec();
-            single.extend(["--data", &alone[key], "--key", key, "--format", "json"]);
+            // The report names its source: the long file's series `key`,
+            // which `--key` picks from the long file itself.
+            let file = if command[0] == "report" { &long } else { &alone[key] };
+            single.extend(["--data", file, "--key", key, "--format", "json"]);
             assert_eq!(
                 entry["result"],
                 json(&stdout_with_threads(&single, "1")),
@@ -270,4 +274,8 @@ fn forecasts_backtests_and_fits_over_many_series_equal_each_alone() {
             );
         }
     }
+    let out = dir.path().join("page").to_string_lossy().into_owned();
+    let page = countshift(&["report", "--data", &long, "--out", &out]);
+    assert_eq!(page.code, 2, "{}", page.stderr);
+    assert!(page.stderr.contains("--key NAME"), "{}", page.stderr);
 }

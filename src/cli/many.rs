@@ -29,6 +29,16 @@ pub struct ManyArgs {
     pub fdr_method: FdrArg,
 }
 
+impl Default for ManyArgs {
+    /// As the command line's defaults.
+    fn default() -> ManyArgs {
+        ManyArgs {
+            fdr: 0.05,
+            fdr_method: FdrArg::Bh,
+        }
+    }
+}
+
 impl ManyArgs {
     pub fn multiplicity(&self) -> Multiplicity {
         Multiplicity {

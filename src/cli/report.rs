@@ -6,15 +6,17 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use countshift::changepoint::single::DEFAULT_BOOTSTRAP;
 use countshift::data::Period;
+use countshift::data::{Keyed, Series};
 use countshift::forecast::backtest::default_origin_from;
 use countshift::inference::Level;
 use countshift::model::Family;
-use countshift::report::analysis::{ReportSpec, build_report_with};
+use countshift::report::analysis::{ReportSpec, build_report, build_report_with};
 use countshift::report::format::counted_s;
 use countshift::report::html::write_report;
 
+use super::many::{ManyArgs, emit_many, many_view, outcomes, series_seed};
 use super::test::known_date;
-use super::{DataArgs, UsageError, emit, json, limits};
+use super::{DataArgs, Format, Loaded, UsageError, emit, json, limits};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ReportFamily {
@@ -58,6 +60,8 @@ pub struct ReportArgs {
     /// Also write index.html, report.json and the SVG plots into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    many: ManyArgs,
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
@@ -68,15 +72,15 @@ fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
-    let series = args.data.load()?;
+/// The report's settings for `series`, with `seed`.
+fn spec(args: &ReportArgs, series: &Series, seed: u64) -> anyhow::Result<ReportSpec> {
     let at = match args.at.as_deref().or_else(|| known_date(&args.data)) {
         Some(text) => {
             Some(Period::parse_in(text, series.frequency()).map_err(|e| UsageError(format!("--at `{text}` {e}")))?)
         }
         None => None,
     };
-    let spec = ReportSpec {
+    Ok(ReportSpec {
         family: match args.family {
             ReportFamily::Auto => None,
             ReportFamily::Poisson => Some(Family::Poisson),
@@ -85,9 +89,17 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
         level: args.level,
         bootstrap: args.bootstrap,
         draws: args.draws,
-        seed: args.seed,
+        seed,
         ..ReportSpec::new(at)
+    })
+}
+
+pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
+    let (series, key) = match args.data.load_any()? {
+        Loaded::One { series, key } => (series, key),
+        Loaded::Many(members) => return run_many(args, &members),
     };
+    let spec = spec(args, &series, series_seed(args.seed, key.as_deref()))?;
     // The backtest is the report's longest step.
     let origins = series
         .index_of(default_origin_from(&series))
@@ -129,6 +141,26 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     emit(&out)
 }
 
+/// The report on every series of a file of many: its JSON (each series'
+/// report as `report --key` writes it), or the summary table. The page
+/// for many series is not written yet, so `--out` is refused.
+fn run_many(args: &ReportArgs, members: &[Keyed]) -> anyhow::Result<()> {
+    if args.out.is_some() {
+        return Err(UsageError(
+            "--out writes the page of one series; over many series write the JSON (--format json) or give --key NAME for one of them".into(),
+        )
+        .into());
+    }
+    let results = outcomes(members, args.seed, |series, seed| {
+        Ok(build_report(series, &spec(args, series, seed)?)?)
+    })?;
+    let format = match args.format {
+        ReportFormat::Table => Format::Table,
+        ReportFormat::Json => Format::Json,
+    };
+    emit_many(&many_view("report", members, results, &args.many, Vec::new()), format)
+}
+
 /// The main job: the report on the embedded default data.
 pub fn main_job() -> anyhow::Result<()> {
     run(&ReportArgs {
@@ -140,6 +172,7 @@ pub fn main_job() -> anyhow::Result<()> {
         draws: countshift::forecast::DEFAULT_DRAWS,
         seed: 1,
         out: None,
+        many: ManyArgs::default(),
         format: ReportFormat::Table,
     })
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
+use super::analysis::{Report, Section};
 use super::detect::DetectView;
 use super::fit::{FitView, p_text};
 use super::forecast::{BacktestView, ForecastView};
@@ -153,6 +154,40 @@ impl SeriesResult for FitView {
     }
     fn shift(&self) -> Option<Shift> {
         None
+    }
+}
+
+/// The report over many series ranks by its known-date test when one ran
+/// (`--at`), else by its unknown-date search, the question the analyst
+/// asked; the other stays in the series' own JSON.
+impl SeriesResult for Report {
+    fn family(&self) -> &str {
+        match (&self.test, &self.detect) {
+            (Section::Done(t), _) => t.family(),
+            (_, Section::Done(d)) => d.family(),
+            _ => "-",
+        }
+    }
+    fn p_value(&self) -> Option<f64> {
+        match (&self.test, &self.detect) {
+            (Section::Done(t), _) => t.p_value(),
+            (_, Section::Done(d)) => d.p_value(),
+            _ => None,
+        }
+    }
+    fn p_value_for_fdr(&self) -> (Option<f64>, Option<&'static str>) {
+        match (&self.test, &self.detect) {
+            (Section::Done(t), _) => t.p_value_for_fdr(),
+            (_, Section::Done(d)) => d.p_value_for_fdr(),
+            _ => (None, None),
+        }
+    }
+    fn shift(&self) -> Option<Shift> {
+        match (&self.test, &self.detect) {
+            (Section::Done(t), _) => t.shift(),
+            (_, Section::Done(d)) => d.shift(),
+            _ => None,
+        }
     }
 }
 
