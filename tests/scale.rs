@@ -9,25 +9,16 @@
 use std::fmt::Write as _;
 use std::process::Command;
 
+#[path = "common/scale_inputs.rs"]
+mod scale_inputs;
+
 const ROWS: usize = 1_000_000;
 const LIMIT_MB: f64 = 500.0;
 
-/// A series of `ROWS` integer periods with exposure and a rate that
-/// changes every 100 periods (a deterministic pseudo-random count).
+/// The 10^6-row series of [`scale_inputs::level_series`].
 fn series_file(dir: &std::path::Path) -> String {
-    let mut text = String::with_capacity(ROWS * 16);
-    text.push_str("period,count,exposure\n");
-    let mut state: u64 = 7;
-    for t in 1..=ROWS {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let level = [3u64, 6, 3, 9, 4][(t / 100) % 5];
-        let count = level + (state >> 60) % 4;
-        let _ = writeln!(text, "{t},{count},{}", 90 + (state >> 40) % 20);
-    }
     let path = dir.join("series.csv");
-    std::fs::write(&path, text).expect("temporary file");
+    std::fs::write(&path, scale_inputs::level_series(ROWS)).expect("temporary file");
     path.to_string_lossy().into_owned()
 }
 
@@ -37,11 +28,9 @@ fn event_log(dir: &std::path::Path) -> String {
     let models = ["Shahed-136/131", "Iskander-M/KN-23", "Kh-101/Kh-555", "X-59"];
     let mut text = String::with_capacity(ROWS * 48);
     text.push_str("time_start,time_end,model,launched,destroyed\n");
-    let mut state: u64 = 11;
+    let mut stream = scale_inputs::Stream::new(11);
     for _ in 0..ROWS {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        let state = stream.next_state();
         let day = (state >> 33) % (36 * 365);
         let date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).expect("a date") + chrono::Days::new(day);
         let model = models[((state >> 20) % 4) as usize];
@@ -179,35 +168,7 @@ fn every_command_on_a_thousand_rows_stays_under_100_mb() {
 #[ignore = "about 25 s; needs GNU time"]
 fn ten_thousand_series_detect_in_under_a_minute_and_500_mb() {
     let dir = tempfile::tempdir().unwrap();
-    let mut text = String::with_capacity(10_000 * 120 * 16);
-    text.push_str("series,period,count\n");
-    let mut state: u64 = 11;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    for s in 0..10_000 {
-        let rate = 2.0 + 28.0 * next();
-        let at = if s % 20 == 0 {
-            20 + (80.0 * next()) as usize
-        } else {
-            usize::MAX
-        };
-        for t in 0..120 {
-            let mean = if t >= at { 2.0 * rate } else { rate };
-            // A Poisson draw by inversion of its CDF.
-            let (u, mut k, mut p) = (next(), 0u32, (-mean).exp());
-            let mut cdf = p;
-            while u > cdf && k < 1000 {
-                k += 1;
-                p *= mean / k as f64;
-                cdf += p;
-            }
-            let _ = writeln!(text, "s{s},{}-{:02},{k}", 2010 + t / 12, t % 12 + 1);
-        }
-    }
+    let text = scale_inputs::many_poisson(10_000, 120);
     let path = dir.path().join("many.csv");
     std::fs::write(&path, text).unwrap();
     let path = path.to_string_lossy().into_owned();
@@ -226,11 +187,9 @@ fn ten_million_rows_through_pelt_under_1_5_gb() {
     let path = dir.path().join("ten_million.csv");
     let mut text = String::with_capacity(10_000_000 * 12);
     text.push_str("period,count\n");
-    let mut state: u64 = 3;
+    let mut stream = scale_inputs::Stream::new(3);
     for t in 1..=10_000_000usize {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        let state = stream.next_state();
         let level = [3u64, 6, 3, 9, 4][(t / 100) % 5];
         let _ = writeln!(text, "{t},{}", level + (state >> 60) % 4);
     }
