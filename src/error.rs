@@ -449,6 +449,11 @@ pub enum SpecError {
         /// The series.
         series: String,
     },
+    /// The exact segmentation posterior asked of data or a prior it does not cover.
+    #[error(
+        "the exact posterior over segmentations needs whole non-negative counts, positive exposure and a proper Gamma prior on the rates"
+    )]
+    PosteriorNeedsCounts,
     /// Several breaks asked of a model or series the search does not cover.
     #[error("several breaks are searched for a level-only model on one observation per period")]
     SeveralBreaksNeedLevelModel,

@@ -309,3 +309,63 @@ fn a_gap_of_missing_years_is_one_candidate_range_with_the_exact_posterior() {
     assert_eq!(t.code, 0, "{}", t.stderr);
     assert!(t.stdout.contains("every date from 1889 to 1891"), "{}", t.stdout);
 }
+
+/// Several breaks, Poisson: the exact posterior over segmentations rides
+/// with the DP search (issue 20, step 3): P(K = k) over 0..K sums to one,
+/// a break probability per candidate date, and the rate's mean inside its
+/// 95% band for every month.
+#[test]
+fn several_poisson_breaks_carry_the_exact_posterior() {
+    let run = countshift(&[
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--max-breaks",
+        "3",
+        "--family",
+        "poisson",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let number = v["number_posterior"].as_array().unwrap();
+    assert_eq!(number.len(), 4);
+    let total: f64 = number.iter().map(|p| p["probability"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-12, "{total}");
+    let rates = v["posterior_rate"].as_array().unwrap();
+    assert_eq!(v["break_probability"].as_array().unwrap().len(), rates.len() - 1);
+    for r in rates {
+        let (low, mean, high) = (
+            r["low"].as_f64().unwrap(),
+            r["mean"].as_f64().unwrap(),
+            r["high"].as_f64().unwrap(),
+        );
+        assert!(low <= mean && mean <= high, "{r}");
+    }
+    assert!(v["segmentation_prior"].as_str().unwrap().contains("Fearnhead 2006"));
+    let table = countshift(&[
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--max-breaks",
+        "3",
+        "--family",
+        "poisson",
+    ]);
+    // The lines docs/segmentation-posterior.md shows.
+    assert!(
+        table
+            .stdout
+            .contains("  P(K = k): 0 0.000, 1 0.000, 2 0.000, 3 1.000\n"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("  P(break) >= 0.1 at: 2024-08 1.00, 2024-11 0.99, 2025-01 0.93\n"),
+        "{}",
+        table.stdout
+    );
+}

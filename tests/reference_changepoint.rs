@@ -216,3 +216,31 @@ fn gaussian_pelt_and_dynp_match_ruptures() {
     assert_eq!(segs[3].breaks, positions(&dynp["taus"]));
     close(segs[3].cost, dynp["cost"].as_f64().unwrap(), 1e-9, "dynp cost");
 }
+
+/// The exact segmentation posterior (Fearnhead's recursions) against R's
+/// enumeration of every segmentation with at most 3 breaks
+/// (tests/reference/segmentation_posterior.R): P(K = k), the break
+/// probabilities and the mean rate to 1e-10, the 95% band to 1e-8.
+#[test]
+fn segmentation_posterior_matches_the_enumeration_in_r() {
+    use countshift::changepoint::segmentation_posterior::{RatePrior, segmentation_posterior};
+    let r: Value = serde_json::from_str(include_str!("reference/segmentation_posterior.json")).unwrap();
+    let counts = numbers(&r["counts"]);
+    let exposure = numbers(&r["exposure"]);
+    let prior = RatePrior::scaled_to(&counts, &exposure, r["prior_shape"].as_f64().unwrap());
+    close(prior.rate, r["prior_rate"].as_f64().unwrap(), 1e-12, "prior rate");
+    let max_breaks = r["max_breaks"].as_u64().unwrap() as usize;
+    let got = segmentation_posterior(&counts, Some(&exposure), max_breaks, prior).unwrap();
+    let check = |ours: &[f64], key: &str, tol: f64| {
+        let theirs = numbers(&r[key]);
+        assert_eq!(ours.len(), theirs.len(), "{key}");
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert!((a - b).abs() <= tol * b.abs().max(1.0), "{key}[{i}]: {a} vs R {b}");
+        }
+    };
+    check(&got.number, "number", 1e-10);
+    check(&got.break_probability, "break_probability", 1e-10);
+    check(&got.mean_rate, "mean_rate", 1e-10);
+    check(&got.rate_low, "rate_low", 1e-8);
+    check(&got.rate_high, "rate_high", 1e-8);
+}

@@ -10,6 +10,7 @@ pub mod known;
 pub mod multiple;
 pub(crate) mod scan;
 pub mod segment;
+pub mod segmentation_posterior;
 pub mod single;
 mod sliding;
 

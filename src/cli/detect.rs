@@ -2,11 +2,13 @@
 
 use clap::{Args, ValueEnum};
 use countshift::changepoint::multiple::{Criterion, Penalty, Search, detect_multiple};
+use countshift::changepoint::segmentation_posterior::{BAND_MAX_OBS, RatePrior, segmentation_posterior};
 use countshift::changepoint::single::{DetectSpec, GammaPrior, RunOptions, best_date, detect_single_with};
 use countshift::inference::Level;
 use countshift::inference::overdispersion::{auto_family_segmented, segment_overdispersion};
 use countshift::model::{Family, ModelSpec, Term};
 use countshift::report::detect::DetectView;
+use countshift::report::format::sig3;
 
 use countshift::data::{Keyed, Series};
 use countshift::report::many::adjust;
@@ -230,12 +232,54 @@ fn detect_view(
             if model.family == Family::Poisson {
                 let use_offset = model.use_offset && series.has_exposure();
                 view.overdispersion = segment_overdispersion(series, use_offset, &result.breaks);
+                if let Search::Dp { max_breaks, .. } = search {
+                    view = with_exact_posterior(view, series, use_offset, max_breaks)?;
+                }
             }
             view
         }
     };
     view.family_choice = choice;
     Ok(view)
+}
+
+/// Series longer than this get no exact posterior: the recursions cost
+/// `K n^2` and the segment probabilities `K^2 n^2` (the pruned recursion is
+/// not built yet).
+const EXACT_POSTERIOR_MAX_OBS: usize = 2000;
+
+/// The view with the exact Poisson posterior over segmentations of at
+/// most `max_breaks` breaks, or a note saying why there is none.
+fn with_exact_posterior(
+    mut view: DetectView,
+    series: &Series,
+    use_offset: bool,
+    max_breaks: usize,
+) -> anyhow::Result<DetectView> {
+    let n = series.n_obs();
+    if n > EXACT_POSTERIOR_MAX_OBS {
+        view.segmentation_prior = Some(format!(
+            "not computed: the series has {n} observations, more than the {EXACT_POSTERIOR_MAX_OBS} the exact recursion is run on"
+        ));
+        return Ok(view);
+    }
+    let counts: Vec<f64> = series.observations().iter().map(|o| o.y()).collect();
+    let exposure = use_offset.then(|| series.observation_exposures()).flatten();
+    let ones = vec![1.0; n];
+    let prior = RatePrior::scaled_to(&counts, exposure.as_deref().unwrap_or(&ones), 1.0);
+    let posterior = segmentation_posterior(&counts, exposure.as_deref(), max_breaks, prior)?;
+    let per = if exposure.is_some() { " per unit exposure" } else { "" };
+    let band = if n > BAND_MAX_OBS {
+        format!("; no rate band past {BAND_MAX_OBS} observations (its cost grows as n^3)")
+    } else {
+        String::new()
+    };
+    let described = format!(
+        "each segment's rate{per} Gamma(shape 1, rate {}), the pooled rate's exponential, independently; the number of breaks uniform on 0..{}, their placements uniform given it; breaks between observations only (Fearnhead 2006){band}",
+        sig3(prior.rate),
+        max_breaks.min(n.saturating_sub(1))
+    );
+    Ok(view.with_segmentation_posterior(series, &posterior, &described))
 }
 
 fn single_spec(args: &DetectArgs, model: ModelSpec, min_segment: usize, level: Level) -> DetectSpec {

@@ -49,6 +49,7 @@ use super::fit::{dispersion_lines, p_phrase};
 use super::format::{at_level, counted_s, csv_cell, csv_number, csv_table, sig3, table};
 use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
+use crate::changepoint::segmentation_posterior::SegmentationPosterior;
 use crate::changepoint::single::SingleBreak;
 use crate::data::{Period, Series};
 use crate::inference::IntervalMethod;
@@ -195,6 +196,43 @@ pub struct DetectView {
     /// With `--family auto`: which family and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family_choice: Option<FamilyChoice>,
+    /// Several breaks, Poisson: the exact posterior over segmentations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segmentation_prior: Option<String>,
+    /// P(K = k) under that posterior.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub number_posterior: Vec<NumberPosterior>,
+    /// The posterior probability of a break at each candidate date (a
+    /// range over a gap of missing periods).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub break_probability: Vec<PosteriorPoint>,
+    /// The posterior mean rate of each observation with its 95% band.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub posterior_rate: Vec<PosteriorRate>,
+}
+
+/// P(K = k).
+#[derive(Debug, Clone, Serialize)]
+pub struct NumberPosterior {
+    /// The number of breaks.
+    pub breaks: usize,
+    /// Its posterior probability.
+    pub probability: f64,
+}
+
+/// One observation's posterior rate (per unit exposure when the model has
+/// an offset), its mean and 95% equal-tailed band (null past
+/// `BAND_MAX_OBS` observations).
+#[derive(Debug, Clone, Serialize)]
+pub struct PosteriorRate {
+    /// The observation's first period.
+    pub period: Period,
+    /// Posterior mean.
+    pub mean: f64,
+    /// 2.5% quantile.
+    pub low: Option<f64>,
+    /// 97.5% quantile.
+    pub high: Option<f64>,
 }
 
 /// Periods as runs: `2024-05..2024-07, 2024-09`; consecutive periods join.
@@ -275,6 +313,10 @@ impl DetectView {
             segments: Vec::new(),
             overdispersion: r.fit_at_best.overdispersion_test(),
             family_choice: None,
+            segmentation_prior: None,
+            number_posterior: Vec::new(),
+            break_probability: Vec::new(),
+            posterior_rate: Vec::new(),
         }
     }
 
@@ -346,7 +388,51 @@ impl DetectView {
             segments,
             overdispersion: None,
             family_choice: None,
+            segmentation_prior: None,
+            number_posterior: Vec::new(),
+            break_probability: Vec::new(),
+            posterior_rate: Vec::new(),
         }
+    }
+
+    /// Adds the exact posterior over segmentations of `series` (one
+    /// observation per candidate position), found with `prior`.
+    pub fn with_segmentation_posterior(
+        mut self,
+        series: &Series,
+        posterior: &SegmentationPosterior,
+        prior: &str,
+    ) -> DetectView {
+        let obs = series.observations();
+        self.segmentation_prior = Some(prior.to_owned());
+        self.number_posterior = posterior
+            .number
+            .iter()
+            .enumerate()
+            .map(|(breaks, &probability)| NumberPosterior { breaks, probability })
+            .collect();
+        self.break_probability = (1..obs.len())
+            .map(|j| {
+                let previous_end = *obs[j - 1].periods().last().expect("an observation has a period");
+                PosteriorPoint {
+                    period: series.period(obs[j].periods()[0]),
+                    period_from: series.period(previous_end + 1),
+                    period_to: series.period(obs[j].periods()[0]),
+                    probability: posterior.break_probability[j - 1],
+                }
+            })
+            .collect();
+        self.posterior_rate = obs
+            .iter()
+            .enumerate()
+            .map(|(i, o)| PosteriorRate {
+                period: series.period(o.periods()[0]),
+                mean: posterior.mean_rate[i],
+                low: posterior.rate_low.get(i).copied(),
+                high: posterior.rate_high.get(i).copied(),
+            })
+            .collect();
+        self
     }
 
     /// CSV: one row per break (see the module docs).
@@ -573,6 +659,28 @@ impl DetectView {
             self.segments.first().map_or(0.95, |s| s.level.level) * 100.0
         );
         out += &table(&["segment", "n", &level_header], &rows);
+        if let Some(prior) = &self.segmentation_prior {
+            let numbers: Vec<String> = self
+                .number_posterior
+                .iter()
+                .map(|p| format!("{} {:.3}", p.breaks, p.probability))
+                .collect();
+            out += &format!("exact posterior ({prior})\n  P(K = k): {}\n", numbers.join(", "));
+            let likely: Vec<String> = self
+                .break_probability
+                .iter()
+                .filter(|p| p.probability >= 0.1)
+                .map(|p| format!("{} {:.2}", p.period, p.probability))
+                .collect();
+            out += &format!(
+                "  P(break) >= 0.1 at: {}\n",
+                if likely.is_empty() {
+                    "none".to_owned()
+                } else {
+                    likely.join(", ")
+                }
+            );
+        }
         let dates: Vec<String> = self.breaks.iter().map(|b| b.period.to_string()).collect();
         out += &format!(
             "verdict: {}\n",
