@@ -364,7 +364,7 @@ fn several_poisson_breaks_carry_the_exact_posterior() {
     assert!(
         table
             .stdout
-            .contains("  P(break) >= 0.1 at: 2024-08 1.00, 2024-11 0.99, 2025-01 0.93\n"),
+            .contains("  P(break) >= 0.1 at: 2024-08 1.00, 2024-11 0.99, 2025-01 0.93\n  most of the posterior is at the most breaks allowed (3): a larger --max-breaks may find more\n"),
         "{}",
         table.stdout
     );

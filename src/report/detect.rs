@@ -680,6 +680,16 @@ impl DetectView {
                     likely.join(", ")
                 }
             );
+            if let Some(most) = self
+                .number_posterior
+                .last()
+                .filter(|p| p.probability > 0.5 && p.breaks > 0)
+            {
+                out += &format!(
+                    "  most of the posterior is at the most breaks allowed ({}): a larger --max-breaks may find more\n",
+                    most.breaks
+                );
+            }
         }
         let dates: Vec<String> = self.breaks.iter().map(|b| b.period.to_string()).collect();
         out += &format!(
