@@ -316,7 +316,7 @@ fn a_gap_of_missing_years_is_one_candidate_range_with_the_exact_posterior() {
 /// 95% band for every month.
 #[test]
 fn several_poisson_breaks_carry_the_exact_posterior() {
-    let run = countshift(&[
+    let args = [
         "detect",
         "--dataset",
         "kn23_monthly",
@@ -324,9 +324,8 @@ fn several_poisson_breaks_carry_the_exact_posterior() {
         "3",
         "--family",
         "poisson",
-        "--format",
-        "json",
-    ]);
+    ];
+    let run = countshift(&[&args[..], &["--format", "json"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let number = v["number_posterior"].as_array().unwrap();
@@ -344,15 +343,7 @@ fn several_poisson_breaks_carry_the_exact_posterior() {
         assert!(low <= mean && mean <= high, "{r}");
     }
     assert!(v["segmentation_prior"].as_str().unwrap().contains("Fearnhead 2006"));
-    let table = countshift(&[
-        "detect",
-        "--dataset",
-        "kn23_monthly",
-        "--max-breaks",
-        "3",
-        "--family",
-        "poisson",
-    ]);
+    let table = countshift(&args);
     // The lines docs/segmentation-posterior.md shows.
     assert!(
         table

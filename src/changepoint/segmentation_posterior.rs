@@ -212,6 +212,8 @@ pub fn segmentation_posterior(
     let mut segments: Vec<(usize, usize, f64)> = Vec::new();
     for s in 0..n {
         for t in (s + 1)..=n {
+            // The sum over the breaks around the segment; its own marginal
+            // is a factor of every term.
             let mut total = neg;
             for i in 0..=max_breaks {
                 if (s == 0) != (i == 0) || (i > 0 && forward[i - 1][s] == neg) {
@@ -223,10 +225,10 @@ pub fn segmentation_posterior(
                     }
                     let before = if i == 0 { 0.0 } else { forward[i - 1][s] };
                     let after = if m == 0 { 0.0 } else { backward[m - 1][t] };
-                    total = log_add(total, weight[i + m] + before + seg.log_marginal(s, t) + after);
+                    total = log_add(total, weight[i + m] + before + after);
                 }
             }
-            let p = (total - evidence).exp();
+            let p = (total + seg.log_marginal(s, t) - evidence).exp();
             if p > 0.0 {
                 segments.push((s, t, p));
             }
@@ -239,45 +241,11 @@ pub fn segmentation_posterior(
             *rate += p * a / b;
         }
     }
-    // The band: quantiles of each observation's mixture of Gamma posteriors.
-    // The least probable segments, BAND_NEGLIGIBLE of the posterior in all,
-    // are left out, so each observation's mixture loses at most that much
-    // probability.
-    let band = if n <= BAND_MAX_OBS { n } else { 0 };
-    segments.sort_by(|x, y| y.2.total_cmp(&x.2));
-    let mut kept = segments.len();
-    let mut tail = 0.0;
-    while kept > 1 && tail + segments[kept - 1].2 <= BAND_NEGLIGIBLE {
-        tail += segments[kept - 1].2;
-        kept -= 1;
-    }
-    let mut parts: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); band];
-    for &(s, t, p) in segments[..kept].iter().filter(|_| band > 0) {
-        let (a, b) = seg.posterior(s, t);
-        for part in &mut parts[s..t] {
-            part.push((a, b, p));
-        }
-    }
-    let mut rate_low = vec![0.0; band];
-    let mut rate_high = vec![0.0; band];
-    for (i, part) in parts.iter().enumerate().take(band) {
-        let mass: f64 = part.iter().map(|&(_, _, p)| p).sum();
-        let cdf = |x: f64| {
-            part.iter()
-                .map(|&(a, b, p)| if x > 0.0 { p * gamma_lr(a, b * x) } else { 0.0 })
-                .sum::<f64>()
-                / mass
-        };
-        // The mixture's quantile lies among its parts' quantiles, each
-        // within six standard deviations of its mean.
-        let (lo, hi) = part.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &(a, b, _)| {
-            let (mean, sd) = (a / b, a.sqrt() / b);
-            (lo.min((mean - 6.0 * sd).max(0.0)), hi.max(mean + 6.0 * sd + 1.0 / b))
-        });
-        let quantile = |p: f64| brent(|x| cdf(x) - p, lo, hi, 1e-10 * hi).unwrap_or(f64::NAN);
-        rate_low[i] = quantile(0.025);
-        rate_high[i] = quantile(0.975);
-    }
+    let (rate_low, rate_high) = if n <= BAND_MAX_OBS {
+        rate_band(&seg, &mut segments, n)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(SegmentationPosterior {
         number,
         break_probability,
@@ -285,6 +253,48 @@ pub fn segmentation_posterior(
         rate_low,
         rate_high,
     })
+}
+
+/// The 95% band of each observation's rate: quantiles of its mixture of
+/// the Gamma posteriors of the `segments` (start, end, probability) that
+/// may hold it. The least probable segments, BAND_NEGLIGIBLE of the
+/// posterior in all, are left out, so each observation's mixture loses at
+/// most that much probability.
+fn rate_band(seg: &Segments, segments: &mut [(usize, usize, f64)], n: usize) -> (Vec<f64>, Vec<f64>) {
+    segments.sort_by(|x, y| y.2.total_cmp(&x.2));
+    let mut kept = segments.len();
+    let mut tail = 0.0;
+    while kept > 1 && tail + segments[kept - 1].2 <= BAND_NEGLIGIBLE {
+        tail += segments[kept - 1].2;
+        kept -= 1;
+    }
+    let mut parts: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); n];
+    for &(s, t, p) in &segments[..kept] {
+        let (a, b) = seg.posterior(s, t);
+        for part in &mut parts[s..t] {
+            part.push((a, b, p));
+        }
+    }
+    parts
+        .iter()
+        .map(|part| {
+            let mass: f64 = part.iter().map(|&(_, _, p)| p).sum();
+            let cdf = |x: f64| {
+                part.iter()
+                    .map(|&(a, b, p)| if x > 0.0 { p * gamma_lr(a, b * x) } else { 0.0 })
+                    .sum::<f64>()
+                    / mass
+            };
+            // The mixture's quantile lies among its parts' quantiles, each
+            // within six standard deviations of its mean.
+            let (lo, hi) = part.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &(a, b, _)| {
+                let (mean, sd) = (a / b, a.sqrt() / b);
+                (lo.min((mean - 6.0 * sd).max(0.0)), hi.max(mean + 6.0 * sd + 1.0 / b))
+            });
+            let quantile = |p: f64| brent(|x| cdf(x) - p, lo, hi, 1e-10 * hi).unwrap_or(f64::NAN);
+            (quantile(0.025), quantile(0.975))
+        })
+        .unzip()
 }
 
 #[cfg(test)]

@@ -160,34 +160,36 @@ impl SeriesResult for FitView {
 /// The report over many series ranks by its known-date test when one ran
 /// (`--at`), else by its unknown-date search, the question the analyst
 /// asked; the other stays in the series' own JSON.
+fn headline<'a, R>(
+    report: &'a Report,
+    known: impl FnOnce(&'a TestView) -> R,
+    unknown: impl FnOnce(&'a DetectView) -> R,
+    neither: R,
+) -> R {
+    match (&report.test, &report.detect) {
+        (Section::Done(t), _) => known(t),
+        (_, Section::Done(d)) => unknown(d),
+        _ => neither,
+    }
+}
+
 impl SeriesResult for Report {
     fn family(&self) -> &str {
-        match (&self.test, &self.detect) {
-            (Section::Done(t), _) => t.family(),
-            (_, Section::Done(d)) => d.family(),
-            _ => "-",
-        }
+        headline(self, |t| t.family(), |d| d.family(), "-")
     }
     fn p_value(&self) -> Option<f64> {
-        match (&self.test, &self.detect) {
-            (Section::Done(t), _) => t.p_value(),
-            (_, Section::Done(d)) => d.p_value(),
-            _ => None,
-        }
+        headline(self, TestView::p_value, DetectView::p_value, None)
     }
     fn p_value_for_fdr(&self) -> (Option<f64>, Option<&'static str>) {
-        match (&self.test, &self.detect) {
-            (Section::Done(t), _) => t.p_value_for_fdr(),
-            (_, Section::Done(d)) => d.p_value_for_fdr(),
-            _ => (None, None),
-        }
+        headline(
+            self,
+            TestView::p_value_for_fdr,
+            DetectView::p_value_for_fdr,
+            (None, None),
+        )
     }
     fn shift(&self) -> Option<Shift> {
-        match (&self.test, &self.detect) {
-            (Section::Done(t), _) => t.shift(),
-            (_, Section::Done(d)) => d.shift(),
-            _ => None,
-        }
+        headline(self, TestView::shift, DetectView::shift, None)
     }
 }
 
