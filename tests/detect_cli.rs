@@ -348,14 +348,14 @@ fn several_poisson_breaks_carry_the_exact_posterior() {
     assert!(
         table
             .stdout
-            .contains("  P(K = k): 0 0.000, 1 0.000, 2 0.000, 3 1.000\n"),
+            .contains("  P(K = k): 0 0.000, 1 0.000, 2 0.044, 3 0.956\n"),
         "{}",
         table.stdout
     );
     assert!(
         table
             .stdout
-            .contains("  P(break) >= 0.1 at: 2024-08 1.00, 2024-11 0.99, 2025-01 0.93\n  most of the posterior is at the most breaks allowed (3): a larger --max-breaks may find more\n"),
+            .contains("  P(break) >= 0.1 at: 2024-02 0.77, 2024-08 1.00, 2025-01 0.13, 2025-02 0.86\n  most of the posterior is at the most breaks allowed (3): a larger --max-breaks may find more\n"),
         "{}",
         table.stdout
     );

@@ -230,7 +230,7 @@ fn segmentation_posterior_matches_the_enumeration_in_r() {
     let prior = RatePrior::scaled_to(&counts, &exposure, r["prior_shape"].as_f64().unwrap());
     close(prior.rate, r["prior_rate"].as_f64().unwrap(), 1e-12, "prior rate");
     let max_breaks = r["max_breaks"].as_u64().unwrap() as usize;
-    let got = segmentation_posterior(&counts, Some(&exposure), max_breaks, prior).unwrap();
+    let got = segmentation_posterior(&counts, Some(&exposure), max_breaks, 1, prior).unwrap();
     let check = |ours: &[f64], key: &str, tol: f64| {
         let theirs = numbers(&r[key]);
         assert_eq!(ours.len(), theirs.len(), "{key}");

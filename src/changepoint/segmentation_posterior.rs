@@ -9,8 +9,9 @@
 //!   independently (proper, so that the number of breaks has a posterior).
 //!   [`RatePrior::scaled_to`] centres it on the series' pooled rate.
 //! - **Breaks.** The number of breaks K is uniform on `0..=max_breaks`, and
-//!   given K every placement of the K breaks between observations is
-//!   equally likely. A break falls between two observations, so a run row
+//!   given K every placement of the K breaks between observations with
+//!   segments of at least `min_segment` observations (the search's own
+//!   minimum) is equally likely. A break falls between two observations, so a run row
 //!   (a total over several periods) is never split: breaks inside runs are
 //!   excluded.
 //!
@@ -135,7 +136,8 @@ impl Segments {
 }
 
 /// The exact posterior over segmentations of `counts` with `exposure`
-/// (1 per observation when `None`), at most `max_breaks` breaks.
+/// (1 per observation when `None`), at most `max_breaks` breaks and
+/// segments of at least `min_segment` observations (as the search's).
 ///
 /// # Errors
 /// [`SpecError::PosteriorNeedsCounts`] when a count is negative or not whole,
@@ -147,6 +149,7 @@ pub fn segmentation_posterior(
     counts: &[f64],
     exposure: Option<&[f64]>,
     max_breaks: usize,
+    min_segment: usize,
     prior: RatePrior,
 ) -> Result<SegmentationPosterior> {
     let n = counts.len();
@@ -166,28 +169,37 @@ pub fn segmentation_posterior(
     let max_breaks = max_breaks.min(n - 1);
     let seg = Segments::new(counts, exposure, prior);
     let neg = f64::NEG_INFINITY;
+    let h = min_segment.max(1);
+    // A segment shorter than `min_segment` has prior weight 0.
+    let marg = |s: usize, t: usize| if t - s >= h { seg.log_marginal(s, t) } else { neg };
     // forward[k][t]: ln of the sum over segmentations of 0..t into k + 1
     // segments of the product of their marginals; backward[k][s]: of s..n.
     let mut forward = vec![vec![neg; n + 1]; max_breaks + 1];
     let mut backward = vec![vec![neg; n + 1]; max_breaks + 1];
     for t in 1..=n {
-        forward[0][t] = seg.log_marginal(0, t);
-        backward[0][n - t] = seg.log_marginal(n - t, n);
+        forward[0][t] = marg(0, t);
+        backward[0][n - t] = marg(n - t, n);
     }
     for k in 1..=max_breaks {
         for t in (k + 1)..=n {
-            forward[k][t] = (k..t).fold(neg, |acc, s| log_add(acc, forward[k - 1][s] + seg.log_marginal(s, t)));
+            forward[k][t] = (k..t).fold(neg, |acc, s| log_add(acc, forward[k - 1][s] + marg(s, t)));
         }
         for s in (0..n - k).rev() {
-            backward[k][s] =
-                ((s + 1)..=(n - k)).fold(neg, |acc, t| log_add(acc, seg.log_marginal(s, t) + backward[k - 1][t]));
+            backward[k][s] = ((s + 1)..=(n - k)).fold(neg, |acc, t| log_add(acc, marg(s, t) + backward[k - 1][t]));
         }
     }
     // The prior weight of one segmentation with k breaks: 1 / (K_max + 1)
-    // for the number, 1 / C(n - 1, k) for the placement.
+    // for the number, one over the number of placements for the placement:
+    // C(n - (k + 1) h + k, k) with segments of at least h observations
+    // (C(n - 1, k) for h = 1); none when k + 1 segments cannot fit.
     let ln_choose =
         |m: usize, k: usize| ln_gamma(m as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((m - k) as f64 + 1.0);
-    let weight: Vec<f64> = (0..=max_breaks).map(|k| -ln_choose(n - 1, k)).collect();
+    let weight: Vec<f64> = (0..=max_breaks)
+        .map(|k| match n.checked_sub((k + 1) * h) {
+            Some(spare) => -ln_choose(spare + k, k),
+            None => neg,
+        })
+        .collect();
     let joint: Vec<f64> = (0..=max_breaks).map(|k| weight[k] + forward[k][n]).collect();
     let evidence = joint.iter().fold(neg, |acc, &v| log_add(acc, v));
     let number: Vec<f64> = joint.iter().map(|&v| (v - evidence).exp()).collect();
@@ -228,7 +240,7 @@ pub fn segmentation_posterior(
                     total = log_add(total, weight[i + m] + before + after);
                 }
             }
-            let p = (total + seg.log_marginal(s, t) - evidence).exp();
+            let p = (total + marg(s, t) - evidence).exp();
             if p > 0.0 {
                 segments.push((s, t, p));
             }
@@ -304,7 +316,13 @@ mod tests {
 
     /// Every segmentation of `counts` with at most `max_breaks` breaks,
     /// enumerated: the posterior by its definition.
-    fn brute_force(counts: &[f64], exposure: &[f64], max_breaks: usize, prior: RatePrior) -> SegmentationPosterior {
+    fn brute_force(
+        counts: &[f64],
+        exposure: &[f64],
+        max_breaks: usize,
+        min_segment: usize,
+        prior: RatePrior,
+    ) -> SegmentationPosterior {
         let n = counts.len();
         let seg = Segments::new(counts, exposure, prior);
         let mut by_number = vec![0.0; max_breaks + 1];
@@ -322,13 +340,22 @@ mod tests {
                 }
             }
         }
-        let ln_choose =
-            |m: usize, k: usize| ln_gamma(m as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((m - k) as f64 + 1.0);
+        let bounds_of =
+            |p: &[usize]| -> Vec<usize> { std::iter::once(0).chain(p.iter().copied()).chain([n]).collect() };
+        // The allowed placements, counted for the uniform prior given K.
+        all.retain(|p| bounds_of(p).windows(2).all(|w| w[1] - w[0] >= min_segment));
+        let mut placements_with = vec![0usize; max_breaks + 1];
+        for p in &all {
+            placements_with[p.len()] += 1;
+        }
         let logs: Vec<f64> = all
             .iter()
             .map(|p| {
-                let bounds: Vec<usize> = std::iter::once(0).chain(p.iter().copied()).chain([n]).collect();
-                -ln_choose(n - 1, p.len()) + bounds.windows(2).map(|w| seg.log_marginal(w[0], w[1])).sum::<f64>()
+                -(placements_with[p.len()] as f64).ln()
+                    + bounds_of(p)
+                        .windows(2)
+                        .map(|w| seg.log_marginal(w[0], w[1]))
+                        .sum::<f64>()
             })
             .collect();
         let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -362,10 +389,10 @@ mod tests {
             3.0, 1.0, 4.0, 2.0, 0.0, 3.0, 9.0, 12.0, 8.0, 10.0, 11.0, 7.0, 2.0, 1.0, 3.0, 0.0, 2.0, 14.0, 15.0, 9.0,
         ];
         let exposure: Vec<f64> = (0..20).map(|i| 1.0 + 0.1 * (i % 4) as f64).collect();
-        for max_breaks in [0, 1, 3] {
+        for (max_breaks, min_segment) in [(0, 1), (1, 1), (3, 1), (3, 3), (3, 6)] {
             let prior = RatePrior::scaled_to(&counts, &exposure, 1.0);
-            let got = segmentation_posterior(&counts, Some(&exposure), max_breaks, prior).unwrap();
-            let want = brute_force(&counts, &exposure, max_breaks, prior);
+            let got = segmentation_posterior(&counts, Some(&exposure), max_breaks, min_segment, prior).unwrap();
+            let want = brute_force(&counts, &exposure, max_breaks, min_segment, prior);
             let close = |a: &[f64], b: &[f64], what: &str| {
                 assert_eq!(a.len(), b.len(), "{what}");
                 for (x, y) in a.iter().zip(b) {
@@ -386,7 +413,7 @@ mod tests {
     fn one_segment_has_the_gamma_posterior_and_its_quantiles() {
         let counts = [4.0, 6.0, 5.0];
         let prior = RatePrior { shape: 2.0, rate: 0.5 };
-        let got = segmentation_posterior(&counts, None, 0, prior).unwrap();
+        let got = segmentation_posterior(&counts, None, 0, 1, prior).unwrap();
         let g = Gamma::new(17.0, 3.5).unwrap();
         assert_eq!(got.number, vec![1.0]);
         assert!((got.mean_rate[1] - 17.0 / 3.5).abs() < 1e-12);
@@ -397,9 +424,9 @@ mod tests {
     #[test]
     fn bad_counts_exposure_or_prior_are_refused() {
         let ok = RatePrior { shape: 1.0, rate: 1.0 };
-        assert!(segmentation_posterior(&[1.0, 2.5], None, 1, ok).is_err());
-        assert!(segmentation_posterior(&[1.0, 2.0], Some(&[1.0, 0.0]), 1, ok).is_err());
-        assert!(segmentation_posterior(&[1.0, 2.0], None, 1, RatePrior { shape: 1.0, rate: 0.0 }).is_err());
-        assert!(segmentation_posterior(&[], None, 1, ok).is_err());
+        assert!(segmentation_posterior(&[1.0, 2.5], None, 1, 1, ok).is_err());
+        assert!(segmentation_posterior(&[1.0, 2.0], Some(&[1.0, 0.0]), 1, 1, ok).is_err());
+        assert!(segmentation_posterior(&[1.0, 2.0], None, 1, 1, RatePrior { shape: 1.0, rate: 0.0 }).is_err());
+        assert!(segmentation_posterior(&[], None, 1, 1, ok).is_err());
     }
 }

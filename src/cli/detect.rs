@@ -233,7 +233,7 @@ fn detect_view(
                 let use_offset = model.use_offset && series.has_exposure();
                 view.overdispersion = segment_overdispersion(series, use_offset, &result.breaks);
                 if let Search::Dp { max_breaks, .. } = search {
-                    view = with_exact_posterior(view, series, use_offset, max_breaks)?;
+                    view = with_exact_posterior(view, series, use_offset, max_breaks, min_segment)?;
                 }
             }
             view
@@ -255,6 +255,7 @@ fn with_exact_posterior(
     series: &Series,
     use_offset: bool,
     max_breaks: usize,
+    min_segment: usize,
 ) -> anyhow::Result<DetectView> {
     let n = series.n_obs();
     if n > EXACT_POSTERIOR_MAX_OBS {
@@ -267,7 +268,7 @@ fn with_exact_posterior(
     let exposure = use_offset.then(|| series.observation_exposures()).flatten();
     let ones = vec![1.0; n];
     let prior = RatePrior::scaled_to(&counts, exposure.as_deref().unwrap_or(&ones), 1.0);
-    let posterior = segmentation_posterior(&counts, exposure.as_deref(), max_breaks, prior)?;
+    let posterior = segmentation_posterior(&counts, exposure.as_deref(), max_breaks, min_segment, prior)?;
     let per = if exposure.is_some() { " per unit exposure" } else { "" };
     let band = if n > BAND_MAX_OBS {
         format!("; no rate band past {BAND_MAX_OBS} observations (its cost grows as n^3)")
@@ -275,7 +276,7 @@ fn with_exact_posterior(
         String::new()
     };
     let described = format!(
-        "each segment's rate{per} Gamma(shape 1, rate {}), the pooled rate's exponential, independently; the number of breaks uniform on 0..{}, their placements uniform given it; breaks between observations only (Fearnhead 2006){band}",
+        "each segment's rate{per} Gamma(shape 1, rate {}), the pooled rate's exponential, independently; the number of breaks uniform on 0..{}, their placements uniform given it, with segments of at least {min_segment} observations as the search's; breaks between observations only (Fearnhead 2006){band}",
         sig3(prior.rate),
         max_breaks.min(n.saturating_sub(1))
     );
