@@ -360,3 +360,73 @@ fn several_poisson_breaks_carry_the_exact_posterior() {
         table.stdout
     );
 }
+
+/// Several breaks: the sequential tests of l against l + 1 breaks (issue
+/// 20, step 1). Their first statistic is the one-break sup-LR; `--select
+/// sequential` keeps the number they choose; without replicates it is a
+/// usage error.
+#[test]
+fn several_breaks_are_counted_by_sequential_tests() {
+    let args = [
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--family",
+        "poisson",
+        "--min-segment",
+        "5",
+        "--bootstrap",
+        "199",
+        "--format",
+        "json",
+    ];
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let r = countshift(&[&args[..], extra].concat());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let bic = run(&["--max-breaks", "3"]);
+    let tests = bic["number_tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 3);
+    for (l, t) in tests.iter().enumerate() {
+        assert_eq!(t["breaks_null"].as_u64().unwrap(), l as u64);
+        let p = t["p_value"].as_f64().unwrap();
+        let exceedances = t["exceedances"].as_f64().unwrap();
+        assert!((p - (1.0 + exceedances) / 200.0).abs() < 1e-15, "{t}");
+    }
+    let single = run(&["--max-breaks", "1"]);
+    let (first, sup) = (
+        tests[0]["statistic"].as_f64().unwrap(),
+        single["sup_lr"].as_f64().unwrap(),
+    );
+    assert!((first - sup).abs() < 1e-9 * sup, "{first} vs {sup}");
+
+    let sequential = run(&["--max-breaks", "3", "--select", "sequential"]);
+    assert_eq!(sequential["selected_by"], "sequential");
+    let chosen = sequential["number_chosen_by_tests"].as_u64().unwrap() as usize;
+    assert_eq!(sequential["breaks"].as_array().unwrap().len(), chosen);
+    assert_eq!(sequential["number_tests"], bic["number_tests"]);
+
+    let none = countshift(&[
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--max-breaks",
+        "3",
+        "--select",
+        "sequential",
+        "--bootstrap",
+        "0",
+    ]);
+    assert_eq!(none.code, 2);
+    assert!(
+        none.stderr.contains("--select sequential needs bootstrap replicates"),
+        "{}",
+        none.stderr
+    );
+
+    // The line docs/several-breaks.md shows (auto family: negbin).
+    let table = countshift(&["detect", "--dataset", "kn23_monthly", "--max-breaks", "3"]);
+    let line = "sequential tests (sup-LR(l + 1 | l), 999 bootstrap replicates): 0 vs 1: p = 0.001, 1 vs 2: p = 0.004, 2 vs 3: p = 0.123; at 0.05: 2 breaks\n";
+    assert!(table.stdout.contains(line), "{}", table.stdout);
+}

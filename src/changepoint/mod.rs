@@ -8,6 +8,7 @@ pub mod cost;
 pub mod functional;
 pub mod known;
 pub mod multiple;
+pub mod number_tests;
 pub(crate) mod scan;
 pub mod segment;
 pub mod segmentation_posterior;

@@ -50,6 +50,9 @@ pub enum Criterion {
     Bic,
     /// Modified BIC of Zhang and Siegmund.
     Mbic,
+    /// A number of breaks chosen elsewhere (by the sequential tests of
+    /// [`super::number_tests`]); the most the search allows when larger.
+    Count(usize),
 }
 
 /// PELT penalty.
@@ -70,6 +73,9 @@ pub struct CandidateCount {
     pub breaks: usize,
     /// Their dates.
     pub dates: Vec<Period>,
+    /// Their positions: the index of the observation each opens.
+    #[serde(skip)]
+    pub positions: Vec<usize>,
     /// Summed segment costs.
     pub cost: f64,
     /// Log-likelihood.
@@ -182,6 +188,7 @@ pub fn detect_multiple(
         CandidateCount {
             breaks: m,
             dates: s.breaks.iter().map(|&i| date_of(i)).collect(),
+            positions: s.breaks.clone(),
             cost: s.cost,
             loglik: ll,
             n_params,
@@ -229,9 +236,12 @@ pub fn detect_multiple(
                 .map(|(s, f)| row(s, f.as_ref().map_or_else(|| loglik(s), |f| f.loglik)))
                 .collect();
             let score = |r: &CandidateCount| if select == Criterion::Bic { r.bic } else { r.mbic };
-            let best = (0..table.len())
-                .min_by(|&a, &b| score(&table[a]).total_cmp(&score(&table[b])))
-                .expect("K >= 0");
+            let best = match select {
+                Criterion::Count(m) => m.min(table.len() - 1),
+                _ => (0..table.len())
+                    .min_by(|&a, &b| score(&table[a]).total_cmp(&score(&table[b])))
+                    .expect("K >= 0"),
+            };
             (segs[best].clone(), table, None, fits[best].clone())
         }
         Search::Pelt(p) => {

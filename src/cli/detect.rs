@@ -1,7 +1,8 @@
 //! `countshift detect`: breaks at unknown dates.
 
 use clap::{Args, ValueEnum};
-use countshift::changepoint::multiple::{Criterion, Penalty, Search, detect_multiple};
+use countshift::changepoint::multiple::{Criterion, MultipleBreaks, Penalty, Search, detect_multiple};
+use countshift::changepoint::number_tests::{NumberTestSpec, NumberTests, number_tests};
 use countshift::changepoint::segmentation_posterior::{BAND_MAX_OBS, RatePrior, segmentation_posterior};
 use countshift::changepoint::single::{DetectSpec, GammaPrior, RunOptions, best_date, detect_single_with};
 use countshift::inference::Level;
@@ -15,7 +16,7 @@ use countshift::report::many::adjust;
 
 use super::many::{ManyArgs, emit_many, many_view, outcomes, series_seed};
 use super::model::{FamilyArg, ModelArgs};
-use super::{DataArgs, Format, Loaded, emit, emit_json_as, limits};
+use super::{DataArgs, Format, Loaded, UsageError, emit, emit_json_as, limits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Method {
@@ -25,10 +26,12 @@ enum Method {
     Pelt,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Select {
     Bic,
     Mbic,
+    /// The sequential bootstrap tests of l against l + 1 breaks, at --level.
+    Sequential,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -49,7 +52,8 @@ pub struct DetectArgs {
     /// PELT penalty per break: bic, mbic or a number.
     #[arg(long, default_value = "mbic", value_parser = limits::penalty(), allow_hyphen_values = true)]
     penalty: Penalty,
-    /// Criterion choosing the number of breaks (dp).
+    /// What chooses the number of breaks (dp): BIC, MBIC, or the sequential
+    /// bootstrap tests of l against l + 1 breaks at --level.
     #[arg(long, value_enum, default_value_t = Select::Bic)]
     select: Select,
     /// Bootstrap replicates for the p-value and the date set (0: asymptotic only).
@@ -206,20 +210,33 @@ fn detect_view(
             DetectView::single(&result, min_segment, args.bootstrap, args.seed)
         }
         Some(search) => {
-            let result = match poisson_search {
+            let mut result = match poisson_search {
                 Some(found) => found,
                 None => detect_multiple(series, &model, search, min_segment, level)?,
+            };
+            let tests = match search {
+                Search::Dp { max_breaks, .. } => {
+                    let tests = sequential_tests(series, &model, &result, args, min_segment)?;
+                    if let (Ok(tests), Select::Sequential) = (&tests, args.select) {
+                        let by_tests = Search::Dp {
+                            max_breaks,
+                            select: Criterion::Count(tests.chosen),
+                        };
+                        result = detect_multiple(series, &model, by_tests, min_segment, level)?;
+                    }
+                    Some(tests)
+                }
+                Search::Pelt(_) => None,
             };
             let method = match search {
                 Search::Pelt(_) => "pelt",
                 Search::Dp { .. } => "dp",
             };
-            let selected = match search {
-                Search::Dp {
-                    select: Criterion::Bic, ..
-                } => Some("bic"),
-                Search::Dp { .. } => Some("mbic"),
-                Search::Pelt(_) => None,
+            let selected = match (search, args.select) {
+                (Search::Pelt(_), _) => None,
+                (_, Select::Bic) => Some("bic"),
+                (_, Select::Mbic) => Some("mbic"),
+                (_, Select::Sequential) => Some("sequential"),
             };
             let mut view = DetectView::multiple(
                 &result,
@@ -229,6 +246,9 @@ fn detect_view(
                 selected,
                 min_segment,
             );
+            if let Some(tests) = tests {
+                view = view.with_number_tests(tests);
+            }
             if model.family == Family::Poisson {
                 let use_offset = model.use_offset && series.has_exposure();
                 view.overdispersion = segment_overdispersion(series, use_offset, &result.breaks);
@@ -241,6 +261,48 @@ fn detect_view(
     };
     view.family_choice = choice;
     Ok(view)
+}
+
+/// Series longer than this get no sequential tests: each replicate runs the
+/// exact programme, at a cost of `l n^2`.
+const NUMBER_TESTS_MAX_OBS: usize = 2000;
+
+/// The sequential tests of `l` against `l + 1` breaks, or why there are none.
+fn sequential_tests(
+    series: &Series,
+    model: &ModelSpec,
+    found: &MultipleBreaks,
+    args: &DetectArgs,
+    min_segment: usize,
+) -> anyhow::Result<Result<NumberTests, String>> {
+    let n = series.n_obs();
+    if args.bootstrap == 0 {
+        if args.select == Select::Sequential {
+            return Err(UsageError(
+                "--select sequential needs bootstrap replicates; give --bootstrap B with B > 0".into(),
+            )
+            .into());
+        }
+        return Ok(Err("not run: --bootstrap 0".into()));
+    }
+    if n > NUMBER_TESTS_MAX_OBS {
+        if args.select == Select::Sequential {
+            return Err(UsageError(format!(
+                "--select sequential runs on series of at most {NUMBER_TESTS_MAX_OBS} observations and this one has {n}; use --select bic or mbic"
+            ))
+            .into());
+        }
+        return Ok(Err(format!(
+            "not run: the series has {n} observations, more than the {NUMBER_TESTS_MAX_OBS} the tests are run on"
+        )));
+    }
+    let spec = NumberTestSpec {
+        min_segment,
+        replicates: args.bootstrap,
+        seed: args.seed,
+        level: args.model.level(),
+    };
+    Ok(Ok(number_tests(series, model, found, spec)?))
 }
 
 /// Series longer than this get no exact posterior: the recursions cost
@@ -307,6 +369,8 @@ fn search(args: &DetectArgs) -> anyhow::Result<Option<Search>> {
                 select: match args.select {
                     Select::Bic => Criterion::Bic,
                     Select::Mbic => Criterion::Mbic,
+                    // The tests need the table of every count: searched by BIC first.
+                    Select::Sequential => Criterion::Bic,
                 },
             },
             Method::Pelt => Search::Pelt(args.penalty),

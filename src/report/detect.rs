@@ -49,6 +49,7 @@ use super::fit::{dispersion_lines, p_phrase};
 use super::format::{at_level, counted_s, csv_cell, csv_number, csv_table, sig3, table};
 use super::interval::IntervalView;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
+use crate::changepoint::number_tests::{NumberTest, NumberTests};
 use crate::changepoint::segmentation_posterior::SegmentationPosterior;
 use crate::changepoint::single::SingleBreak;
 use crate::data::{Period, Series};
@@ -196,6 +197,17 @@ pub struct DetectView {
     /// With `--family auto`: which family and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family_choice: Option<FamilyChoice>,
+    /// Several breaks (DP): the sequential tests of `l` against `l + 1`
+    /// breaks (`breaks_null`, `breaks_alt`, `statistic`, `p_value`,
+    /// `replicates`, `exceedances`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub number_tests: Vec<NumberTest>,
+    /// How they were computed, or why they were not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_tests_method: Option<String>,
+    /// The number of breaks the tests choose at the level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_chosen_by_tests: Option<usize>,
     /// Several breaks, Poisson: the exact posterior over segmentations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segmentation_prior: Option<String>,
@@ -313,6 +325,9 @@ impl DetectView {
             segments: Vec::new(),
             overdispersion: r.fit_at_best.overdispersion_test(),
             family_choice: None,
+            number_tests: Vec::new(),
+            number_tests_method: None,
+            number_chosen_by_tests: None,
             segmentation_prior: None,
             number_posterior: Vec::new(),
             break_probability: Vec::new(),
@@ -388,11 +403,36 @@ impl DetectView {
             segments,
             overdispersion: None,
             family_choice: None,
+            number_tests: Vec::new(),
+            number_tests_method: None,
+            number_chosen_by_tests: None,
             segmentation_prior: None,
             number_posterior: Vec::new(),
             break_probability: Vec::new(),
             posterior_rate: Vec::new(),
         }
+    }
+
+    /// Adds the sequential tests of the number of breaks, or why there are none.
+    pub fn with_number_tests(mut self, tests: Result<NumberTests, String>) -> DetectView {
+        match tests {
+            Ok(t) => {
+                self.number_tests_method = Some(format!(
+                    "sup-LR(l + 1 | l) of Bai and Perron: the largest gain from one more break inside a segment of the best l-break segmentation; p-value by parametric bootstrap under the fitted l-break model, every replicate re-estimating its l breaks ({} replicates{}); the number chosen is the first l not rejected at {}; the guarantee is asymptotic",
+                    t.tests.first().map_or(0, |t| t.replicates),
+                    if self.family == "negbin" {
+                        ", theta held at each null model's estimate"
+                    } else {
+                        ""
+                    },
+                    sig3(t.alpha)
+                ));
+                self.number_chosen_by_tests = Some(t.chosen);
+                self.number_tests = t.tests;
+            }
+            Err(why) => self.number_tests_method = Some(why),
+        }
+        self
     }
 
     /// Adds the exact posterior over segmentations of `series` (one
@@ -637,6 +677,22 @@ impl DetectView {
                 })
                 .collect();
             out += &table(&["breaks", "loglik", "BIC", "MBIC", "dates"], &rows);
+            if let Some(chosen) = self.number_chosen_by_tests {
+                let steps: Vec<String> = self
+                    .number_tests
+                    .iter()
+                    .map(|t| format!("{} vs {}: {}", t.breaks_null, t.breaks_alt, p_phrase(t.p_value)))
+                    .collect();
+                out += &format!(
+                    "sequential tests (sup-LR(l + 1 | l), {} bootstrap replicates): {}; at {}: {}\n",
+                    self.number_tests.first().map_or(0, |t| t.replicates),
+                    steps.join(", "),
+                    sig3(1.0 - self.segments.first().map_or(0.95, |s| s.level.level)),
+                    counted_s(chosen, "break")
+                );
+            } else if let Some(why) = &self.number_tests_method {
+                out += &format!("sequential tests {why}\n");
+            }
             out += &format!(
                 "chosen by {}: {}\n",
                 self.selected_by.unwrap_or("-"),
