@@ -34,7 +34,7 @@ use serde::Serialize;
 
 use super::cost::{GaussianMeanCost, NegbinCost, PoissonCost, SegmentCost};
 use super::multiple::MultipleBreaks;
-use super::segment::SegmentationPath;
+use super::segment::{Segmentation, SegmentationPath};
 use crate::data::Series;
 use crate::error::{Result, SpecError};
 use crate::inference::Level;
@@ -118,10 +118,7 @@ impl Segments {
 /// no segment is long enough for another break.
 fn insertion_lr(cost: &dyn SegmentCost, segments: &Segments, breaks: &[usize], h: usize) -> Option<f64> {
     let n = cost.len();
-    let bounds: Vec<usize> = std::iter::once(0)
-        .chain(breaks.iter().copied())
-        .chain(std::iter::once(n))
-        .collect();
+    let bounds = segment_bounds(breaks, n);
     let null: f64 = bounds.windows(2).map(|w| cost.cost(w[0], w[1])).sum();
     let best_gain = bounds
         .windows(2)
@@ -207,6 +204,15 @@ pub fn number_tests(
     Ok(NumberTests { tests, chosen, alpha })
 }
 
+/// `0`, the breaks, and `n`: the ends of every segment.
+fn segment_bounds(breaks: &[usize], n: usize) -> Vec<usize> {
+    Segmentation {
+        breaks: breaks.to_vec(),
+        cost: 0.0,
+    }
+    .bounds(n)
+}
+
 /// The best segmentation of `cost` with exactly `l` breaks.
 fn best_breaks(cost: &dyn SegmentCost, l: usize, h: usize) -> Result<Vec<usize>> {
     if l == 0 {
@@ -229,10 +235,7 @@ fn null_model(
     breaks: &[usize],
 ) -> Result<(Segments, Vec<f64>, Dispersion)> {
     let n = y.len();
-    let bounds: Vec<usize> = std::iter::once(0)
-        .chain(breaks.iter().copied())
-        .chain(std::iter::once(n))
-        .collect();
+    let bounds = segment_bounds(breaks, n);
     let size = |a: usize, b: usize| exposure.map_or((b - a) as f64, |e| e[a..b].iter().sum());
     let mut means = vec![0.0; n];
     for w in bounds.windows(2) {
