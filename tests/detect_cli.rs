@@ -430,3 +430,21 @@ fn several_breaks_are_counted_by_sequential_tests() {
     let line = "sequential tests (sup-LR(l + 1 | l), 999 bootstrap replicates): 0 vs 1: p = 0.001, 1 vs 2: p = 0.004, 2 vs 3: p = 0.123; at 0.05: 2 breaks\n";
     assert!(table.stdout.contains(line), "{}", table.stdout);
 }
+
+/// The figures docs/several-breaks.md gives for the NB drone series: the
+/// sequential tests hold theta, so their first statistic is not the
+/// single-break sup-LR, which re-estimates it at every date.
+#[test]
+fn negbin_number_tests_hold_theta_unlike_the_single_break_scan() {
+    let data = ["--data", "tests/reference/data/real/shahed.csv", "--format", "json"];
+    let value = |extra: &[&str], pick: fn(&serde_json::Value) -> f64| {
+        let r = countshift(&[&["detect"][..], &data, extra].concat());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        pick(&serde_json::from_str(&r.stdout).unwrap())
+    };
+    let single = value(&[], |v| v["sup_lr"].as_f64().unwrap());
+    let first = value(&["--max-breaks", "3"], |v| {
+        v["number_tests"][0]["statistic"].as_f64().unwrap()
+    });
+    assert_eq!(format!("{single:.1} {first:.1}"), "80.8 43.1");
+}

@@ -3,8 +3,10 @@
 //!
 //! Statistic `sup-LR(l + 1 | l)`: with the best `l`-break segmentation
 //! fixed, the largest likelihood-ratio gain from one more break inside one
-//! of its segments (each new piece at least `min_segment` long). For
-//! `l = 0` it is the single-break sup-LR of `detect --max-breaks 1`.
+//! of its segments (each new piece at least `min_segment` long). For a
+//! Poisson series and `l = 0` it is the single-break sup-LR of `detect
+//! --max-breaks 1`; not for NB, whose single-break scan re-estimates theta
+//! at every date while these tests hold it.
 //! Poisson and NB gains are differences of segment costs (`-2 l` scale);
 //! the Gaussian mean model has a common variance, so its statistic is
 //! `n log(RSS_l / RSS_l+1)`.
