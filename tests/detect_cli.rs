@@ -431,6 +431,73 @@ fn several_breaks_are_counted_by_sequential_tests() {
     assert!(table.stdout.contains(line), "{}", table.stdout);
 }
 
+/// Each of several breaks gets its date set (ends and members) and a rate
+/// ratio whose interval is the union over that set; the sets do not depend
+/// on the thread count; the table shows them as docs/several-breaks.md does.
+#[test]
+fn each_of_several_breaks_gets_a_date_set_and_a_ratio_over_it() {
+    let args = [
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--max-breaks",
+        "3",
+        "--family",
+        "poisson",
+        "--format",
+        "json",
+    ];
+    let one = stdout_with_threads(&args, "1");
+    assert_eq!(one, stdout_with_threads(&args, "2"));
+    let v: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    assert!(
+        v["set_method"]
+            .as_str()
+            .unwrap()
+            .starts_with("local: each break dated in the window")
+    );
+    let (segments, breaks) = (v["segments"].as_array().unwrap(), v["breaks"].as_array().unwrap());
+    assert_eq!(breaks.len(), 3);
+    for (j, b) in breaks.iter().enumerate() {
+        let set: Vec<&str> = b["set"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let period = b["period"].as_str().unwrap();
+        assert!(set.contains(&period), "{b}");
+        assert!(b["ci_low"].as_str().unwrap() <= set[0] && b["ci_high"].as_str().unwrap() == *set.last().unwrap());
+        // The set lies between the neighbouring breaks.
+        assert!(set[0] > segments[j]["start"].as_str().unwrap());
+        assert!(*set.last().unwrap() <= segments[j + 1]["end"].as_str().unwrap());
+        assert_eq!(b["rate_ratio"]["ci_method"], "union_over_date_set", "{b}");
+    }
+    let table = countshift(&[
+        "detect",
+        "--dataset",
+        "kn23_monthly",
+        "--max-breaks",
+        "3",
+        "--family",
+        "poisson",
+    ]);
+    for line in [
+        "2024-02  2023-11..2024-02                       ∞ [1.37, ∞]\n",
+        "2024-08           2024-08                  9.46 [4.6, 22.6]\n",
+        "2025-02  2025-01..2025-02                 2.38 [1.87, 3.14]\n",
+    ] {
+        assert!(table.stdout.contains(line), "{line}in\n{}", table.stdout);
+    }
+    // Without replicates there are no sets, and the table says why.
+    let none = countshift(&[&args[..7], &["--bootstrap", "0"]].concat());
+    assert!(
+        none.stdout.contains("date sets not computed: --bootstrap 0\n"),
+        "{}",
+        none.stdout
+    );
+}
+
 /// The figures docs/several-breaks.md gives for the NB drone series: the
 /// sequential tests hold theta, so their first statistic is not the
 /// single-break sup-LR, which re-estimates it at every date.

@@ -192,7 +192,16 @@ pub(crate) fn rate_ratio_interval(full: &Fit, j: usize, level: Level) -> Result<
         ),
         _ => None,
     };
-    let interval = match bartlett.map(|b| b.estimate) {
+    let interval = rate_ratio_interval_scaled(full, j, level, bartlett.map(|b| b.estimate))?;
+    Ok((interval, bartlett))
+}
+
+/// The profile interval of `exp(beta_j)` with its chi-square cut-off
+/// scaled by `factor` when there is one (a Bartlett factor found for a
+/// nearby model: the other dates of a break's date set share the one at
+/// the estimate, whose bootstrap would cost thousands of fits each).
+pub(crate) fn rate_ratio_interval_scaled(full: &Fit, j: usize, level: Level, factor: Option<f64>) -> Result<Interval> {
+    Ok(match factor {
         Some(factor) => {
             let chi2 = ChiSquared::new(1.0).expect("one degree of freedom");
             let scaled = chi2.cdf(factor * chi2.inverse_cdf(level.value()));
@@ -204,8 +213,7 @@ pub(crate) fn rate_ratio_interval(full: &Fit, j: usize, level: Level) -> Result<
             }
         }
         None => full.profile_interval(j, level)?.map(f64::exp),
-    };
-    Ok((interval, bartlett))
+    })
 }
 
 /// When `at` lies in or just after a gap of missing periods, the dates the

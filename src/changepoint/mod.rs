@@ -4,6 +4,7 @@
 //! [`cost::SegmentCost`] trait where a closed form exists.
 
 pub mod bartlett;
+pub mod break_dates;
 pub mod cost;
 pub mod functional;
 pub mod known;

@@ -114,6 +114,8 @@ pub struct MultipleBreaks {
     pub table: Vec<CandidateCount>,
     /// The chosen break dates.
     pub breaks: Vec<Period>,
+    /// Their positions: the index of the observation each opens.
+    pub positions: Vec<usize>,
     /// The chosen segments.
     pub segments: Vec<SegmentSummary>,
     /// The penalty PELT used, on the cost scale.
@@ -123,6 +125,8 @@ pub struct MultipleBreaks {
     /// Per break: exact conditional interval for the ratio of the adjacent
     /// segment rates (Poisson only).
     pub rate_ratios: Vec<Option<Interval>>,
+    /// NB: the Bartlett factor that scaled each rate ratio's cut-off.
+    pub ratio_factors: Vec<Option<f64>>,
 }
 
 /// Finds several breaks.
@@ -296,10 +300,16 @@ pub fn detect_multiple(
             })
         })
         .collect::<Result<_>>()?;
+    let mut ratio_factors = Vec::new();
     let rate_ratios = match &nb_fit {
         // The step coefficients follow the intercept, one per break.
         Some(f) => (0..chosen.breaks.len())
-            .map(|j| rate_ratio_interval(f, 1 + j, level).map(|(i, _)| Some(i)))
+            .map(|j| {
+                rate_ratio_interval(f, 1 + j, level).map(|(i, factor)| {
+                    ratio_factors.push(factor.map(|b| b.estimate));
+                    Some(i)
+                })
+            })
             .collect::<Result<Vec<_>>>()?,
         // Thousands of root searches after a PELT search: in parallel (each
         // depends on its two segments only).
@@ -314,6 +324,7 @@ pub fn detect_multiple(
     };
     Ok(MultipleBreaks {
         rate_ratios,
+        ratio_factors,
         cost_name: cost.name(),
         table,
         breaks: chosen
@@ -321,6 +332,7 @@ pub fn detect_multiple(
             .iter()
             .map(|&i| series.period(series.observations[i].periods[0]))
             .collect(),
+        positions: chosen.breaks.clone(),
         segments,
         penalty,
         theta: nb_fit.as_ref().and_then(|f| f.theta),

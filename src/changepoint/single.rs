@@ -152,6 +152,9 @@ pub struct RunOptions<'a> {
     /// bootstrap one (a first pass over many series, before the ones
     /// flagged at the false discovery rate get theirs).
     pub skip_set_bootstrap: bool,
+    /// Leave out the sup-LR bootstrap (the date set alone is wanted: a
+    /// break of several, dated between its neighbours).
+    pub skip_p_value_bootstrap: bool,
 }
 
 /// The result of the search.
@@ -369,10 +372,10 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     if let (Some(notice), true) = (options.notice, b_count > 0) {
         // The data's scan timed; the p-value takes B scans, the date set up
         // to 199 per date tested (a handful), shared over the threads.
-        let scans = b_count + 5 * b_count.min(SET_REPLICATES);
+        let scans = if options.skip_p_value_bootstrap { 0 } else { b_count } + 5 * b_count.min(SET_REPLICATES);
         notice(per_scan * scans as u32 / rayon::current_num_threads().max(1) as u32);
     }
-    let bootstrap_test = (b_count > 0)
+    let bootstrap_test = (b_count > 0 && !options.skip_p_value_bootstrap)
         .then(|| {
             sup_lr_bootstrap(
                 &scan,

@@ -1,6 +1,7 @@
 //! `countshift detect`: breaks at unknown dates.
 
 use clap::{Args, ValueEnum};
+use countshift::changepoint::break_dates::{BreakDateSpec, BreakDates, break_dates};
 use countshift::changepoint::multiple::{Criterion, MultipleBreaks, Penalty, Search, detect_multiple};
 use countshift::changepoint::number_tests::{NumberTestSpec, NumberTests, number_tests};
 use countshift::changepoint::segmentation_posterior::{BAND_MAX_OBS, RatePrior, segmentation_posterior};
@@ -205,6 +206,7 @@ fn detect_view(
                 sequential: args.sequential,
                 notice: Some(&notice),
                 skip_set_bootstrap,
+                ..RunOptions::default()
             };
             let result = detect_single_with(series, &single_spec(args, model.clone(), min_segment, level), &options)?;
             DetectView::single(&result, min_segment, args.bootstrap, args.seed)
@@ -248,6 +250,10 @@ fn detect_view(
             );
             if let Some(tests) = tests {
                 view = view.with_number_tests(tests);
+                view = view.with_break_dates(dated_breaks(series, &model, &result, args, min_segment)?);
+                if args.bootstrap > 0 {
+                    (view.bootstrap, view.seed) = (args.bootstrap, args.seed);
+                }
             }
             if model.family == Family::Poisson {
                 let use_offset = model.use_offset && series.has_exposure();
@@ -303,6 +309,38 @@ fn sequential_tests(
         level: args.model.level(),
     };
     Ok(Ok(number_tests(series, model, found, spec)?))
+}
+
+/// The date set and rate-ratio interval of every break found, or why
+/// there are none (on the sequential tests' terms: bootstrap replicates,
+/// at most `NUMBER_TESTS_MAX_OBS` observations).
+fn dated_breaks(
+    series: &Series,
+    model: &ModelSpec,
+    found: &MultipleBreaks,
+    args: &DetectArgs,
+    min_segment: usize,
+) -> anyhow::Result<Result<Vec<BreakDates>, String>> {
+    let n = series.n_obs();
+    if args.bootstrap == 0 {
+        return Ok(Err("not computed: --bootstrap 0".into()));
+    }
+    if n > NUMBER_TESTS_MAX_OBS {
+        return Ok(Err(format!(
+            "not computed: the series has {n} observations, more than the {NUMBER_TESTS_MAX_OBS} the bootstrap sets are computed on"
+        )));
+    }
+    let spec = BreakDateSpec {
+        min_segment,
+        replicates: args.bootstrap,
+        seed: args.seed,
+        level: args.model.level(),
+        prior: GammaPrior {
+            shape: args.prior_shape,
+            rate: args.prior_rate,
+        },
+    };
+    Ok(Ok(break_dates(series, model, found, spec)?))
 }
 
 /// Series longer than this get no exact posterior: the recursions cost

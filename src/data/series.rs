@@ -315,14 +315,31 @@ impl Series {
     /// that lie wholly before it, on the index cut there. A backtest's
     /// training data.
     pub fn before(&self, end: usize) -> Series {
+        self.window(0, end)
+    }
+
+    /// The periods `start..end` of the index as a series of their own (its
+    /// first period is `start`'s): the observations that lie wholly inside.
+    /// The span between two breaks, dated on its own.
+    pub fn window(&self, start: usize, end: usize) -> Series {
         let end = end.min(self.n_periods);
+        let start = start.min(end);
         let mut s = self.clone();
-        s.observations.retain(|ob| ob.periods.iter().all(|&t| t < end));
-        s.n_periods = end;
-        s.period_exposure = s.period_exposure.map(|e| e.iter().take(end).copied().collect());
+        s.observations
+            .retain(|ob| ob.periods.iter().all(|&t| (start..end).contains(&t)));
+        if start > 0 {
+            for ob in &mut s.observations {
+                ob.periods = ob.periods.iter().map(|&t| t - start).collect::<Vec<_>>().into();
+            }
+        }
+        s.first = self.period(start);
+        s.n_periods = end - start;
+        s.period_exposure = s
+            .period_exposure
+            .map(|e| e.iter().skip(start).take(end - start).copied().collect());
         s.covariates = s
             .covariates
-            .slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..end))
+            .slice_axis(ndarray::Axis(0), ndarray::Slice::from(start..end))
             .to_owned();
         s
     }

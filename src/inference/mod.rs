@@ -93,6 +93,9 @@ pub enum IntervalMethod {
     ExactConditional,
     /// Exact Poisson (Garwood) interval from chi-square quantiles.
     ExactPoisson,
+    /// The union, over a break's date set, of the interval with the break
+    /// at each date (see [`crate::changepoint::break_dates`]).
+    UnionOverDateSet,
 }
 
 /// Which covariance the standard errors use.

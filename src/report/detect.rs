@@ -35,8 +35,10 @@
 //! of the rates (`per month`, `per unit exposure per month`), `rate_before`,
 //! `rate_before_ci_low`, `rate_before_ci_high`, the same for `rate_after` and
 //! `rate_ratio`, the confidence `level`, and for one break `sup_lr`,
-//! `p_value` and `p_value_method`. Several breaks have no date set, sup-LR
-//! or p-value: those cells are empty. An unbounded interval end is `-Inf` or
+//! `p_value` and `p_value_method`. Several breaks (dp, with bootstrap
+//! replicates) have their date sets and rate ratios over them
+//! ([`crate::changepoint::break_dates`]) but no sup-LR or p-value: those
+//! cells are empty; PELT's breaks have no date set either. An unbounded interval end is `-Inf` or
 //! `Inf`, and so is an estimate at infinity (a rate ratio after a segment
 //! with no events); an estimate the data do not identify is empty.
 //! Numbers are in shortest round-trip form, with an exponent for very small
@@ -48,6 +50,7 @@ use super::SCHEMA_VERSION;
 use super::fit::{dispersion_lines, p_phrase};
 use super::format::{at_level, counted_s, csv_cell, csv_number, csv_table, sig3, table};
 use super::interval::IntervalView;
+use crate::changepoint::break_dates::BreakDates;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
 use crate::changepoint::number_tests::{NumberTest, NumberTests};
 use crate::changepoint::segmentation_posterior::SegmentationPosterior;
@@ -150,7 +153,7 @@ pub struct DetectView {
     pub p_value_asymptotic: Option<f64>,
     /// How the date set was found.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_method: Option<&'static str>,
+    pub set_method: Option<String>,
     /// Bootstrap replicates (of the p-value and of the date set) that could
     /// not be drawn because a mean overflowed: they count as exceedances and
     /// keep their date in the set. Absent when there were none.
@@ -293,7 +296,7 @@ impl DetectView {
             p_value,
             p_value_method,
             p_value_asymptotic: r.asymptotic_test.map(|t| t.p_value),
-            set_method: Some(r.set_method),
+            set_method: Some(r.set_method.to_owned()),
             undrawable_replicates: Some(r.bootstrap_test.map_or(0, |t| t.method.undrawable()) + r.set_undrawable)
                 .filter(|&n| n > 0),
             set_cutoff: Some(r.set_cutoff),
@@ -431,6 +434,30 @@ impl DetectView {
                 self.number_tests = t.tests;
             }
             Err(why) => self.number_tests_method = Some(why),
+        }
+        self
+    }
+
+    /// Adds each break's date set and its rate ratio's interval over the
+    /// set, or why there are none.
+    pub fn with_break_dates(mut self, dates: Result<Vec<BreakDates>, String>) -> DetectView {
+        match dates {
+            Ok(dates) => {
+                for (b, d) in self.breaks.iter_mut().zip(dates) {
+                    b.ci_low = Some(d.set_from);
+                    b.ci_high = d.set.last().copied();
+                    b.set = d.set;
+                    if let Some(rr) = d.rate_ratio {
+                        b.rate_ratio = Some(IntervalView::new(&rr, true));
+                    }
+                }
+                self.set_method = Some(if self.family == "gaussian" {
+                    "local: each break dated in the window between its neighbouring breaks (held at their estimates) by the single-break test inversion (parametric bootstrap) joined with the highest-posterior set"
+                } else {
+                    "local: each break dated in the window between its neighbouring breaks (held at their estimates) by the single-break test inversion (parametric bootstrap) joined with the highest-posterior set; the rate ratio's interval is the union of its intervals with the break at each date of the set"
+                }.to_owned());
+            }
+            Err(why) => self.set_method = Some(why),
         }
         self
     }
@@ -704,6 +731,25 @@ impl DetectView {
                 sig3(p),
                 counted_s(self.breaks.len(), "break")
             );
+        }
+        if self.breaks.iter().any(|b| !b.set.is_empty()) {
+            let level = self.breaks[0].rate_before.level;
+            let rows: Vec<Vec<String>> = self
+                .breaks
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.period.to_string(),
+                        period_list(&b.set),
+                        b.rate_ratio.as_ref().map_or("-".into(), IntervalView::text),
+                    ]
+                })
+                .collect();
+            let set_header = format!("{:.0}% date set", level * 100.0);
+            let ratio_header = format!("rate ratio [{:.0}% CI over the set]", level * 100.0);
+            out += &table(&["break", &set_header, &ratio_header], &rows);
+        } else if let Some(why) = self.set_method.as_ref().filter(|_| !self.breaks.is_empty()) {
+            out += &format!("date sets {why}\n");
         }
         let rows: Vec<Vec<String>> = self
             .segments
