@@ -1,12 +1,17 @@
 //! Change points: single-break scan with 999 bootstrap replicates (Poisson,
 //! and negative binomial at n = 240), exact DP
 //! with K = 5, and PELT (Poisson with exposure, Gaussian) up to 10^6 points
-//! with a change every 1,000 points.
+//! with a change every 1,000 points, and the several-breaks inference (the
+//! sequential tests with 199 replicates and every break's date set) for
+//! K = 4 at n = 480.
 //! Inputs are simulated outside the timed closures with fixed seeds.
 
 use std::hint::black_box;
 
+use countshift::changepoint::break_dates::{BreakDateSpec, break_dates};
 use countshift::changepoint::cost::{GaussianMeanCost, PoissonCost};
+use countshift::changepoint::multiple::{Criterion as Select, Search, detect_multiple};
+use countshift::changepoint::number_tests::{NumberTestSpec, number_tests};
 use countshift::changepoint::segment::{optimal_segmentations, pelt};
 use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
 use countshift::data::{Period, Series};
@@ -176,5 +181,54 @@ fn pelt_scaling(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_break, dynamic_programme, pelt_scaling);
+/// Issue 20's speed target: a level-only Poisson series of 480 periods
+/// with four breaks, searched for up to 4; the sequential tests (199
+/// replicates each) and the date set and ratio interval of every break,
+/// as `detect --max-breaks 4 --bootstrap 199 --family poisson` runs them.
+fn several_breaks_inference(c: &mut Criterion) {
+    let mut group = c.benchmark_group("several_breaks_n480_k4");
+    group.sample_size(10);
+    let n = 480;
+    let (y, e) = poisson_series(n, Changes::Five, 5);
+    let series = as_series(&y, Some(&e));
+    let model = ModelSpec {
+        family: Family::Poisson,
+        terms: vec![Term::Intercept],
+        use_offset: true,
+    };
+    let (h, level) = ((n as f64 * 0.15) as usize, Level::default());
+    let search = Search::Dp {
+        max_breaks: 4,
+        select: Select::Bic,
+    };
+    group.bench_function("search + sequential tests + date sets (199 replicates)", |b| {
+        b.iter(|| {
+            let found = detect_multiple(&series, &model, search, h, level).unwrap();
+            let tests = NumberTestSpec {
+                min_segment: h,
+                replicates: 199,
+                seed: 1,
+                level,
+            };
+            let chosen = number_tests(&series, &model, &found, tests).unwrap();
+            let dates = BreakDateSpec {
+                min_segment: h,
+                replicates: 199,
+                seed: 1,
+                level,
+                prior: GammaPrior::default(),
+            };
+            black_box((chosen, break_dates(&series, &model, &found, dates).unwrap()))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    single_break,
+    dynamic_programme,
+    pelt_scaling,
+    several_breaks_inference
+);
 criterion_main!(benches);

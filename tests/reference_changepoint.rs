@@ -244,3 +244,80 @@ fn segmentation_posterior_matches_the_enumeration_in_r() {
     check(&got.rate_low, "rate_low", 1e-8);
     check(&got.rate_high, "rate_high", 1e-8);
 }
+
+/// Nile and log(UKDriverDeaths) against strucchange (tests/reference/
+/// strucchange_confint.R): the BIC of every count and the dates BIC chooses
+/// agree; the date sets are countshift's own (local test inversion by
+/// bootstrap), shown beside Bai's asymptotic intervals in
+/// docs/several-breaks.md, which this test pins.
+#[test]
+fn several_gaussian_breaks_match_strucchange_and_sit_beside_bai_intervals() {
+    use countshift::changepoint::break_dates::{BreakDateSpec, break_dates};
+    let r: Value = serde_json::from_str(include_str!("reference/strucchange_confint.json")).unwrap();
+    // (case, our sets as period ranges, as the docs print them)
+    for (case, ours) in [
+        ("nile", vec!["1897..1900"]),
+        (
+            "uk_driver_deaths_log",
+            vec![
+                "1973-12..1974-03, 1974-10..1975-05",
+                "1981-01..1981-02, 1981-04, 1981-10..1982-09",
+            ],
+        ),
+    ] {
+        let c = &r[case];
+        let file = c["path"].as_str().unwrap().trim_start_matches("tests/reference/data/");
+        let s = series(file);
+        let h = c["h"].as_u64().unwrap() as usize;
+        let model = intercept_only(Family::Gaussian, false);
+        let search = Search::Dp {
+            max_breaks: 5,
+            select: Criterion::Bic,
+        };
+        let found = detect_multiple(&s, &model, search, h, Level::default()).unwrap();
+        for (m, bic) in numbers(&c["bic"]).into_iter().enumerate() {
+            close(found.table[m].bic, bic, 1e-9, &format!("{case} BIC m = {m}"));
+        }
+        let chosen: Vec<String> = found.breaks.iter().map(ToString::to_string).collect();
+        let want: Vec<&str> = c["chosen"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(chosen, want, "{case}: dates chosen by BIC");
+        let spec = BreakDateSpec {
+            min_segment: h,
+            replicates: 999,
+            seed: 1,
+            level: Level::default(),
+            prior: GammaPrior::default(),
+        };
+        let dated = break_dates(&s, &model, &found, spec).unwrap();
+        let runs: Vec<String> = dated
+            .iter()
+            .map(|d| countshift::report::detect::period_list(&d.set))
+            .collect();
+        assert_eq!(runs, ours, "{case}: date sets");
+        if case == "uk_driver_deaths_log" {
+            // The docs: the sequential tests choose 3 (2 vs 3: p = 0.029).
+            use countshift::changepoint::number_tests::{NumberTestSpec, number_tests};
+            let spec = NumberTestSpec {
+                min_segment: h,
+                replicates: 999,
+                seed: 1,
+                level: Level::default(),
+            };
+            let t = number_tests(&s, &model, &found, spec).unwrap();
+            assert_eq!(
+                (t.chosen, format!("{:.3}", t.tests[2].p_value)),
+                (3, "0.029".to_string())
+            );
+        }
+        // Bai's interval holds the date strucchange chose, as ours does.
+        for (j, date) in want.iter().enumerate() {
+            let (low, high) = (c["bai_low"][j].as_str().unwrap(), c["bai_high"][j].as_str().unwrap());
+            assert!(low <= *date && *date <= high);
+        }
+    }
+}

@@ -251,7 +251,7 @@ pub struct PosteriorRate {
 }
 
 /// Periods as runs: `2024-05..2024-07, 2024-09`; consecutive periods join.
-pub(crate) fn period_list(periods: &[Period]) -> String {
+pub fn period_list(periods: &[Period]) -> String {
     let mut runs: Vec<(Period, Period)> = Vec::new();
     for &p in periods {
         match runs.last_mut() {
@@ -734,20 +734,23 @@ impl DetectView {
         }
         if self.breaks.iter().any(|b| !b.set.is_empty()) {
             let level = self.breaks[0].rate_before.level;
+            // A Gaussian mean has no rate ratio: its column is left out.
+            let ratios = self.family != "gaussian";
             let rows: Vec<Vec<String>> = self
                 .breaks
                 .iter()
                 .map(|b| {
-                    vec![
-                        b.period.to_string(),
-                        period_list(&b.set),
-                        b.rate_ratio.as_ref().map_or("-".into(), IntervalView::text),
-                    ]
+                    let mut row = vec![b.period.to_string(), period_list(&b.set)];
+                    if ratios {
+                        row.push(b.rate_ratio.as_ref().map_or("-".into(), IntervalView::text));
+                    }
+                    row
                 })
                 .collect();
             let set_header = format!("{:.0}% date set", level * 100.0);
             let ratio_header = format!("rate ratio [{:.0}% CI over the set]", level * 100.0);
-            out += &table(&["break", &set_header, &ratio_header], &rows);
+            let header = ["break", set_header.as_str(), ratio_header.as_str()];
+            out += &table(&header[..if ratios { 3 } else { 2 }], &rows);
         } else if let Some(why) = self.set_method.as_ref().filter(|_| !self.breaks.is_empty()) {
             out += &format!("date sets {why}\n");
         }
