@@ -3,7 +3,8 @@
 //! with K = 5, and PELT (Poisson with exposure, Gaussian) up to 10^6 points
 //! with a change every 1,000 points, and the several-breaks inference (the
 //! sequential tests with 199 replicates and every break's date set) for
-//! K = 4 at n = 480.
+//! K = 4 at n = 480, and the exact posterior over segmentations (K = 4) up
+//! to n = 10^4.
 //! Inputs are simulated outside the timed closures with fixed seeds.
 
 use std::hint::black_box;
@@ -13,6 +14,7 @@ use countshift::changepoint::cost::{GaussianMeanCost, PoissonCost};
 use countshift::changepoint::multiple::{Criterion as Select, Search, detect_multiple};
 use countshift::changepoint::number_tests::{NumberTestSpec, number_tests};
 use countshift::changepoint::segment::{optimal_segmentations, pelt};
+use countshift::changepoint::segmentation_posterior::{RatePrior, segmentation_posterior};
 use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
 use countshift::data::{Period, Series};
 use countshift::inference::Level;
@@ -224,8 +226,25 @@ fn several_breaks_inference(c: &mut Criterion) {
     group.finish();
 }
 
+/// Issue 20's target: the posterior at n = 10^4 in under 5 s (K = 4, the
+/// default 15% minimum segment).
+fn exact_posterior(c: &mut Criterion) {
+    let mut group = c.benchmark_group("segmentation_posterior_k4");
+    group.sample_size(10);
+    for n in [2000usize, 10_000] {
+        let (y, e) = poisson_series(n, Changes::Five, 6);
+        let prior = RatePrior::scaled_to(&y, &e, 1.0);
+        let h = (n as f64 * 0.15) as usize;
+        group.bench_with_input(BenchmarkId::new("poisson_exposure", n), &(y, e), |b, (y, e)| {
+            b.iter(|| segmentation_posterior(black_box(y), Some(e), 4, h, prior).unwrap())
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    exact_posterior,
     single_break,
     dynamic_programme,
     pelt_scaling,

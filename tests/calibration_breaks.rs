@@ -1,11 +1,16 @@
 //! Calibration of the sequential tests of the number of breaks (issue 20,
 //! step 1), on simulated series (ignored: minutes). Run with
 //! `cargo test --release --test calibration_breaks -- --ignored --nocapture`;
-//! `COUNTSHIFT_CALIBRATION_REPS` sets the series per cell (default 1000).
+//! `COUNTSHIFT_CALIBRATION_REPS` sets the series per cell (default 1000),
+//! `COUNTSHIFT_CALIBRATION_FAMILY` (`poisson`, `negbin`) and
+//! `COUNTSHIFT_CALIBRATION_N` (`120`, `480`) keep one family's or one
+//! length's cells. The second test (step 2) measures the coverage of every
+//! break's date set and rate-ratio interval, given the number chosen is
+//! right.
 //!
 //! Per cell (family, n, true number of breaks K, rate ratio): K breaks at
 //! equal spacing, the rate alternating between 5 and 5 x ratio per period;
-//! `detect --max-breaks K + 2` with segments of at least 15% of n and 99
+//! `detect --max-breaks K + 2` (at most what fits) with segments of at least 15% of n and 99
 //! replicates per test. It prints P(chosen > K), which the criterion of
 //! DESIGN §8 wants at most 1 - level = 0.05 (within 2.5 Monte Carlo
 //! standard errors), and P(chosen = K) (the power to find every break).
@@ -55,7 +60,7 @@ fn cell(family: Family, theta: Option<f64>, n: usize, k: usize, ratio: f64, reps
             let y = draw(n, k, ratio, theta, &mut rng);
             let series = Series::from_counts(Period::index(1), &y, None).unwrap();
             let search = Search::Dp {
-                max_breaks: k + 2,
+                max_breaks: (k + 2).min(n / h - 1),
                 select: Criterion::Bic,
             };
             let found = detect_multiple(&series, &model, search, h, Level::default()).unwrap();
@@ -72,21 +77,60 @@ fn cell(family: Family, theta: Option<f64>, n: usize, k: usize, ratio: f64, reps
     (share(&|c| c > k), share(&|c| c == k))
 }
 
+/// Series per cell: `COUNTSHIFT_CALIBRATION_REPS`, default 1000.
+fn reps() -> usize {
+    std::env::var("COUNTSHIFT_CALIBRATION_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+/// The families run: `COUNTSHIFT_CALIBRATION_FAMILY` (`poisson`,
+/// `negbin`) keeps one; the negative binomial at theta 5 and 1.
+fn families() -> Vec<(Family, Option<f64>, &'static str)> {
+    let only = std::env::var("COUNTSHIFT_CALIBRATION_FAMILY").ok();
+    [
+        (Family::Poisson, None, "poisson"),
+        (Family::Negbin, Some(5.0), "negbin theta 5"),
+        (Family::Negbin, Some(1.0), "negbin theta 1"),
+    ]
+    .into_iter()
+    .filter(|(f, _, _)| only.as_deref().is_none_or(|o| o == f.name()))
+    .collect()
+}
+
+/// (n, K, rate ratio) of every cell: no break, and K = 1, 2, 4 at rate
+/// ratios 2 and 4, at n = 120 and 480; `COUNTSHIFT_CALIBRATION_N` keeps one n.
+fn cells(with_null: bool) -> Vec<(usize, usize, f64)> {
+    let only: Option<usize> = std::env::var("COUNTSHIFT_CALIBRATION_N")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let mut cells = Vec::new();
+    for n in [120, 480] {
+        if only.is_some_and(|o| o != n) {
+            continue;
+        }
+        if with_null {
+            cells.push((n, 0, 1.0));
+        }
+        for k in [1, 2, 4] {
+            for ratio in [2.0, 4.0] {
+                cells.push((n, k, ratio));
+            }
+        }
+    }
+    cells
+}
+
 #[test]
 #[ignore = "minutes of simulation; run with --ignored"]
 fn the_sequential_tests_hold_their_size() {
-    let reps = std::env::var("COUNTSHIFT_CALIBRATION_REPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+    let reps = reps();
     println!("| family | n | K | ratio | P(chosen > K) | MC s.e. | P(chosen = K) | series |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut failures = Vec::new();
-    for (family, theta, label) in [
-        (Family::Poisson, None, "poisson"),
-        (Family::Negbin, Some(5.0), "negbin theta 5"),
-    ] {
-        for (n, k, ratio) in [(120, 0, 1.0), (120, 1, 2.0), (120, 2, 2.0), (120, 2, 4.0)] {
+    for (family, theta, label) in families() {
+        for (n, k, ratio) in cells(true) {
             let (over, exact) = cell(family, theta, n, k, ratio, reps);
             let se = (0.05 * 0.95 / reps as f64).sqrt();
             println!("| {label} | {n} | {k} | {ratio} | {over:.3} | {se:.3} | {exact:.3} | {reps} |");
@@ -152,7 +196,7 @@ fn coverage_cell(family: Family, theta: Option<f64>, n: usize, k: usize, ratio: 
             let y = draw(n, k, ratio, theta, &mut rng);
             let series = Series::from_counts(Period::index(1), &y, None).unwrap();
             let search = Search::Dp {
-                max_breaks: k + 1,
+                max_breaks: (k + 1).min(n / h - 1),
                 select: Criterion::Bic,
             };
             let found = detect_multiple(&series, &model, search, h, Level::default()).unwrap();
@@ -167,7 +211,7 @@ fn coverage_cell(family: Family, theta: Option<f64>, n: usize, k: usize, ratio: 
                 return c;
             }
             let search = Search::Dp {
-                max_breaks: k + 1,
+                max_breaks: (k + 1).min(n / h - 1),
                 select: Criterion::Count(k),
             };
             let found = detect_multiple(&series, &model, search, h, Level::default()).unwrap();
@@ -201,20 +245,14 @@ fn coverage_cell(family: Family, theta: Option<f64>, n: usize, k: usize, ratio: 
 #[test]
 #[ignore = "minutes of simulation; run with --ignored"]
 fn the_date_sets_and_ratio_intervals_cover() {
-    let reps = std::env::var("COUNTSHIFT_CALIBRATION_REPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+    let reps = reps();
     println!(
         "| family | n | K | ratio | series with K right | breaks | set covers | mean set size | posterior set covers | its mean size | ratio CI over the set covers | at the estimated date |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut failures = Vec::new();
-    for (family, theta, label) in [
-        (Family::Poisson, None, "poisson"),
-        (Family::Negbin, Some(5.0), "negbin theta 5"),
-    ] {
-        for (n, k, ratio) in [(120, 1, 2.0), (120, 1, 4.0), (120, 2, 2.0), (120, 2, 4.0)] {
+    for (family, theta, label) in families() {
+        for (n, k, ratio) in cells(false) {
             let c = coverage_cell(family, theta, n, k, ratio, reps);
             let m = c.breaks.max(1) as f64;
             let share = |x: usize| x as f64 / m;

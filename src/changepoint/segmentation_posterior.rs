@@ -15,13 +15,17 @@
 //!   (a total over several periods) is never split: breaks inside runs are
 //!   excluded.
 //!
-//! The recursions cost `O(max_breaks · n²)` segment terms; each term is in
-//! closed form.
+//! The recursions cost `O(max_breaks · n²)` segment terms, each in closed
+//! form (the log-gamma values of whole totals tabulated), and so does the
+//! segment probabilities' pass behind the mean rate; each is computed in
+//! parallel over positions. No term is dropped: the posterior is exact at
+//! every n it runs on.
 //!
 //! # References
 //! Fearnhead, P. (2006). Exact and efficient Bayesian inference for multiple
 //! changepoint problems. *Statistics and Computing* 16, 203–213.
 
+use rayon::prelude::*;
 use statrs::function::gamma::{gamma_lr, ln_gamma};
 
 use crate::inference::root::brent;
@@ -96,7 +100,18 @@ struct Segments {
     e: Vec<f64>,
     prior: RatePrior,
     constant: f64,
+    /// `ln Gamma(shape + y)` for every whole total `y` up to the series'
+    /// (when it is at most `LN_GAMMA_TABLE_MAX`): the recursions take it
+    /// n^2 times.
+    ln_gamma_shape: Vec<f64>,
 }
+
+/// Starts per block of the segment pass (each block holds one difference
+/// array of n + 1).
+const START_BLOCK: usize = 256;
+
+/// The largest series total whose log-gamma values are tabulated (32 MB).
+const LN_GAMMA_TABLE_MAX: f64 = 4e6;
 
 impl Segments {
     fn new(counts: &[f64], exposure: &[f64], prior: RatePrior) -> Segments {
@@ -108,11 +123,19 @@ impl Segments {
                 }))
                 .collect::<Vec<f64>>()
         };
+        let y = prefix(counts);
+        let total = y[y.len() - 1];
+        let ln_gamma_shape = if total <= LN_GAMMA_TABLE_MAX {
+            (0..=total as usize).map(|k| ln_gamma(prior.shape + k as f64)).collect()
+        } else {
+            Vec::new()
+        };
         Segments {
-            y: prefix(counts),
+            y,
             e: prefix(exposure),
             prior,
             constant: prior.shape * prior.rate.ln() - ln_gamma(prior.shape),
+            ln_gamma_shape,
         }
     }
 
@@ -125,7 +148,13 @@ impl Segments {
     fn log_marginal(&self, s: usize, t: usize) -> f64 {
         let (y, e) = self.totals(s, t);
         let a = self.prior.shape + y;
-        self.constant + ln_gamma(a) - a * (self.prior.rate + e).ln()
+        // Totals of whole counts are whole (below 2^53, exactly).
+        let lg = self
+            .ln_gamma_shape
+            .get(y as usize)
+            .copied()
+            .unwrap_or_else(|| ln_gamma(a));
+        self.constant + lg - a * (self.prior.rate + e).ln()
     }
 
     /// The rate's posterior given observations `s..t` form a segment.
@@ -133,6 +162,24 @@ impl Segments {
         let (y, e) = self.totals(s, t);
         (self.prior.shape + y, self.prior.rate + e)
     }
+}
+
+/// `ln sum exp(v)` over `values` in one pass: the running maximum rescales
+/// the sum only when it rises, so each term costs one `exp`.
+fn log_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut top, mut sum) = (f64::NEG_INFINITY, 0.0);
+    for v in values {
+        if v == f64::NEG_INFINITY {
+            continue;
+        }
+        if v <= top {
+            sum += (v - top).exp();
+        } else {
+            sum = sum * (top - v).exp() + 1.0;
+            top = v;
+        }
+    }
+    if sum == 0.0 { f64::NEG_INFINITY } else { top + sum.ln() }
 }
 
 /// The exact posterior over segmentations of `counts` with `exposure`
@@ -174,6 +221,7 @@ pub fn segmentation_posterior(
     let marg = |s: usize, t: usize| if t - s >= h { seg.log_marginal(s, t) } else { neg };
     // forward[k][t]: ln of the sum over segmentations of 0..t into k + 1
     // segments of the product of their marginals; backward[k][s]: of s..n.
+    // Each row depends on the previous one only: its entries in parallel.
     let mut forward = vec![vec![neg; n + 1]; max_breaks + 1];
     let mut backward = vec![vec![neg; n + 1]; max_breaks + 1];
     for t in 1..=n {
@@ -181,12 +229,23 @@ pub fn segmentation_posterior(
         backward[0][n - t] = marg(n - t, n);
     }
     for k in 1..=max_breaks {
-        for t in (k + 1)..=n {
-            forward[k][t] = (k..t).fold(neg, |acc, s| log_add(acc, forward[k - 1][s] + marg(s, t)));
-        }
-        for s in (0..n - k).rev() {
-            backward[k][s] = ((s + 1)..=(n - k)).fold(neg, |acc, t| log_add(acc, marg(s, t) + backward[k - 1][t]));
-        }
+        // Segments of at least h: the last one starts at s in k h..=t - h.
+        let previous = &forward[k - 1];
+        forward[k] = (0..=n)
+            .into_par_iter()
+            .map(|t| {
+                let last = t.saturating_sub(h);
+                log_sum((k * h..=last).map(|s| previous[s] + marg(s, t)))
+            })
+            .collect();
+        let previous = &backward[k - 1];
+        backward[k] = (0..=n)
+            .into_par_iter()
+            .map(|s| {
+                let last = n.saturating_sub(k * h);
+                log_sum((s + h..=last).map(|t| marg(s, t) + previous[t]))
+            })
+            .collect();
     }
     // The prior weight of one segmentation with k breaks: 1 / (K_max + 1)
     // for the number, one over the number of placements for the placement:
@@ -219,41 +278,87 @@ pub fn segmentation_posterior(
         })
         .collect();
 
-    // Each segment s..t with its posterior probability: i breaks before s,
-    // m after t.
-    let mut segments: Vec<(usize, usize, f64)> = Vec::new();
-    for s in 0..n {
-        for t in (s + 1)..=n {
-            // The sum over the breaks around the segment; its own marginal
-            // is a factor of every term.
-            let mut total = neg;
-            for i in 0..=max_breaks {
-                if (s == 0) != (i == 0) || (i > 0 && forward[i - 1][s] == neg) {
+    // Segment s..t has posterior probability
+    //   M(s, t) sum_{i, m} w[i + m] A_i(s) C_m(t) / evidence
+    // with i breaks before it (A_0(s) = [s = 0], A_i(s) = forward[i - 1][s])
+    // and m after (C_0(t) = [t = n], C_m(t) = backward[m - 1][t]). The sum
+    // over i is taken once per start: D_s[m] = ln sum_i w[i + m] A_i(s).
+    let before = |i: usize, s: usize| match i {
+        0 => {
+            if s == 0 {
+                0.0
+            } else {
+                neg
+            }
+        }
+        _ => forward[i - 1][s],
+    };
+    let after = |m: usize, t: usize| match m {
+        0 => {
+            if t == n {
+                0.0
+            } else {
+                neg
+            }
+        }
+        _ => backward[m - 1][t],
+    };
+    let probability = |s: usize, t: usize, d: &[f64]| -> f64 {
+        let around = log_sum(d.iter().enumerate().map(|(m, &dm)| dm + after(m, t)));
+        (around + marg(s, t) - evidence).exp()
+    };
+    let row_weights = |s: usize| -> Vec<f64> {
+        (0..=max_breaks)
+            .map(|m| log_sum((0..=max_breaks - m).map(|i| weight[i + m] + before(i, s))))
+            .collect()
+    };
+    // The mean rate sums p a / b over the segments holding each
+    // observation: a difference array, O(1) per segment. Blocks of starts
+    // in parallel, added in block order, so the sums do not depend on the
+    // thread count.
+    let starts: Vec<usize> = (0..n).collect();
+    let blocks: Vec<Vec<f64>> = starts
+        .par_chunks(START_BLOCK)
+        .map(|block| {
+            let mut diff = vec![0.0; n + 1];
+            for &s in block {
+                let d = row_weights(s);
+                if d.iter().all(|&v| v == neg) {
                     continue;
                 }
-                for m in 0..=(max_breaks - i) {
-                    if (t == n) != (m == 0) || (m > 0 && backward[m - 1][t] == neg) {
-                        continue;
+                for t in (s + h)..=n {
+                    let p = probability(s, t, &d);
+                    if p > 0.0 {
+                        let (a, b) = seg.posterior(s, t);
+                        diff[s] += p * a / b;
+                        diff[t] -= p * a / b;
                     }
-                    let before = if i == 0 { 0.0 } else { forward[i - 1][s] };
-                    let after = if m == 0 { 0.0 } else { backward[m - 1][t] };
-                    total = log_add(total, weight[i + m] + before + after);
                 }
             }
-            let p = (total + marg(s, t) - evidence).exp();
-            if p > 0.0 {
-                segments.push((s, t, p));
-            }
-        }
+            diff
+        })
+        .collect();
+    let mut mean_diff = vec![0.0; n + 1];
+    for block in &blocks {
+        mean_diff.iter_mut().zip(block).for_each(|(a, b)| *a += b);
     }
-    let mut mean_rate = vec![0.0; n];
-    for &(s, t, p) in &segments {
-        let (a, b) = seg.posterior(s, t);
-        for rate in &mut mean_rate[s..t] {
-            *rate += p * a / b;
-        }
-    }
+    let mean_rate: Vec<f64> = mean_diff[..n]
+        .iter()
+        .scan(0.0, |run, d| {
+            *run += d;
+            Some(*run)
+        })
+        .collect();
     let (rate_low, rate_high) = if n <= BAND_MAX_OBS {
+        let mut segments: Vec<(usize, usize, f64)> = (0..n)
+            .flat_map(|s| {
+                let d = row_weights(s);
+                ((s + h)..=n)
+                    .map(|t| (s, t, probability(s, t, &d)))
+                    .filter(|x| x.2 > 0.0)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         rate_band(&seg, &mut segments, n)
     } else {
         (Vec::new(), Vec::new())

@@ -344,9 +344,8 @@ fn dated_breaks(
 }
 
 /// Series longer than this get no exact posterior: the recursions cost
-/// `K n^2` and the segment probabilities `K^2 n^2` (the pruned recursion is
-/// not built yet).
-const EXACT_POSTERIOR_MAX_OBS: usize = 2000;
+/// `K n^2` (1.7 s at K = 4, n = 10^4 on 2 cores).
+const EXACT_POSTERIOR_MAX_OBS: usize = 10_000;
 
 /// The view with the exact Poisson posterior over segmentations of at
 /// most `max_breaks` breaks, or a note saying why there is none.
