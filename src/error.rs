@@ -454,6 +454,12 @@ pub enum SpecError {
         "the exact posterior over segmentations needs whole non-negative counts, positive exposure and a proper Gamma prior on the rates"
     )]
     PosteriorNeedsCounts,
+    /// The Gaussian posterior over segmentations asked of values or a
+    /// prior it cannot take.
+    #[error(
+        "the exact Gaussian posterior over segmentations needs finite values and a proper normal-inverse-gamma prior (kappa, shape and scale positive)"
+    )]
+    PosteriorNeedsValues,
     /// Several breaks asked of a model or series the search does not cover.
     #[error("several breaks are searched for a level-only model on one observation per period")]
     SeveralBreaksNeedLevelModel,

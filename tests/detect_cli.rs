@@ -515,3 +515,26 @@ fn negbin_number_tests_hold_theta_unlike_the_single_break_scan() {
     });
     assert_eq!(format!("{single:.1} {first:.1}"), "80.8 43.1");
 }
+
+/// The Gaussian posterior over segmentations on the Nile, as
+/// docs/segmentation-posterior.md quotes it.
+#[test]
+fn the_gaussian_posterior_over_segmentations_is_reported() {
+    let r = countshift(&[
+        "detect",
+        "--data",
+        "tests/reference/data/nile.csv",
+        "--family",
+        "gaussian",
+        "--max-breaks",
+        "3",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in [
+        "exact posterior (each segment's mean and variance normal-inverse-gamma",
+        "  P(K = k): 0 0.000, 1 0.646, 2 0.241, 3 0.113\n",
+        "  P(break) >= 0.1 at: 1898 0.12, 1899 0.73\n",
+    ] {
+        assert!(r.stdout.contains(line), "{line} in\n{}", r.stdout);
+    }
+}

@@ -245,6 +245,44 @@ fn segmentation_posterior_matches_the_enumeration_in_r() {
     check(&got.rate_high, "rate_high", 1e-8);
 }
 
+/// The Gaussian posterior (a mean and a variance per segment, the default
+/// normal-inverse-gamma prior) against R's enumeration of every
+/// segmentation with at most 3 breaks and segments of at least 2
+/// (tests/reference/segmentation_posterior_gaussian.R, whose segment
+/// marginal is the multivariate t density): to 1e-10, the band to 1e-8.
+#[test]
+fn gaussian_segmentation_posterior_matches_the_enumeration_in_r() {
+    use countshift::changepoint::segmentation_posterior::{NormalPrior, gaussian_segmentation_posterior};
+    let r: Value = serde_json::from_str(include_str!("reference/segmentation_posterior_gaussian.json")).unwrap();
+    let values = numbers(&r["values"]);
+    let prior = NormalPrior::scaled_to(&values);
+    for (ours, key) in [
+        (prior.mean, "mean"),
+        (prior.kappa, "kappa"),
+        (prior.shape, "shape"),
+        (prior.scale, "scale"),
+    ] {
+        close(ours, r["prior"][key].as_f64().unwrap(), 1e-12, key);
+    }
+    let (max_breaks, h) = (
+        r["max_breaks"].as_u64().unwrap() as usize,
+        r["min_segment"].as_u64().unwrap() as usize,
+    );
+    let got = gaussian_segmentation_posterior(&values, max_breaks, h, prior).unwrap();
+    let check = |ours: &[f64], key: &str, tol: f64| {
+        let theirs = numbers(&r[key]);
+        assert_eq!(ours.len(), theirs.len(), "{key}");
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert!((a - b).abs() <= tol * b.abs().max(1.0), "{key}[{i}]: {a} vs R {b}");
+        }
+    };
+    check(&got.number, "number", 1e-10);
+    check(&got.break_probability, "break_probability", 1e-10);
+    check(&got.mean_rate, "mean_level", 1e-10);
+    check(&got.rate_low, "level_low", 1e-8);
+    check(&got.rate_high, "level_high", 1e-8);
+}
+
 /// Nile and log(UKDriverDeaths) against strucchange (tests/reference/
 /// strucchange_confint.R): the BIC of every count and the dates BIC chooses
 /// agree; the date sets are countshift's own (local test inversion by

@@ -1,7 +1,14 @@
-//! The exact posterior over segmentations of a Poisson series with exposure
-//! (Fearnhead 2006): conjugate Gamma priors on the segment rates, a stated
-//! prior on the breaks, and forward and backward recursions over the
-//! observations, with no sampling.
+//! The exact posterior over segmentations of a Poisson series with exposure,
+//! or of a Gaussian series with a mean and a variance per segment (Fearnhead
+//! 2006): conjugate priors on each segment's parameters, a stated prior on
+//! the breaks, and forward and backward recursions over the observations,
+//! with no sampling.
+//!
+//! The Gaussian model: `y_i ~ N(mu, sigma^2)` with `(mu, sigma^2)` its
+//! segment's, a priori `sigma^2 ~ InvGamma(shape, scale)` and `mu | sigma^2
+//! ~ N(mean, sigma^2 / kappa)`, independently per segment
+//! ([`NormalPrior::scaled_to`] states the default). The level's posterior
+//! given a segment is Student's t.
 //!
 //! The model: observation `i` has count `y_i ~ Poisson(lambda e_i)` with
 //! `lambda` the rate of its segment and `e_i` its exposure (1 without).
@@ -26,6 +33,7 @@
 //! changepoint problems. *Statistics and Computing* 16, 203–213.
 
 use rayon::prelude::*;
+use statrs::function::beta::beta_reg;
 use statrs::function::gamma::{gamma_lr, ln_gamma};
 
 use crate::inference::root::brent;
@@ -93,9 +101,122 @@ fn log_add(a: f64, b: f64) -> f64 {
     hi + (lo - hi).exp().ln_1p()
 }
 
-/// Segments' closed-form log marginal likelihoods, without the factor
+/// The normal-inverse-gamma prior of every Gaussian segment's mean and
+/// variance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NormalPrior {
+    /// Prior mean of the level.
+    pub mean: f64,
+    /// Observations' worth of the level's prior: `mu | sigma^2 ~ N(mean,
+    /// sigma^2 / kappa)`.
+    pub kappa: f64,
+    /// Inverse-gamma shape of the variance.
+    pub shape: f64,
+    /// Inverse-gamma scale of the variance.
+    pub scale: f64,
+}
+
+impl NormalPrior {
+    /// Centred on the series: `mean` the series' mean; the variance
+    /// InvGamma(1, s2) with `s2` the noise variance from first differences
+    /// (`sum (y_i - y_{i-1})^2 / (2 (n - 1))`, which level shifts barely
+    /// move); `kappa = s2 / v` with `v` the series' variance, so that the
+    /// level's prior spread is about the series' own (at most 1). Scaled so
+    /// that the posterior is free of the values' unit.
+    pub fn scaled_to(values: &[f64]) -> NormalPrior {
+        let n = values.len().max(1) as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        let noise = values.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (2.0 * (n - 1.0).max(1.0));
+        // A constant stretch has no noise: the scale must stay positive.
+        let tiny = f64::MIN_POSITIVE.sqrt() * (1.0 + mean.abs());
+        let noise = noise.max(tiny);
+        NormalPrior {
+            mean,
+            kappa: if variance > 0.0 {
+                (noise / variance).min(1.0)
+            } else {
+                1.0
+            },
+            shape: 1.0,
+            scale: noise,
+        }
+    }
+}
+
+/// The posterior of one segment's level (the rate per unit exposure, or
+/// the Gaussian mean), given the segment.
+#[derive(Debug, Clone, Copy)]
+enum LevelPosterior {
+    Gamma { shape: f64, rate: f64 },
+    StudentT { location: f64, scale: f64, dof: f64 },
+}
+
+impl LevelPosterior {
+    fn mean(&self) -> f64 {
+        match *self {
+            LevelPosterior::Gamma { shape, rate } => shape / rate,
+            LevelPosterior::StudentT { location, .. } => location,
+        }
+    }
+
+    fn cdf(&self, x: f64) -> f64 {
+        match *self {
+            LevelPosterior::Gamma { shape, rate } => {
+                if x > 0.0 {
+                    gamma_lr(shape, rate * x)
+                } else {
+                    0.0
+                }
+            }
+            LevelPosterior::StudentT { location, scale, dof } => {
+                let z = (x - location) / scale;
+                // P(T <= z) from the regularised incomplete beta.
+                let tail = 0.5 * beta_reg(dof / 2.0, 0.5, dof / (dof + z * z));
+                if z < 0.0 { tail } else { 1.0 - tail }
+            }
+        }
+    }
+
+    /// A range holding its 0.025 and 0.975 quantiles: six standard
+    /// deviations either side of the mean (for t with `dof` >= 3, 6 sd is
+    /// past the 0.975 quantile).
+    fn bracket(&self) -> (f64, f64) {
+        match *self {
+            LevelPosterior::Gamma { shape, rate } => {
+                let (mean, sd) = (shape / rate, shape.sqrt() / rate);
+                ((mean - 6.0 * sd).max(0.0), mean + 6.0 * sd + 1.0 / rate)
+            }
+            LevelPosterior::StudentT { location, scale, dof } => {
+                let sd = scale * (dof / (dof - 2.0).max(0.5)).sqrt();
+                (location - 6.0 * sd, location + 6.0 * sd)
+            }
+        }
+    }
+}
+
+/// What the recursions need of a segment model with a conjugate prior:
+/// the closed-form log marginal likelihood of observations `s..t` as one
+/// segment (up to a factor every segmentation shares), and the level's
+/// posterior given that segment.
+trait Conjugate: Sync {
+    fn log_marginal(&self, s: usize, t: usize) -> f64;
+    fn level(&self, s: usize, t: usize) -> LevelPosterior;
+}
+
+/// `0, x_0, x_0 + x_1, ...`.
+fn prefix(v: impl Iterator<Item = f64>) -> Vec<f64> {
+    std::iter::once(0.0)
+        .chain(v.scan(0.0, |s, x| {
+            *s += x;
+            Some(*s)
+        }))
+        .collect()
+}
+
+/// Poisson segments with a Gamma prior, without the factor
 /// `prod e_i^y_i / y_i!` that every segmentation shares.
-struct Segments {
+struct PoissonSegments {
     y: Vec<f64>,
     e: Vec<f64>,
     prior: RatePrior,
@@ -113,26 +234,18 @@ const START_BLOCK: usize = 256;
 /// The largest series total whose log-gamma values are tabulated (32 MB).
 const LN_GAMMA_TABLE_MAX: f64 = 4e6;
 
-impl Segments {
-    fn new(counts: &[f64], exposure: &[f64], prior: RatePrior) -> Segments {
-        let prefix = |v: &[f64]| {
-            std::iter::once(0.0)
-                .chain(v.iter().scan(0.0, |s, &x| {
-                    *s += x;
-                    Some(*s)
-                }))
-                .collect::<Vec<f64>>()
-        };
-        let y = prefix(counts);
+impl PoissonSegments {
+    fn new(counts: &[f64], exposure: &[f64], prior: RatePrior) -> PoissonSegments {
+        let y = prefix(counts.iter().copied());
         let total = y[y.len() - 1];
         let ln_gamma_shape = if total <= LN_GAMMA_TABLE_MAX {
             (0..=total as usize).map(|k| ln_gamma(prior.shape + k as f64)).collect()
         } else {
             Vec::new()
         };
-        Segments {
+        PoissonSegments {
             y,
-            e: prefix(exposure),
+            e: prefix(exposure.iter().copied()),
             prior,
             constant: prior.shape * prior.rate.ln() - ln_gamma(prior.shape),
             ln_gamma_shape,
@@ -143,8 +256,9 @@ impl Segments {
     fn totals(&self, s: usize, t: usize) -> (f64, f64) {
         (self.y[t] - self.y[s], self.e[t] - self.e[s])
     }
+}
 
-    /// Log marginal likelihood of observations `s..t` as one segment.
+impl Conjugate for PoissonSegments {
     fn log_marginal(&self, s: usize, t: usize) -> f64 {
         let (y, e) = self.totals(s, t);
         let a = self.prior.shape + y;
@@ -157,10 +271,67 @@ impl Segments {
         self.constant + lg - a * (self.prior.rate + e).ln()
     }
 
-    /// The rate's posterior given observations `s..t` form a segment.
-    fn posterior(&self, s: usize, t: usize) -> (f64, f64) {
+    fn level(&self, s: usize, t: usize) -> LevelPosterior {
         let (y, e) = self.totals(s, t);
-        (self.prior.shape + y, self.prior.rate + e)
+        LevelPosterior::Gamma {
+            shape: self.prior.shape + y,
+            rate: self.prior.rate + e,
+        }
+    }
+}
+
+/// Gaussian segments with a normal-inverse-gamma prior, without the factor
+/// `(2 pi)^(-n/2)` that every segmentation shares. Sums about the prior
+/// mean keep the squares small.
+struct GaussianSegments {
+    sum: Vec<f64>,
+    squares: Vec<f64>,
+    prior: NormalPrior,
+    constant: f64,
+}
+
+impl GaussianSegments {
+    fn new(values: &[f64], prior: NormalPrior) -> GaussianSegments {
+        let centred = values.iter().map(|v| v - prior.mean);
+        GaussianSegments {
+            sum: prefix(centred.clone()),
+            squares: prefix(centred.map(|d| d * d)),
+            prior,
+            constant: prior.shape * prior.scale.ln() - ln_gamma(prior.shape) + 0.5 * prior.kappa.ln(),
+        }
+    }
+
+    /// `(n, kappa_n, shape_n, scale_n, mean_n)` of the segment `s..t`.
+    fn update(&self, s: usize, t: usize) -> (f64, f64, f64, f64, f64) {
+        let m = (t - s) as f64;
+        let (sum, squares) = (self.sum[t] - self.sum[s], self.squares[t] - self.squares[s]);
+        let NormalPrior {
+            mean,
+            kappa,
+            shape,
+            scale,
+        } = self.prior;
+        let kappa_n = kappa + m;
+        // sum (y - ybar)^2 + kappa m (ybar - mean)^2 / kappa_n, with d = y - mean.
+        let within = (squares - sum * sum / m).max(0.0);
+        let scale_n = scale + 0.5 * (within + kappa * sum * sum / (m * kappa_n));
+        (m, kappa_n, shape + m / 2.0, scale_n, mean + sum / kappa_n)
+    }
+}
+
+impl Conjugate for GaussianSegments {
+    fn log_marginal(&self, s: usize, t: usize) -> f64 {
+        let (_, kappa_n, shape_n, scale_n, _) = self.update(s, t);
+        self.constant - 0.5 * kappa_n.ln() + ln_gamma(shape_n) - shape_n * scale_n.ln()
+    }
+
+    fn level(&self, s: usize, t: usize) -> LevelPosterior {
+        let (_, kappa_n, shape_n, scale_n, mean_n) = self.update(s, t);
+        LevelPosterior::StudentT {
+            location: mean_n,
+            scale: (scale_n / (shape_n * kappa_n)).sqrt(),
+            dof: 2.0 * shape_n,
+        }
     }
 }
 
@@ -189,9 +360,6 @@ fn log_sum(values: impl Iterator<Item = f64>) -> f64 {
 /// # Errors
 /// [`SpecError::PosteriorNeedsCounts`] when a count is negative or not whole,
 /// an exposure is not positive, or the prior is improper.
-// The recursions read as the sums they are: index loops over break counts
-// and positions.
-#[allow(clippy::needless_range_loop)]
 pub fn segmentation_posterior(
     counts: &[f64],
     exposure: Option<&[f64]>,
@@ -213,8 +381,56 @@ pub fn segmentation_posterior(
     if !valid {
         return Err(SpecError::PosteriorNeedsCounts.into());
     }
+    posterior_of(
+        &PoissonSegments::new(counts, exposure, prior),
+        n,
+        max_breaks,
+        min_segment,
+    )
+}
+
+/// The exact posterior over segmentations of Gaussian `values`, each
+/// segment with its own mean and variance under `prior`, at most
+/// `max_breaks` breaks and segments of at least `min_segment` observations.
+///
+/// # Errors
+/// [`SpecError::PosteriorNeedsValues`] when a value is not finite or the
+/// prior is improper.
+pub fn gaussian_segmentation_posterior(
+    values: &[f64],
+    max_breaks: usize,
+    min_segment: usize,
+    prior: NormalPrior,
+) -> Result<SegmentationPosterior> {
+    let positive = |v: f64| v > 0.0 && v.is_finite();
+    let valid = !values.is_empty()
+        && values.iter().all(|v| v.is_finite())
+        && prior.mean.is_finite()
+        && positive(prior.kappa)
+        && positive(prior.shape)
+        && positive(prior.scale);
+    if !valid {
+        return Err(SpecError::PosteriorNeedsValues.into());
+    }
+    posterior_of(
+        &GaussianSegments::new(values, prior),
+        values.len(),
+        max_breaks,
+        min_segment,
+    )
+}
+
+/// The recursions over `n` observations of segments `seg`.
+// The recursions read as the sums they are: index loops over break counts
+// and positions.
+#[allow(clippy::needless_range_loop)]
+fn posterior_of(
+    seg: &impl Conjugate,
+    n: usize,
+    max_breaks: usize,
+    min_segment: usize,
+) -> Result<SegmentationPosterior> {
     let max_breaks = max_breaks.min(n - 1);
-    let seg = Segments::new(counts, exposure, prior);
     let neg = f64::NEG_INFINITY;
     let h = min_segment.max(1);
     // A segment shorter than `min_segment` has prior weight 0.
@@ -329,9 +545,9 @@ pub fn segmentation_posterior(
                 for t in (s + h)..=n {
                     let p = probability(s, t, &d);
                     if p > 0.0 {
-                        let (a, b) = seg.posterior(s, t);
-                        diff[s] += p * a / b;
-                        diff[t] -= p * a / b;
+                        let level = seg.level(s, t).mean();
+                        diff[s] += p * level;
+                        diff[t] -= p * level;
                     }
                 }
             }
@@ -359,7 +575,7 @@ pub fn segmentation_posterior(
                     .collect::<Vec<_>>()
             })
             .collect();
-        rate_band(&seg, &mut segments, n)
+        rate_band(seg, &mut segments, n)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -377,7 +593,7 @@ pub fn segmentation_posterior(
 /// may hold it. The least probable segments, BAND_NEGLIGIBLE of the
 /// posterior in all, are left out, so each observation's mixture loses at
 /// most that much probability.
-fn rate_band(seg: &Segments, segments: &mut [(usize, usize, f64)], n: usize) -> (Vec<f64>, Vec<f64>) {
+fn rate_band(seg: &impl Conjugate, segments: &mut [(usize, usize, f64)], n: usize) -> (Vec<f64>, Vec<f64>) {
     segments.sort_by(|x, y| y.2.total_cmp(&x.2));
     let mut kept = segments.len();
     let mut tail = 0.0;
@@ -385,30 +601,27 @@ fn rate_band(seg: &Segments, segments: &mut [(usize, usize, f64)], n: usize) -> 
         tail += segments[kept - 1].2;
         kept -= 1;
     }
-    let mut parts: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); n];
+    let mut parts: Vec<Vec<(LevelPosterior, f64)>> = vec![Vec::new(); n];
     for &(s, t, p) in &segments[..kept] {
-        let (a, b) = seg.posterior(s, t);
+        let level = seg.level(s, t);
         for part in &mut parts[s..t] {
-            part.push((a, b, p));
+            part.push((level, p));
         }
     }
     parts
         .iter()
         .map(|part| {
-            let mass: f64 = part.iter().map(|&(_, _, p)| p).sum();
-            let cdf = |x: f64| {
-                part.iter()
-                    .map(|&(a, b, p)| if x > 0.0 { p * gamma_lr(a, b * x) } else { 0.0 })
-                    .sum::<f64>()
-                    / mass
-            };
-            // The mixture's quantile lies among its parts' quantiles, each
-            // within six standard deviations of its mean.
-            let (lo, hi) = part.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &(a, b, _)| {
-                let (mean, sd) = (a / b, a.sqrt() / b);
-                (lo.min((mean - 6.0 * sd).max(0.0)), hi.max(mean + 6.0 * sd + 1.0 / b))
-            });
-            let quantile = |p: f64| brent(|x| cdf(x) - p, lo, hi, 1e-10 * hi).unwrap_or(f64::NAN);
+            let mass: f64 = part.iter().map(|&(_, p)| p).sum();
+            let cdf = |x: f64| part.iter().map(|&(l, p)| p * l.cdf(x)).sum::<f64>() / mass;
+            // The mixture's quantile lies among its parts' quantiles.
+            let (lo, hi) = part
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (l, _)| {
+                    let (a, b) = l.bracket();
+                    (lo.min(a), hi.max(b))
+                });
+            let tolerance = 1e-10 * lo.abs().max(hi.abs());
+            let quantile = |p: f64| brent(|x| cdf(x) - p, lo, hi, tolerance).unwrap_or(f64::NAN);
             (quantile(0.025), quantile(0.975))
         })
         .unzip()
@@ -421,15 +634,7 @@ mod tests {
 
     /// Every segmentation of `counts` with at most `max_breaks` breaks,
     /// enumerated: the posterior by its definition.
-    fn brute_force(
-        counts: &[f64],
-        exposure: &[f64],
-        max_breaks: usize,
-        min_segment: usize,
-        prior: RatePrior,
-    ) -> SegmentationPosterior {
-        let n = counts.len();
-        let seg = Segments::new(counts, exposure, prior);
+    fn brute_force(seg: &impl Conjugate, n: usize, max_breaks: usize, min_segment: usize) -> SegmentationPosterior {
         let mut by_number = vec![0.0; max_breaks + 1];
         let mut breaks = vec![0.0; n - 1];
         let mut mean = vec![0.0; n];
@@ -473,9 +678,9 @@ mod tests {
             }
             let bounds: Vec<usize> = std::iter::once(0).chain(p.iter().copied()).chain([n]).collect();
             for b in bounds.windows(2) {
-                let (a, r) = seg.posterior(b[0], b[1]);
+                let level = seg.level(b[0], b[1]).mean();
                 for m in &mut mean[b[0]..b[1]] {
-                    *m += w * a / r;
+                    *m += w * level;
                 }
             }
         }
@@ -497,7 +702,12 @@ mod tests {
         for (max_breaks, min_segment) in [(0, 1), (1, 1), (3, 1), (3, 3), (3, 6)] {
             let prior = RatePrior::scaled_to(&counts, &exposure, 1.0);
             let got = segmentation_posterior(&counts, Some(&exposure), max_breaks, min_segment, prior).unwrap();
-            let want = brute_force(&counts, &exposure, max_breaks, min_segment, prior);
+            let want = brute_force(
+                &PoissonSegments::new(&counts, &exposure, prior),
+                20,
+                max_breaks,
+                min_segment,
+            );
             let close = |a: &[f64], b: &[f64], what: &str| {
                 assert_eq!(a.len(), b.len(), "{what}");
                 for (x, y) in a.iter().zip(b) {
@@ -524,6 +734,53 @@ mod tests {
         assert!((got.mean_rate[1] - 17.0 / 3.5).abs() < 1e-12);
         assert!((got.rate_low[0] - g.inverse_cdf(0.025)).abs() < 1e-9);
         assert!((got.rate_high[2] - g.inverse_cdf(0.975)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_gaussian_recursions_equal_the_enumeration_and_one_segment_is_student_t() {
+        let values: Vec<f64> = (0..20)
+            .map(|i| [0.4, -0.3, 0.9, 0.1][i % 4] + if (7..13).contains(&i) { 3.0 } else { 0.0 })
+            .collect();
+        let prior = NormalPrior::scaled_to(&values);
+        for (max_breaks, min_segment) in [(0, 2), (2, 2), (3, 4)] {
+            let got = gaussian_segmentation_posterior(&values, max_breaks, min_segment, prior).unwrap();
+            let want = brute_force(&GaussianSegments::new(&values, prior), 20, max_breaks, min_segment);
+            for (a, b) in got
+                .number
+                .iter()
+                .chain(&got.break_probability)
+                .chain(&got.mean_rate)
+                .zip(want.number.iter().chain(&want.break_probability).chain(&want.mean_rate))
+            {
+                assert!((a - b).abs() < 1e-10, "K <= {max_breaks}: {a} vs {b}");
+            }
+        }
+        // One segment: the level's posterior is Student's t, whose
+        // quantiles the band must give.
+        let prior = NormalPrior {
+            mean: 1.0,
+            kappa: 0.5,
+            shape: 2.0,
+            scale: 3.0,
+        };
+        let x = [2.0, 4.0, 3.0, 5.0];
+        let got = gaussian_segmentation_posterior(&x, 0, 1, prior).unwrap();
+        let (kappa_n, shape_n) = (4.5, 4.0);
+        let mean_n = (0.5 * 1.0 + 14.0) / kappa_n;
+        let scale_n = 3.0 + 0.5 * (5.0 + 0.5 * 4.0 * (3.5 - 1.0_f64).powi(2) / kappa_n);
+        let t = statrs::distribution::StudentsT::new(mean_n, (scale_n / (shape_n * kappa_n)).sqrt(), 2.0 * shape_n)
+            .unwrap();
+        assert!((got.mean_rate[0] - mean_n).abs() < 1e-12);
+        assert!(
+            (got.rate_low[2] - t.inverse_cdf(0.025)).abs() < 1e-8,
+            "{} vs {}",
+            got.rate_low[2],
+            t.inverse_cdf(0.025)
+        );
+        assert!((got.rate_high[3] - t.inverse_cdf(0.975)).abs() < 1e-8);
+        let bad = NormalPrior { kappa: 0.0, ..prior };
+        assert!(gaussian_segmentation_posterior(&x, 1, 1, bad).is_err());
+        assert!(gaussian_segmentation_posterior(&[1.0, f64::NAN], 1, 1, prior).is_err());
     }
 
     #[test]

@@ -211,7 +211,8 @@ pub struct DetectView {
     /// The number of breaks the tests choose at the level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub number_chosen_by_tests: Option<usize>,
-    /// Several breaks, Poisson: the exact posterior over segmentations.
+    /// Several breaks, Poisson or Gaussian: the exact posterior over
+    /// segmentations (its priors in words).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segmentation_prior: Option<String>,
     /// P(K = k) under that posterior.
@@ -221,7 +222,8 @@ pub struct DetectView {
     /// range over a gap of missing periods).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub break_probability: Vec<PosteriorPoint>,
-    /// The posterior mean rate of each observation with its 95% band.
+    /// The posterior mean rate of each observation (Gaussian: its mean
+    /// level) with its 95% band.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub posterior_rate: Vec<PosteriorRate>,
 }
