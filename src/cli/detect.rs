@@ -1,18 +1,13 @@
 //! `countshift detect`: breaks at unknown dates.
 
 use clap::{Args, ValueEnum};
-use countshift::changepoint::break_dates::{BreakDateSpec, BreakDates, break_dates};
-use countshift::changepoint::multiple::{Criterion, MultipleBreaks, Penalty, Search, detect_multiple};
-use countshift::changepoint::number_tests::{NumberTestSpec, NumberTests, number_tests};
-use countshift::changepoint::segmentation_posterior::{
-    BAND_MAX_OBS, NormalPrior, RatePrior, gaussian_segmentation_posterior, segmentation_posterior,
-};
+use countshift::changepoint::multiple::{Criterion, Penalty, Search, detect_multiple};
 use countshift::changepoint::single::{DetectSpec, GammaPrior, RunOptions, best_date, detect_single_with};
 use countshift::inference::Level;
-use countshift::inference::overdispersion::{auto_family_segmented, segment_overdispersion};
-use countshift::model::{Family, ModelSpec, Term};
+use countshift::inference::overdispersion::auto_family_segmented;
+use countshift::model::{ModelSpec, Term};
 use countshift::report::detect::DetectView;
-use countshift::report::format::sig3;
+use countshift::report::several::{NUMBER_TESTS_MAX_OBS, SeveralSpec, several_breaks_view};
 
 use countshift::data::{Keyed, Series};
 use countshift::report::many::adjust;
@@ -214,192 +209,43 @@ fn detect_view(
             DetectView::single(&result, min_segment, args.bootstrap, args.seed)
         }
         Some(search) => {
-            let mut result = match poisson_search {
-                Some(found) => found,
-                None => detect_multiple(series, &model, search, min_segment, level)?,
-            };
-            let tests = match search {
-                Search::Dp { max_breaks, .. } => {
-                    let tests = sequential_tests(series, &model, &result, args, min_segment)?;
-                    if let (Ok(tests), Select::Sequential) = (&tests, args.select) {
-                        let by_tests = Search::Dp {
-                            max_breaks,
-                            select: Criterion::Count(tests.chosen),
-                        };
-                        result = detect_multiple(series, &model, by_tests, min_segment, level)?;
-                    }
-                    Some(tests)
-                }
-                Search::Pelt(_) => None,
-            };
-            let method = match search {
-                Search::Pelt(_) => "pelt",
-                Search::Dp { .. } => "dp",
-            };
-            let selected = match (search, args.select) {
-                (Search::Pelt(_), _) => None,
-                (_, Select::Bic) => Some("bic"),
-                (_, Select::Mbic) => Some("mbic"),
-                (_, Select::Sequential) => Some("sequential"),
-            };
-            let mut view = DetectView::multiple(
-                &result,
-                model.family.name(),
-                model.use_offset && series.has_exposure(),
-                method,
-                selected,
+            if args.select == Select::Sequential && matches!(search, Search::Dp { .. }) {
+                check_sequential_runs(series, args)?;
+            }
+            let spec = SeveralSpec {
+                search,
+                by_tests: args.select == Select::Sequential,
                 min_segment,
-            );
-            if let Some(tests) = tests {
-                view = view.with_number_tests(tests);
-                view = view.with_break_dates(dated_breaks(series, &model, &result, args, min_segment)?);
-                if args.bootstrap > 0 {
-                    (view.bootstrap, view.seed) = (args.bootstrap, args.seed);
-                }
-            }
-            let use_offset = model.use_offset && series.has_exposure();
-            if model.family == Family::Poisson {
-                view.overdispersion = segment_overdispersion(series, use_offset, &result.breaks);
-            }
-            if let (Search::Dp { max_breaks, .. }, Family::Poisson | Family::Gaussian) = (search, model.family) {
-                view = with_exact_posterior(view, series, model.family, use_offset, max_breaks, min_segment)?;
-            }
-            view
+                bootstrap: args.bootstrap,
+                seed: args.seed,
+                level,
+                prior: GammaPrior {
+                    shape: args.prior_shape,
+                    rate: args.prior_rate,
+                },
+            };
+            several_breaks_view(series, &model, spec, poisson_search)?
         }
     };
     view.family_choice = choice;
     Ok(view)
 }
 
-/// Series longer than this get no sequential tests: each replicate runs the
-/// exact programme, at a cost of `l n^2`.
-const NUMBER_TESTS_MAX_OBS: usize = 2000;
-
-/// The sequential tests of `l` against `l + 1` breaks, or why there are none.
-fn sequential_tests(
-    series: &Series,
-    model: &ModelSpec,
-    found: &MultipleBreaks,
-    args: &DetectArgs,
-    min_segment: usize,
-) -> anyhow::Result<Result<NumberTests, String>> {
+/// `--select sequential` where the tests cannot run is a usage error.
+fn check_sequential_runs(series: &Series, args: &DetectArgs) -> anyhow::Result<()> {
     let n = series.n_obs();
     if args.bootstrap == 0 {
-        if args.select == Select::Sequential {
-            return Err(UsageError(
-                "--select sequential needs bootstrap replicates; give --bootstrap B with B > 0".into(),
-            )
-            .into());
-        }
-        return Ok(Err("not run: --bootstrap 0".into()));
+        return Err(
+            UsageError("--select sequential needs bootstrap replicates; give --bootstrap B with B > 0".into()).into(),
+        );
     }
     if n > NUMBER_TESTS_MAX_OBS {
-        if args.select == Select::Sequential {
-            return Err(UsageError(format!(
-                "--select sequential runs on series of at most {NUMBER_TESTS_MAX_OBS} observations and this one has {n}; use --select bic or mbic"
-            ))
-            .into());
-        }
-        return Ok(Err(format!(
-            "not run: the series has {n} observations, more than the {NUMBER_TESTS_MAX_OBS} the tests are run on"
-        )));
+        return Err(UsageError(format!(
+            "--select sequential runs on series of at most {NUMBER_TESTS_MAX_OBS} observations and this one has {n}; use --select bic or mbic"
+        ))
+        .into());
     }
-    let spec = NumberTestSpec {
-        min_segment,
-        replicates: args.bootstrap,
-        seed: args.seed,
-        level: args.model.level(),
-    };
-    Ok(Ok(number_tests(series, model, found, spec)?))
-}
-
-/// The date set and rate-ratio interval of every break found, or why
-/// there are none (on the sequential tests' terms: bootstrap replicates,
-/// at most `NUMBER_TESTS_MAX_OBS` observations).
-fn dated_breaks(
-    series: &Series,
-    model: &ModelSpec,
-    found: &MultipleBreaks,
-    args: &DetectArgs,
-    min_segment: usize,
-) -> anyhow::Result<Result<Vec<BreakDates>, String>> {
-    let n = series.n_obs();
-    if args.bootstrap == 0 {
-        return Ok(Err("not computed: --bootstrap 0".into()));
-    }
-    if n > NUMBER_TESTS_MAX_OBS {
-        return Ok(Err(format!(
-            "not computed: the series has {n} observations, more than the {NUMBER_TESTS_MAX_OBS} the bootstrap sets are computed on"
-        )));
-    }
-    let spec = BreakDateSpec {
-        min_segment,
-        replicates: args.bootstrap,
-        seed: args.seed,
-        level: args.model.level(),
-        prior: GammaPrior {
-            shape: args.prior_shape,
-            rate: args.prior_rate,
-        },
-    };
-    Ok(Ok(break_dates(series, model, found, spec)?))
-}
-
-/// Series longer than this get no exact posterior: the recursions cost
-/// `K n^2` (1.7 s at K = 4, n = 10^4 on 2 cores).
-const EXACT_POSTERIOR_MAX_OBS: usize = 10_000;
-
-/// The view with the exact posterior over segmentations of at most
-/// `max_breaks` breaks (Poisson, or Gaussian with a variance per segment),
-/// or a note saying why there is none.
-fn with_exact_posterior(
-    mut view: DetectView,
-    series: &Series,
-    family: Family,
-    use_offset: bool,
-    max_breaks: usize,
-    min_segment: usize,
-) -> anyhow::Result<DetectView> {
-    let n = series.n_obs();
-    if n > EXACT_POSTERIOR_MAX_OBS {
-        view.segmentation_prior = Some(format!(
-            "not computed: the series has {n} observations, more than the {EXACT_POSTERIOR_MAX_OBS} the exact recursion is run on"
-        ));
-        return Ok(view);
-    }
-    let y: Vec<f64> = series.observations().iter().map(|o| o.y()).collect();
-    let band = if n > BAND_MAX_OBS {
-        format!("; no band past {BAND_MAX_OBS} observations (its cost grows as n^3)")
-    } else {
-        String::new()
-    };
-    let breaks = format!(
-        "the number of breaks uniform on 0..{}, their placements uniform given it, with segments of at least {min_segment} observations as the search's; breaks between observations only (Fearnhead 2006){band}",
-        max_breaks.min(n.saturating_sub(1))
-    );
-    let (posterior, described) = if family == Family::Gaussian {
-        let prior = NormalPrior::scaled_to(&y);
-        let posterior = gaussian_segmentation_posterior(&y, max_breaks, min_segment, prior)?;
-        let described = format!(
-            "each segment's mean and variance normal-inverse-gamma: variance InvGamma(shape 1, scale {}) (the noise variance from first differences), mean given it Normal({}, variance / {}) (the series' mean, about the series' own spread), independently; {breaks}",
-            sig3(prior.scale),
-            sig3(prior.mean),
-            sig3(prior.kappa)
-        );
-        (posterior, described)
-    } else {
-        let exposure = use_offset.then(|| series.observation_exposures()).flatten();
-        let ones = vec![1.0; n];
-        let prior = RatePrior::scaled_to(&y, exposure.as_deref().unwrap_or(&ones), 1.0);
-        let posterior = segmentation_posterior(&y, exposure.as_deref(), max_breaks, min_segment, prior)?;
-        let per = if exposure.is_some() { " per unit exposure" } else { "" };
-        let described = format!(
-            "each segment's rate{per} Gamma(shape 1, rate {}), the pooled rate's exponential, independently; {breaks}",
-            sig3(prior.rate)
-        );
-        (posterior, described)
-    };
-    Ok(view.with_segmentation_posterior(series, &posterior, &described))
+    Ok(())
 }
 
 fn single_spec(args: &DetectArgs, model: ModelSpec, min_segment: usize, level: Level) -> DetectSpec {

@@ -1,5 +1,7 @@
 //! Presentation: tables for people, JSON for programs. Nothing here computes
-//! statistics; it reads results.
+//! statistics of its own; it reads results, and the report's steps
+//! ([`analysis`], [`several`]) run the library's analyses in the order a
+//! command does.
 //!
 //! # JSON wire format
 //! Every command's JSON is one object with `"schema_version": 1`, snake_case
@@ -20,6 +22,7 @@ pub mod interval;
 pub mod many;
 #[cfg(feature = "plot")]
 pub mod plot;
+pub mod several;
 pub mod test;
 
 /// The version of the JSON wire format.
