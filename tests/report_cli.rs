@@ -151,7 +151,8 @@ fn the_main_job_is_the_report_on_the_default_data() {
         "1. Did the rate jump at 2024-07?",
         "2. Did the share change",
         "3. When did the rate change?",
-        "5. What comes next?",
+        "4. How many times did the rate change?",
+        "6. What comes next?",
         "next 6 months: about",
     ] {
         assert!(run.stdout.contains(needle), "{needle}: {}", run.stdout);
@@ -206,4 +207,39 @@ fn report_out_never_writes_through_a_link_nor_deletes_other_files() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(entries, ["victim.txt"]);
+}
+
+/// The report's several-breaks step answers as `detect --max-breaks 3`
+/// does on the same data: the same JSON, number tests, date sets and
+/// posterior included.
+#[test]
+fn the_several_breaks_step_is_detect_with_three_breaks() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let r = countshift(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    for family in ["auto", "poisson"] {
+        let report = json(&[
+            "report",
+            "--dataset",
+            "kn23_monthly",
+            "--family",
+            family,
+            "--format",
+            "json",
+        ]);
+        let detect = json(&[
+            "detect",
+            "--dataset",
+            "kn23_monthly",
+            "--family",
+            family,
+            "--max-breaks",
+            "3",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(report["breaks"], detect, "--family {family}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The full report: the analyst's questions in order (what the data are, did
-//! the rate jump at the known date, did the share, when did it change, which
-//! model forecasts best, what comes next), each answered by the library's
+//! the rate jump at the known date, did the share, when did it change, how
+//! many times, which model forecasts best, what comes next), each answered
+//! by the library's
 //! own commands. A question the data cannot answer is kept with the reason,
 //! so the report runs to the end; a failure of countshift itself (a
 //! numerical error the input did not announce) stops it, as it stops the
@@ -13,7 +14,9 @@ use super::detect::DetectView;
 use super::forecast::{BacktestView, ForecastView};
 use super::inspect::InspectView;
 use super::interval::IntervalView;
+use super::several::{SeveralSpec, several_breaks_view};
 use super::test::TestView;
+use crate::changepoint::multiple::{Criterion, Search, detect_multiple};
 use crate::changepoint::single::{DEFAULT_BOOTSTRAP, DetectSpec, GammaPrior, best_date, detect_single};
 use crate::changepoint::step_test;
 use crate::data::{Period, Series};
@@ -23,7 +26,7 @@ use crate::forecast::backtest::{
 };
 use crate::forecast::{ForecastSpec, FutureExposure, forecast};
 use crate::inference::Level;
-use crate::inference::overdispersion::{FamilyChoice, auto_family};
+use crate::inference::overdispersion::{FamilyChoice, auto_family, auto_family_segmented};
 use crate::model::{Family, Fit, ModelSpec, Term, fit};
 
 /// What the report runs.
@@ -157,6 +160,8 @@ pub struct Report {
     pub share_test: Section<TestView>,
     /// One break at an unknown date (`detect`).
     pub detect: Section<DetectView>,
+    /// Several breaks, each dated (`detect --max-breaks 3`).
+    pub breaks: Section<DetectView>,
     /// Models compared by rolling-origin forecasts (`backtest`).
     pub backtest: Section<BacktestView>,
     /// The model forecast.
@@ -167,6 +172,44 @@ pub struct Report {
     pub forecast_short: Section<ForecastView>,
     /// The long forecast (`forecast`).
     pub forecast: Section<ForecastView>,
+}
+
+/// The most breaks the report's several-breaks step searches for.
+pub const REPORT_MAX_BREAKS: usize = 3;
+
+/// `detect --max-breaks 3` as the command runs it: BIC with the sequential
+/// tests beside it, the family chosen by `auto` in the Poisson search's
+/// segmented model unless given.
+fn several_breaks(series: &Series, spec: &ReportSpec, model: &ModelSpec, min_segment: usize) -> Result<DetectView> {
+    let search = Search::Dp {
+        max_breaks: REPORT_MAX_BREAKS,
+        select: Criterion::Bic,
+    };
+    let several = SeveralSpec {
+        search,
+        by_tests: false,
+        min_segment,
+        bootstrap: spec.bootstrap,
+        seed: spec.seed,
+        level: spec.level,
+        prior: GammaPrior::default(),
+    };
+    let (model, choice, found) = match spec.family {
+        Some(_) => (model.clone(), None, None),
+        None => {
+            let poisson = ModelSpec {
+                family: Family::Poisson,
+                ..model.clone()
+            };
+            let found = detect_multiple(series, &poisson, search, min_segment, spec.level)?;
+            let (chosen, choice) = auto_family_segmented(&poisson, series, &found.breaks)?;
+            let found = (chosen == poisson).then_some(found);
+            (chosen, choice, found)
+        }
+    };
+    let mut view = several_breaks_view(series, &model, several, found)?;
+    view.family_choice = choice;
+    Ok(view)
 }
 
 /// Runs every step of the report on `series`.
@@ -272,6 +315,7 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
         view.family_choice = choice;
         Ok(view)
     })())?;
+    let breaks = Section::from_result(several_breaks(series, spec, &detect_model, min_segment))?;
     let backtest = Section::from_result(run_backtest(series, spec, progress))?;
     // The forecast's family: the known-date test's, else the break search's.
     let family = test
@@ -337,6 +381,7 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
         test,
         share_test,
         detect,
+        breaks,
         backtest,
         forecast_model,
         fitted,
@@ -463,12 +508,17 @@ impl Report {
                 plots: &["profile", "posterior"],
             },
             TextSection {
-                title: "4. Which model forecasts best? (rolling-origin backtest)".into(),
+                title: format!("4. How many times did the rate change? (up to {REPORT_MAX_BREAKS} breaks, each dated)"),
+                body: body(&self.breaks, |v| v.table(series)),
+                plots: &["breaks", "break_probability"],
+            },
+            TextSection {
+                title: "5. Which model forecasts best? (rolling-origin backtest)".into(),
                 body: body(&self.backtest, BacktestView::table),
                 plots: &["backtest"],
             },
             TextSection {
-                title: "5. What comes next? (forecast with prediction intervals)".into(),
+                title: "6. What comes next? (forecast with prediction intervals)".into(),
                 body: body(&self.forecast, |long| {
                     let mut out = format!("model {model}\n");
                     out += &long.table(series);

@@ -311,6 +311,111 @@ fn posterior_plot(report: &Report, series: &Series) -> Result<Option<String>> {
     .map(Some)
 }
 
+/// The series with every break of the several-breaks step: a line at each
+/// break and a shaded band over each period of its date set (the set need
+/// not be contiguous), and the segments' levels.
+fn breaks_plot(report: &Report, series: &Series, unit: &str) -> Result<Option<String>> {
+    let Some(d) = report.breaks.done() else {
+        return Ok(None);
+    };
+    let n = series.n_periods as f64;
+    let (points, runs) = observed(series, 0);
+    let per_period = |level: f64| if d.offset { None } else { Some(level) };
+    let levels: Vec<(f64, f64, f64)> = d
+        .segments
+        .iter()
+        .filter_map(|s| {
+            let (a, b) = (series.index_of(s.start)?, series.index_of(s.end)?);
+            Some((a as f64, b as f64 + 1.0, per_period(s.level.estimate?)?))
+        })
+        .collect();
+    let y_max = top(heights(&points, &runs).chain(levels.iter().map(|l| l.2)));
+    let frame = Frame {
+        title: format!(
+            "{}: {} ({} model)",
+            series.source,
+            counted_s(d.breaks.len(), "break"),
+            d.family
+        ),
+        x: 0.0..n,
+        y: 0.0..y_max,
+        x_desc: unit,
+        y_desc: format!("count per {unit}"),
+        first: series.first,
+        y_log: false,
+    };
+    let idx = |p: Period| series.index_of(p).map(|i| i as f64);
+    draw(&frame, |chart| {
+        let cells: Vec<f64> = d
+            .breaks
+            .iter()
+            .flat_map(|b| b.set.iter().filter_map(|&p| idx(p)))
+            .collect();
+        if !cells.is_empty() {
+            chart
+                .draw_series(
+                    cells
+                        .iter()
+                        .map(|&x| Rectangle::new([(x, 0.0), (x + 1.0, y_max)], BREAK.mix(0.12).filled())),
+                )?
+                .label("date sets")
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], BREAK.mix(0.2).filled()));
+        }
+        let lines: Vec<f64> = d.breaks.iter().filter_map(|b| idx(b.period)).collect();
+        if !lines.is_empty() {
+            chart
+                .draw_series(
+                    lines
+                        .iter()
+                        .map(|&x| PathElement::new(vec![(x, 0.0), (x, y_max)], BREAK.stroke_width(2))),
+                )?
+                .label("breaks")
+                .legend(legend_line(BREAK));
+        }
+        if !levels.is_empty() {
+            chart
+                .draw_series(
+                    levels
+                        .iter()
+                        .map(|&(a, b, l)| PathElement::new(vec![(a, l), (b, l)], FITTED.stroke_width(2))),
+                )?
+                .label("segment levels")
+                .legend(legend_line(FITTED));
+        }
+        draw_observed(chart, series, 0)
+    })
+    .map(Some)
+}
+
+/// The posterior probability of a break at each period, from the exact
+/// posterior over segmentations.
+fn break_probability_plot(report: &Report, series: &Series) -> Result<Option<String>> {
+    let Some(d) = report.breaks.done().filter(|d| !d.break_probability.is_empty()) else {
+        return Ok(None);
+    };
+    let bars = by_period(series, d.break_probability.iter().map(|p| (p.period, p.probability)));
+    let frame = Frame {
+        title: "Posterior probability of a break in each period".into(),
+        x: 0.0..series.n_periods as f64,
+        y: 0.0..1.05,
+        x_desc: "first period of the new regime",
+        y_desc: "probability".into(),
+        first: series.first,
+        y_log: false,
+    };
+    draw(&frame, |chart| {
+        chart
+            .draw_series(
+                bars.iter()
+                    .map(|&(x, p)| Rectangle::new([(x + 0.1, 0.0), (x + 0.9, p)], FITTED.mix(0.8).filled())),
+            )?
+            .label("P(a break at the period), exact posterior over segmentations")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], FITTED.mix(0.8).filled()));
+        Ok(())
+    })
+    .map(Some)
+}
+
 /// The last three years of data and the forecast fan: 95, 80 and 50%
 /// prediction intervals around the median.
 fn forecast_plot(report: &Report, series: &Series, unit: &str) -> Result<Option<String>> {
@@ -446,6 +551,16 @@ pub fn plots(report: &Report, series: &Series) -> Result<Vec<Plot>> {
             "posterior",
             "Posterior over break dates",
             posterior_plot(report, series)?,
+        ),
+        (
+            "breaks",
+            "Several breaks with their date sets",
+            breaks_plot(report, series, unit)?,
+        ),
+        (
+            "break_probability",
+            "Posterior probability of a break per period",
+            break_probability_plot(report, series)?,
         ),
         ("forecast", "Forecast fan", forecast_plot(report, series, unit)?),
         ("backtest", "Backtest scores", backtest_plot(report)?),
