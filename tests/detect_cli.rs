@@ -427,7 +427,7 @@ fn several_breaks_are_counted_by_sequential_tests() {
 
     // The line docs/several-breaks.md shows (auto family: negbin).
     let table = countshift(&["detect", "--dataset", "kn23_monthly", "--max-breaks", "3"]);
-    let line = "sequential tests (sup-LR(l + 1 | l), 999 bootstrap replicates): 0 vs 1: p = 0.001, 1 vs 2: p = 0.004, 2 vs 3: p = 0.123; at 0.05: 2 breaks\n";
+    let line = "sequential tests (sup-LR(l + 1 | l), 999 bootstrap replicates): UDmax (0 vs up to 3): p = 0.001; 0 vs 1: p = 0.001, 1 vs 2: p = 0.004, 2 vs 3: p = 0.123; at 0.05: 2 breaks\n";
     assert!(table.stdout.contains(line), "{}", table.stdout);
 }
 

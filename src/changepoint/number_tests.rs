@@ -20,8 +20,16 @@
 //! model's estimate, in the data and in every replicate (the replicates do
 //! not re-estimate it).
 //!
-//! The number chosen: the first `l` whose test does not reject at `1 -
-//! level`, or the largest number tested when every test rejects. The
+//! UDmax (Bai and Perron 1998): `max over l = 1..K of LR(l | 0) / l`, the
+//! best `l`-break fit against none with each break's share of the gain, by
+//! the same bootstrap under the no-break model. It guards the sequence's
+//! first step: two breaks that cancel (a rise, then a return) can leave no
+//! single break clear while the pair is.
+//!
+//! The number chosen (Bai and Perron 2003's strategy): 0 when UDmax does
+//! not reject at `1 - level`; else the first `l >= 1` whose test of `l`
+//! against `l + 1` does not reject, or the largest number tested when every
+//! test rejects. The
 //! guarantee is asymptotic: under `K` true breaks the chance of choosing
 //! more than `K` tends to at most `1 - level` (Bai and Perron's
 //! consistency argument); the bootstrap makes the size of each test close
@@ -30,6 +38,9 @@
 //! # References
 //! Bai, J. and Perron, P. (1998). Estimating and testing linear models with
 //! multiple structural changes. Econometrica 66, 47-78.
+//!
+//! Bai, J. and Perron, P. (2003). Computation and analysis of multiple
+//! structural change models. Journal of Applied Econometrics 18, 1-22.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -47,6 +58,9 @@ use crate::simulate::stream_rng;
 /// The first random stream of the tests (test `l` uses `STREAM + l`): apart
 /// from the single-break bootstrap's streams.
 const STREAM: u64 = 1 << 20;
+
+/// The stream of the UDmax test.
+const UDMAX_STREAM: u64 = STREAM - 1;
 
 /// One test of `breaks_null` against `breaks_alt = breaks_null + 1` breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -66,12 +80,30 @@ pub struct NumberTest {
     pub exceedances: usize,
 }
 
+/// Bai and Perron's UDmax test of no break against up to `max_breaks`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct UdMax {
+    /// The most breaks of the alternative.
+    pub max_breaks: usize,
+    /// `max over l of LR(l | 0) / l`.
+    pub statistic: f64,
+    /// Bootstrap p-value.
+    pub p_value: f64,
+    /// Replicates drawn.
+    pub replicates: usize,
+    /// Replicates whose statistic reached the observed one.
+    pub exceedances: usize,
+}
+
 /// The tests and the number they choose.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumberTests {
+    /// The test of no break against up to the most breaks searched.
+    pub udmax: Option<UdMax>,
     /// One per `l` from 0 while the `l + 1`-break model can be fitted.
     pub tests: Vec<NumberTest>,
-    /// The first `l` whose test does not reject at `alpha`.
+    /// 0 when UDmax does not reject at `alpha`; else the first `l >= 1`
+    /// whose test does not reject (the most tested when all do).
     pub chosen: usize,
     /// `1 - level`.
     pub alpha: f64,
@@ -199,11 +231,73 @@ pub fn number_tests(
             exceedances,
         });
     }
-    let chosen = tests
-        .iter()
-        .find(|t| t.p_value > alpha)
-        .map_or(tests.len(), |t| t.breaks_null);
-    Ok(NumberTests { tests, chosen, alpha })
+    let max_breaks = found.table.len().saturating_sub(1);
+    let udmax = (max_breaks > 0)
+        .then(|| udmax_test(series, model, &y, exposure.as_deref(), max_breaks, spec))
+        .transpose()?;
+    let chosen = if udmax.is_some_and(|u| u.p_value > alpha) {
+        0
+    } else {
+        tests
+            .iter()
+            .filter(|t| t.breaks_null >= 1)
+            .find(|t| t.p_value > alpha)
+            .map_or(tests.len(), |t| t.breaks_null)
+    };
+    Ok(NumberTests {
+        udmax,
+        tests,
+        chosen,
+        alpha,
+    })
+}
+
+/// `max over l = 1..K of LR(l | 0) / l` for `cost`; `None` when no break fits.
+fn udmax_statistic(cost: &dyn SegmentCost, segments: &Segments, max_breaks: usize, h: usize) -> Result<Option<f64>> {
+    let n = cost.len();
+    let null = cost.cost(0, n);
+    let parts = SegmentationPath::new(cost, max_breaks, h)?.partitions();
+    Ok((1..parts.len())
+        .map(|l| segments.lr(null, parts[l].cost, n) / l as f64)
+        .reduce(f64::max))
+}
+
+/// The UDmax test by parametric bootstrap under the no-break model (NB
+/// with theta held at its estimate, as the sequential tests hold theirs).
+fn udmax_test(
+    series: &Series,
+    model: &ModelSpec,
+    y: &[f64],
+    exposure: Option<&[f64]>,
+    max_breaks: usize,
+    spec: NumberTestSpec,
+) -> Result<UdMax> {
+    let h = spec.min_segment;
+    let (segments, means, dispersion) = null_model(series, model, y, exposure, &[])?;
+    let statistic = udmax_statistic(segments.cost(y, exposure).as_ref(), &segments, max_breaks, h)?.unwrap_or(0.0);
+    let sizes = vec![1.0; y.len()];
+    let reaches = |s: f64| s >= statistic - 1e-9 * statistic.abs().max(1.0);
+    let exceedances = (0..spec.replicates)
+        .into_par_iter()
+        .map(|b| -> Result<bool> {
+            let mut rng = stream_rng(spec.seed, UDMAX_STREAM, b);
+            let Ok(y_b) = model.family.draw_all(&means, &sizes, dispersion, &mut rng) else {
+                return Ok(true);
+            };
+            let cost = segments.cost(&y_b, exposure);
+            Ok(udmax_statistic(cost.as_ref(), &segments, max_breaks, h)?.is_none_or(reaches))
+        })
+        .collect::<Result<Vec<bool>>>()?
+        .into_iter()
+        .filter(|&e| e)
+        .count();
+    Ok(UdMax {
+        max_breaks,
+        statistic,
+        p_value: (1 + exceedances) as f64 / (spec.replicates + 1) as f64,
+        replicates: spec.replicates,
+        exceedances,
+    })
 }
 
 /// `0`, the breaks, and `n`: the ends of every segment.
@@ -329,6 +423,36 @@ mod tests {
         )
         .unwrap();
         assert!((tests.tests[0].statistic - single.sup_lr).abs() < 1e-9 * single.sup_lr);
+    }
+
+    #[test]
+    fn udmax_is_the_best_per_break_gain_over_no_break_and_gates_the_sequence() {
+        let s = two_steps();
+        let found = detect_multiple(
+            &s,
+            &poisson(),
+            Search::Dp {
+                max_breaks: 3,
+                select: Criterion::Bic,
+            },
+            5,
+            Level::default(),
+        )
+        .unwrap();
+        let tests = run(&s, 3, 7);
+        let u = tests.udmax.unwrap();
+        // -2 l differences of the search's own table, each divided by l.
+        let want = (1..=3)
+            .map(|l| 2.0 * (found.table[l].loglik - found.table[0].loglik) / l as f64)
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!((u.statistic - want).abs() < 1e-9 * want, "{} vs {want}", u.statistic);
+        assert_eq!((u.max_breaks, u.replicates), (3, 99));
+        assert!(u.p_value <= 0.01);
+        // A flat series: UDmax does not reject and nothing is chosen.
+        let flat = series(&(0..60).map(|t| [3.0, 5.0, 2.0, 4.0][t % 4]).collect::<Vec<_>>());
+        let none = run(&flat, 2, 7);
+        assert!(none.udmax.unwrap().p_value > 0.05, "{none:?}");
+        assert_eq!(none.chosen, 0);
     }
 
     #[test]

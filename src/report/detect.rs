@@ -52,7 +52,7 @@ use super::format::{at_level, counted_s, csv_cell, csv_number, csv_table, sig3, 
 use super::interval::IntervalView;
 use crate::changepoint::break_dates::BreakDates;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
-use crate::changepoint::number_tests::{NumberTest, NumberTests};
+use crate::changepoint::number_tests::{NumberTest, NumberTests, UdMax};
 use crate::changepoint::segmentation_posterior::SegmentationPosterior;
 use crate::changepoint::single::SingleBreak;
 use crate::data::{Period, Series};
@@ -205,6 +205,11 @@ pub struct DetectView {
     /// `replicates`, `exceedances`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub number_tests: Vec<NumberTest>,
+    /// Bai and Perron's UDmax test of no break against up to the most
+    /// searched (`max_breaks`, `statistic`, `p_value`, `replicates`,
+    /// `exceedances`), which decides whether the sequence starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_tests_udmax: Option<UdMax>,
     /// How they were computed, or why they were not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub number_tests_method: Option<String>,
@@ -331,6 +336,7 @@ impl DetectView {
             overdispersion: r.fit_at_best.overdispersion_test(),
             family_choice: None,
             number_tests: Vec::new(),
+            number_tests_udmax: None,
             number_tests_method: None,
             number_chosen_by_tests: None,
             segmentation_prior: None,
@@ -409,6 +415,7 @@ impl DetectView {
             overdispersion: None,
             family_choice: None,
             number_tests: Vec::new(),
+            number_tests_udmax: None,
             number_tests_method: None,
             number_chosen_by_tests: None,
             segmentation_prior: None,
@@ -423,7 +430,7 @@ impl DetectView {
         match tests {
             Ok(t) => {
                 self.number_tests_method = Some(format!(
-                    "sup-LR(l + 1 | l) of Bai and Perron: the largest gain from one more break inside a segment of the best l-break segmentation; p-value by parametric bootstrap under the fitted l-break model, every replicate re-estimating its l breaks ({} replicates{}); the number chosen is the first l not rejected at {}; the guarantee is asymptotic",
+                    "sup-LR(l + 1 | l) of Bai and Perron: the largest gain from one more break inside a segment of the best l-break segmentation; p-value by parametric bootstrap under the fitted l-break model, every replicate re-estimating its l breaks ({} replicates{}); UDmax (max over l of LR(l | 0) / l) by the same bootstrap under no break; the number chosen is 0 when UDmax does not reject at {}, else the first l >= 1 not rejected; the guarantee is asymptotic",
                     t.tests.first().map_or(0, |t| t.replicates),
                     if self.family == "negbin" {
                         ", theta held at each null model's estimate"
@@ -433,6 +440,7 @@ impl DetectView {
                     sig3(t.alpha)
                 ));
                 self.number_chosen_by_tests = Some(t.chosen);
+                self.number_tests_udmax = t.udmax;
                 self.number_tests = t.tests;
             }
             Err(why) => self.number_tests_method = Some(why),
@@ -712,8 +720,11 @@ impl DetectView {
                     .iter()
                     .map(|t| format!("{} vs {}: {}", t.breaks_null, t.breaks_alt, p_phrase(t.p_value)))
                     .collect();
+                let udmax = self.number_tests_udmax.map_or(String::new(), |u| {
+                    format!("UDmax (0 vs up to {}): {}; ", u.max_breaks, p_phrase(u.p_value))
+                });
                 out += &format!(
-                    "sequential tests (sup-LR(l + 1 | l), {} bootstrap replicates): {}; at {}: {}\n",
+                    "sequential tests (sup-LR(l + 1 | l), {} bootstrap replicates): {udmax}{}; at {}: {}\n",
                     self.number_tests.first().map_or(0, |t| t.replicates),
                     steps.join(", "),
                     sig3(1.0 - self.segments.first().map_or(0.95, |s| s.level.level)),
