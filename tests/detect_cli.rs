@@ -486,6 +486,8 @@ fn each_of_several_breaks_gets_a_date_set_and_a_ratio_over_it() {
         "2024-02  2023-11..2024-02                       ∞ [1.37, ∞]\n",
         "2024-08           2024-08                  9.46 [4.6, 22.6]\n",
         "2025-02  2025-01..2025-02                 2.38 [1.87, 3.14]\n",
+        // Every test rejects, up to the third break.
+        "every test rejects up to the most breaks searched: a larger --max-breaks may find more\n",
     ] {
         assert!(table.stdout.contains(line), "{line}in\n{}", table.stdout);
     }

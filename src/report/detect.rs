@@ -730,6 +730,10 @@ impl DetectView {
                     sig3(1.0 - self.segments.first().map_or(0.95, |s| s.level.level)),
                     counted_s(chosen, "break")
                 );
+                // Every test rejected up to the most breaks searched.
+                if chosen > 0 && chosen == self.number_tests.len() && chosen + 1 == self.table.len() {
+                    out += "every test rejects up to the most breaks searched: a larger --max-breaks may find more\n";
+                }
             } else if let Some(why) = &self.number_tests_method {
                 out += &format!("sequential tests {why}\n");
             }
