@@ -44,6 +44,15 @@ fn positions(v: &Value) -> Vec<usize> {
         .collect()
 }
 
+/// `ours` equals the numbers of `theirs` to `tol` (relative past 1).
+fn agrees(ours: &[f64], theirs: &Value, key: &str, tol: f64) {
+    let theirs = numbers(theirs);
+    assert_eq!(ours.len(), theirs.len(), "{key}");
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert!((a - b).abs() <= tol * b.abs().max(1.0), "{key}[{i}]: {a} vs R {b}");
+    }
+}
+
 fn intercept_only(family: Family, use_offset: bool) -> ModelSpec {
     ModelSpec {
         family,
@@ -231,13 +240,7 @@ fn segmentation_posterior_matches_the_enumeration_in_r() {
     close(prior.rate, r["prior_rate"].as_f64().unwrap(), 1e-12, "prior rate");
     let max_breaks = r["max_breaks"].as_u64().unwrap() as usize;
     let got = segmentation_posterior(&counts, Some(&exposure), max_breaks, 1, prior).unwrap();
-    let check = |ours: &[f64], key: &str, tol: f64| {
-        let theirs = numbers(&r[key]);
-        assert_eq!(ours.len(), theirs.len(), "{key}");
-        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-            assert!((a - b).abs() <= tol * b.abs().max(1.0), "{key}[{i}]: {a} vs R {b}");
-        }
-    };
+    let check = |ours: &[f64], key: &str, tol: f64| agrees(ours, &r[key], key, tol);
     check(&got.number, "number", 1e-10);
     check(&got.break_probability, "break_probability", 1e-10);
     check(&got.mean_rate, "mean_rate", 1e-10);
@@ -269,13 +272,7 @@ fn gaussian_segmentation_posterior_matches_the_enumeration_in_r() {
         r["min_segment"].as_u64().unwrap() as usize,
     );
     let got = gaussian_segmentation_posterior(&values, max_breaks, h, prior).unwrap();
-    let check = |ours: &[f64], key: &str, tol: f64| {
-        let theirs = numbers(&r[key]);
-        assert_eq!(ours.len(), theirs.len(), "{key}");
-        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-            assert!((a - b).abs() <= tol * b.abs().max(1.0), "{key}[{i}]: {a} vs R {b}");
-        }
-    };
+    let check = |ours: &[f64], key: &str, tol: f64| agrees(ours, &r[key], key, tol);
     check(&got.number, "number", 1e-10);
     check(&got.break_probability, "break_probability", 1e-10);
     check(&got.mean_rate, "mean_level", 1e-10);

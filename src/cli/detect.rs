@@ -219,10 +219,7 @@ fn detect_view(
                 bootstrap: args.bootstrap,
                 seed: args.seed,
                 level,
-                prior: GammaPrior {
-                    shape: args.prior_shape,
-                    rate: args.prior_rate,
-                },
+                prior: prior(args),
             };
             several_breaks_view(series, &model, spec, poisson_search)?
         }
@@ -255,10 +252,15 @@ fn single_spec(args: &DetectArgs, model: ModelSpec, min_segment: usize, level: L
         bootstrap: args.bootstrap,
         seed: args.seed,
         level,
-        prior: GammaPrior {
-            shape: args.prior_shape,
-            rate: args.prior_rate,
-        },
+        prior: prior(args),
+    }
+}
+
+/// The Gamma prior on segment rates that `--prior-shape` and `--prior-rate` give.
+fn prior(args: &DetectArgs) -> GammaPrior {
+    GammaPrior {
+        shape: args.prior_shape,
+        rate: args.prior_rate,
     }
 }
 

@@ -298,17 +298,7 @@ fn posterior_plot(report: &Report, series: &Series) -> Result<Option<String>> {
         first: series.first,
         y_log: false,
     };
-    draw(&frame, |chart| {
-        chart
-            .draw_series(
-                bars.iter()
-                    .map(|&(x, p)| Rectangle::new([(x + 0.1, 0.0), (x + 0.9, p)], FITTED.mix(0.8).filled())),
-            )?
-            .label(d.posterior_method.unwrap_or("posterior"))
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], FITTED.mix(0.8).filled()));
-        Ok(())
-    })
-    .map(Some)
+    probability_bars(&frame, &bars, d.posterior_method.unwrap_or("posterior")).map(Some)
 }
 
 /// The series with every break of the several-breaks step: a line at each
@@ -403,17 +393,26 @@ fn break_probability_plot(report: &Report, series: &Series) -> Result<Option<Str
         first: series.first,
         y_log: false,
     };
-    draw(&frame, |chart| {
+    probability_bars(
+        &frame,
+        &bars,
+        "P(a break at the period), exact posterior over segmentations",
+    )
+    .map(Some)
+}
+
+/// One bar per (position, probability), labelled `label`.
+fn probability_bars(frame: &Frame, bars: &[(f64, f64)], label: &str) -> Result<String> {
+    draw(frame, |chart| {
         chart
             .draw_series(
                 bars.iter()
                     .map(|&(x, p)| Rectangle::new([(x + 0.1, 0.0), (x + 0.9, p)], FITTED.mix(0.8).filled())),
             )?
-            .label("P(a break at the period), exact posterior over segmentations")
+            .label(label)
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], FITTED.mix(0.8).filled()));
         Ok(())
     })
-    .map(Some)
 }
 
 /// The last three years of data and the forecast fan: 95, 80 and 50%
