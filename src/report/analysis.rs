@@ -315,7 +315,15 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
         view.family_choice = choice;
         Ok(view)
     })())?;
-    let breaks = Section::from_result(several_breaks(series, spec, &detect_model, min_segment))?;
+    // The several-break search takes one observation per period: a series
+    // with run rows says so in its own words.
+    let breaks = if series.is_simple() {
+        Section::from_result(several_breaks(series, spec, &detect_model, min_segment))?
+    } else {
+        Section::Skipped {
+            skipped: "the series has run rows (totals over several periods), and several breaks are searched on one observation per period; question 3 dates one break inside runs".into(),
+        }
+    };
     let backtest = Section::from_result(run_backtest(series, spec, progress))?;
     // The forecast's family: the known-date test's, else the break search's.
     let family = test
