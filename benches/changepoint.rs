@@ -15,7 +15,7 @@ use countshift::changepoint::multiple::{Criterion as Select, Search, detect_mult
 use countshift::changepoint::number_tests::{NumberTestSpec, number_tests};
 use countshift::changepoint::segment::{optimal_segmentations, pelt};
 use countshift::changepoint::segmentation_posterior::{RatePrior, segmentation_posterior};
-use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use countshift::changepoint::single::{BreakKind, DetectSpec, GammaPrior, detect_single};
 use countshift::data::{Period, Series};
 use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term};
@@ -82,6 +82,7 @@ fn one_break_spec(family: Family, use_offset: bool, n: usize) -> DetectSpec {
         seed: 1,
         level: Level::default(),
         prior: GammaPrior::default(),
+        kind: BreakKind::Level,
     }
 }
 

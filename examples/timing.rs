@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use countshift::changepoint::cost::{GaussianMeanCost, PoissonCost};
 use countshift::changepoint::segment::{optimal_segmentations, pelt};
-use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use countshift::changepoint::single::{BreakKind, DetectSpec, GammaPrior, detect_single};
 use countshift::data::read_series_path;
 use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term, fit, parse_terms};
@@ -71,6 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 seed: 1,
                 level: Level::default(),
                 prior: GammaPrior::default(),
+                kind: BreakKind::Level,
             };
             timed(number(3)?, || {
                 let d = detect_single(&series, &spec).expect("scans");

@@ -39,7 +39,7 @@ pub use error::{Error, Result, SpecError};
 
 // The curated entry points: what a first program needs, at the crate root.
 // Each module documents the rest.
-pub use changepoint::single::{DetectSpec, SingleBreak, detect_single};
+pub use changepoint::single::{BreakKind, DetectSpec, SingleBreak, detect_single};
 pub use changepoint::{StepTest, step_test};
 pub use data::{Frequency, Period, Series, load_dataset, read_series, read_series_path};
 pub use forecast::{Forecast, ForecastSpec, FutureExposure, forecast};

@@ -11,7 +11,7 @@
 //! coverage of the 95% profile interval of the rate ratio at the true date
 //! (for the negative binomial, Bartlett-corrected as `test` ships it).
 
-use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use countshift::changepoint::single::{BreakKind, DetectSpec, GammaPrior, detect_single};
 use countshift::changepoint::step_test;
 use countshift::data::{Period, Series};
 use countshift::inference::Level;
@@ -66,6 +66,7 @@ fn cell(family: Family, theta: Option<f64>, n: usize, ratio: f64, reps: usize) -
                 seed: r as u64,
                 level: Level::default(),
                 prior: GammaPrior::default(),
+                kind: BreakKind::Level,
             };
             let found = detect_single(&series, &spec).expect("detect runs");
             let truth = Period::index(1 + n as i64 / 2);

@@ -31,7 +31,7 @@
 //! 2; the standard error is that of a binomial share at the nominal value,
 //! sqrt(p0 (1 - p0) / R). Tables also show the estimate's own standard error.
 
-use countshift::changepoint::single::{DetectSpec, GammaPrior, best_date, detect_single};
+use countshift::changepoint::single::{BreakKind, DetectSpec, GammaPrior, best_date, detect_single};
 use countshift::data::{Period, Series};
 use countshift::inference::Level;
 use countshift::inference::overdispersion::choose_family;
@@ -118,6 +118,7 @@ fn run_one(spec: &CellSpec, r: usize) -> Outcome {
         seed: spec.seed.wrapping_mul(1_000_003).wrapping_add(r as u64),
         level: Level::default(),
         prior: GammaPrior::default(),
+        kind: BreakKind::Level,
     };
     let family = match spec.rule {
         FamilyRule::Fixed(f) => Some(f),
@@ -440,6 +441,7 @@ fn real_cell(name: &str, rule: FamilyRule, seed: u64) -> CellSpec {
         seed: 0,
         level: Level::default(),
         prior: GammaPrior::default(),
+        kind: BreakKind::Level,
     };
     let at = best_date(&series, &spec).expect("best date");
     let mut with_step = model;

@@ -540,3 +540,60 @@ fn the_gaussian_posterior_over_segmentations_is_reported() {
         assert!(r.stdout.contains(line), "{line} in\n{}", r.stdout);
     }
 }
+
+/// `--kind both`: the profile at a date is the model of `test --at` that
+/// date with `--slope`, so their likelihood ratios agree; `--kind slope`
+/// reports a slope ratio and no rate ratio; several slope changes are a
+/// usage error.
+#[test]
+fn a_slope_change_is_dated_and_agrees_with_the_known_date_test() {
+    let data = format!(
+        "{}/tests/reference/data/sim_slope_poisson_120.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let base = [
+        "--data",
+        data.as_str(),
+        "--family",
+        "poisson",
+        "--terms",
+        "trend",
+        "--bootstrap",
+        "0",
+    ];
+    let (both, _) = detect_json(&[&base[..], &["--kind", "both"]].concat());
+    let (_, slope_text) = detect_json(&[&base[..], &["--kind", "slope"]].concat());
+    let slope: serde_json::Value = serde_json::from_str(&slope_text).unwrap();
+    assert_eq!(slope["kind"], "slope");
+    assert!(slope["breaks"][0]["rate_ratio"].is_null());
+    assert!(slope["breaks"][0]["slope_ratio"]["estimate"].as_f64().unwrap() > 1.0);
+    let null_loglik = slope["null_loglik"].as_f64().unwrap();
+    for point in [&both.profile[0], &both.profile[40], &both.profile[84]] {
+        let run = countshift(&[
+            "test",
+            "--data",
+            &data,
+            "--family",
+            "poisson",
+            "--terms",
+            "trend",
+            "--at",
+            &point.period,
+            "--slope",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let test: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let lr = test["lr_statistic"].as_f64().unwrap();
+        let from_profile = 2.0 * (point.loglik - null_loglik);
+        assert!(
+            (lr - from_profile).abs() < 1e-6,
+            "{}: test {lr} vs detect {from_profile}",
+            point.period
+        );
+    }
+    let run = countshift(&["detect", "--data", &data, "--kind", "slope", "--max-breaks", "2"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--kind slope dates one break"), "{}", run.stderr);
+}

@@ -248,7 +248,7 @@ fn test_csv_of_a_bartlett_corrected_negbin_test() {
 
 // --- detect --format csv --------------------------------------------------
 
-const DETECT_HEADER: [&str; 18] = [
+const DETECT_HEADER: [&str; 21] = [
     "period",
     "ci_low",
     "ci_high",
@@ -267,6 +267,9 @@ const DETECT_HEADER: [&str; 18] = [
     "sup_lr",
     "p_value",
     "p_value_method",
+    "slope_ratio",
+    "slope_ratio_ci_low",
+    "slope_ratio_ci_high",
 ];
 
 /// Each break row holds the JSON break.
@@ -284,7 +287,13 @@ fn break_rows(rows: &[HashMap<String, String>], view: &Value) {
             .map(|p| p.as_str().unwrap())
             .collect();
         assert_eq!(r["set"], set.join(" "));
-        for q in ["rate_before", "rate_after", "rate_ratio"] {
+        for q in ["rate_before", "rate_after", "rate_ratio", "slope_ratio"] {
+            if b[q].is_null() {
+                for c in [q.to_string(), format!("{q}_ci_low"), format!("{q}_ci_high")] {
+                    assert_eq!(r[&c], "", "{c}");
+                }
+                continue;
+            }
             match b[q]["estimate_bound"].as_str() {
                 Some("+infinity") => assert_eq!(r[q], "Inf"),
                 _ => same(&r[q], &b[q]["estimate"]),

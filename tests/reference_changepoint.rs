@@ -5,7 +5,7 @@
 use countshift::changepoint::cost::{GaussianMeanCost, PoissonCost};
 use countshift::changepoint::multiple::{Criterion, Search, detect_multiple};
 use countshift::changepoint::segment::{optimal_segmentations, pelt};
-use countshift::changepoint::single::{DetectSpec, GammaPrior, detect_single};
+use countshift::changepoint::single::{BreakKind, DetectSpec, GammaPrior, detect_single};
 use countshift::data::{Series, read_series_path};
 use countshift::inference::Level;
 use countshift::model::{Family, ModelSpec, Term};
@@ -120,6 +120,7 @@ fn single(
         seed: 1,
         level: Level::default(),
         prior,
+        kind: BreakKind::Level,
     };
     detect_single(s, &spec).unwrap()
 }
@@ -355,4 +356,88 @@ fn several_gaussian_breaks_match_strucchange_and_sit_beside_bai_intervals() {
             assert!(low <= *date && *date <= high);
         }
     }
+}
+
+/// A slope change at an unknown date (`detect --kind slope|both`) against R
+/// (tests/reference/slope_change.R): on a simulated Poisson series with a
+/// trend whose slope changes, the profile log-likelihood at every integer
+/// date of a glm with the hinge term (and the step, for `both`), the best
+/// date, the sup-LR, and the ratios with their profile intervals, all to
+/// 1e-6. segmented's continuous estimate sits beside it: psi within one of
+/// its standard errors of our integer date.
+#[test]
+fn slope_changes_match_an_r_profile_over_integer_dates() {
+    let r: Value = serde_json::from_str(include_str!("reference/slope_change.json")).unwrap();
+    let s = series("sim_slope_poisson_120.csv");
+    let h = r["h"].as_u64().unwrap() as usize;
+    for (kind, key) in [(BreakKind::Slope, "slope"), (BreakKind::Both, "both")] {
+        let c = &r[key];
+        let spec = DetectSpec {
+            model: ModelSpec {
+                family: Family::Poisson,
+                terms: vec![Term::Intercept, Term::Trend],
+                use_offset: false,
+            },
+            min_segment: h,
+            bootstrap: 0,
+            seed: 1,
+            level: Level::default(),
+            prior: GammaPrior::default(),
+            kind,
+        };
+        let found = detect_single(&s, &spec).unwrap();
+        agrees(&found.profile, &c["loglik"], &format!("{key} profile"), 1e-6);
+        close(
+            found.null_loglik,
+            r["null_loglik"].as_f64().unwrap(),
+            1e-9,
+            "null loglik",
+        );
+        assert_eq!(
+            found.dates[found.best].to_string(),
+            c["best_period"].as_str().unwrap(),
+            "{key}"
+        );
+        close(
+            found.sup_lr,
+            c["sup_lr"].as_f64().unwrap(),
+            1e-6,
+            &format!("{key} sup-LR"),
+        );
+        let slope = found.slope_ratio.expect("a slope ratio");
+        close(
+            slope.estimate.unwrap(),
+            c["slope_ratio"].as_f64().unwrap(),
+            1e-6,
+            &format!("{key} slope ratio"),
+        );
+        let ci = numbers(&c["slope_ratio_profile_ci"]);
+        close(slope.low.unwrap(), ci[0], 1e-6, &format!("{key} slope ratio low"));
+        close(slope.high.unwrap(), ci[1], 1e-6, &format!("{key} slope ratio high"));
+        match kind {
+            BreakKind::Both => {
+                let rate = found.rate_ratio.expect("a rate ratio");
+                let ci = numbers(&c["rate_ratio_profile_ci"]);
+                close(
+                    rate.estimate.unwrap(),
+                    c["rate_ratio"].as_f64().unwrap(),
+                    1e-6,
+                    "both rate ratio",
+                );
+                close(rate.low.unwrap(), ci[0], 1e-6, "both rate ratio low");
+                close(rate.high.unwrap(), ci[1], 1e-6, "both rate ratio high");
+            }
+            _ => assert!(found.rate_ratio.is_none(), "a slope change has no jump"),
+        }
+        assert!(found.asymptotic_test.is_none(), "Andrews' limit is a level shift's");
+    }
+    let psi = r["segmented"]["psi"].as_f64().unwrap();
+    let se = r["segmented"]["psi_se"].as_f64().unwrap();
+    let ours = s
+        .index_of(countshift::data::Period::parse(r["slope"]["best_period"].as_str().unwrap()).unwrap())
+        .unwrap() as f64;
+    assert!(
+        (psi - ours).abs() <= se,
+        "segmented's psi {psi} (s.e. {se}) against our date index {ours}"
+    );
 }

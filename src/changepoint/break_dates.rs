@@ -34,7 +34,7 @@
 
 use super::known::{exact_rate_ratio_counts, rate_ratio_interval_scaled};
 use super::multiple::MultipleBreaks;
-use super::single::{DetectSpec, GammaPrior, RunOptions, detect_single_with};
+use super::single::{BreakKind, DetectSpec, GammaPrior, RunOptions, detect_single_with};
 use crate::data::many::key_seed;
 use crate::data::{Period, Series};
 use crate::error::{Result, SpecError};
@@ -106,6 +106,7 @@ pub fn break_dates(
                 seed: key_seed(spec.seed, &format!("\u{0}break {j}")),
                 level: spec.level,
                 prior: spec.prior,
+                kind: BreakKind::Level,
             };
             let options = RunOptions {
                 skip_p_value_bootstrap: true,

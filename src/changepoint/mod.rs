@@ -7,6 +7,7 @@ pub mod bartlett;
 pub mod break_dates;
 pub mod cost;
 pub mod functional;
+pub mod kind;
 pub mod known;
 pub mod multiple;
 pub mod number_tests;

@@ -363,7 +363,7 @@ fn null_model(
 mod tests {
     use super::*;
     use crate::changepoint::multiple::{Criterion, Search, detect_multiple};
-    use crate::changepoint::single::{DetectSpec, detect_single};
+    use crate::changepoint::single::{BreakKind, DetectSpec, detect_single};
     use crate::data::Period;
 
     fn series(counts: &[f64]) -> Series {
@@ -419,6 +419,7 @@ mod tests {
                 seed: 1,
                 level: Level::default(),
                 prior: Default::default(),
+                kind: BreakKind::Level,
             },
         )
         .unwrap();

@@ -1,7 +1,8 @@
 //! The profile log-likelihood of one break over candidate dates.
 //!
 //! At a date `tau` the profile is the maximised log-likelihood of the model
-//! plus `step@tau` with every nuisance parameter re-estimated: the common
+//! plus the break's terms at `tau` (`step@tau` for a level break; see
+//! [`BreakKind`]) with every nuisance parameter re-estimated: the common
 //! terms (trend, season, covariates), NB theta and the Gaussian variance. So
 //! `detect`'s LR at a date is the LR of `test --at` that date.
 //!
@@ -17,7 +18,8 @@
 //! - with common terms, exposure under NB, one period per observation: the
 //!   sliding refit of [`SlidingStep`], Newton steps from the previous date's
 //!   optimum after an O(p^2) update for the observations the step crossed;
-//! - a refit per date, for run rows (an observation spanning the break):
+//! - a refit per date, for run rows (an observation spanning the break)
+//!   and for a change of slope:
 //!   Fisher scoring (and theta's Newton steps) warm-started from the fit at
 //!   the previous date, whose coefficients and theta are close.
 
@@ -26,6 +28,7 @@ use std::sync::Arc;
 use ndarray::{Array2, Axis, concatenate};
 
 use super::cost::{GaussianMeanCost, PoissonCost, SegmentCost};
+use super::kind::BreakKind;
 use super::sliding::{DateWalk, Near, SlidingStep, exceeds_of, near_top_of, top_from_of};
 use crate::data::{Period, Series};
 use crate::error::Result;
@@ -47,35 +50,48 @@ pub(crate) enum Scan {
     ClosedNegbin,
     /// The sliding refit, one period per observation.
     Sliding(SlidingStep),
-    /// A refit of the model with the step at every date (run rows).
-    Refit(StepRefit),
+    /// A refit of the model with the break at every date (run rows, or a
+    /// slope change).
+    Refit(BreakRefit),
 }
 
-/// The model without the break and the step column of every candidate date.
-pub(crate) struct StepRefit {
+/// The model without the break and the break's columns at every candidate date.
+pub(crate) struct BreakRefit {
     /// The model without the break, on the observed responses.
     base: Problem,
+    /// What changes at the break.
+    kind: BreakKind,
     /// Per candidate date, the index of its first period.
     starts: Vec<usize>,
 }
 
 impl Scan {
-    /// The scan of `model` over `dates` of `series`; closed forms where
-    /// they exist.
+    /// The scan of `model` over `dates` of `series` for a break of `kind`;
+    /// closed forms and the sliding refit where they exist (a level break).
     ///
     /// # Errors
     /// As [`Problem::new`].
-    pub(crate) fn new(series: &Series, model: &ModelSpec, dates: &[Period]) -> Result<Scan> {
+    pub(crate) fn new(series: &Series, model: &ModelSpec, dates: &[Period], kind: BreakKind) -> Result<Scan> {
         let intercept_only = model.terms == [Term::Intercept] && series.is_simple();
+        let level = kind == BreakKind::Level;
         Ok(match model.family {
+            _ if !level => Scan::Refit(BreakRefit {
+                base: Problem::new(model, series)?,
+                kind,
+                starts: dates
+                    .iter()
+                    .map(|&d| series.index_of(d).expect("candidate dates lie in the series"))
+                    .collect(),
+            }),
             Family::Poisson if intercept_only => Scan::ClosedPoisson {
                 exposure: model.use_offset.then(|| series.observation_exposures()).flatten(),
             },
             Family::Gaussian if intercept_only => Scan::ClosedGaussian,
             Family::Negbin if intercept_only && !(model.use_offset && series.has_exposure()) => Scan::ClosedNegbin,
             _ if series.is_simple() => Scan::Sliding(SlidingStep::new(Problem::new(model, series)?)),
-            _ => Scan::Refit(StepRefit {
+            _ => Scan::Refit(BreakRefit {
                 base: Problem::new(model, series)?,
+                kind,
                 starts: dates
                     .iter()
                     .map(|&d| series.index_of(d).expect("candidate dates lie in the series"))
@@ -373,7 +389,7 @@ impl NegbinSegments {
     }
 }
 
-impl StepRefit {
+impl BreakRefit {
     /// The null fit and the fit with the step at every date, for responses `y`.
     fn profile(&self, y: &[f64]) -> Result<(Vec<f64>, f64)> {
         let null_problem = self.base.with_responses(y);
@@ -381,7 +397,7 @@ impl StepRefit {
         let mut start: Option<RawFit> = None;
         let mut profile = Vec::with_capacity(self.starts.len());
         for &t0 in &self.starts {
-            let problem = null_problem.with_step_from(t0);
+            let problem = null_problem.with_break_from(t0, self.kind);
             // Warm start at the previous date's fit, unless it ran off to a
             // boundary (a coefficient at infinity) or did not converge; then
             // at the null fit with no jump.
@@ -390,7 +406,14 @@ impl StepRefit {
                 .filter(|f| f.converged && f.beta.iter().all(|b| b.abs() < 30.0));
             let (beta0, theta0) = match warm {
                 Some(f) => (f.beta.clone(), f.theta),
-                None => (null.beta.iter().copied().chain([0.0]).collect(), null.theta),
+                None => (
+                    null.beta
+                        .iter()
+                        .copied()
+                        .chain(vec![0.0; self.kind.parameters()])
+                        .collect(),
+                    null.theta,
+                ),
             };
             let raw = fit_problem(&problem, Some(&beta0), theta0)?;
             profile.push(raw.loglik);
@@ -401,11 +424,20 @@ impl StepRefit {
 }
 
 impl Problem {
-    /// The same problem with a step column: 1 from period `t0` on.
-    pub(crate) fn with_step_from(&self, t0: usize) -> Problem {
-        let step = Array2::from_shape_fn((self.x.nrows(), 1), |(t, _)| if t >= t0 { 1.0 } else { 0.0 });
+    /// The same problem with the columns of a break of `kind` at period
+    /// `t0`, as [`BreakKind::terms`] builds them: the step 1 from `t0` on,
+    /// the hinge `max(t - t0, 0)`, or both (in that order).
+    pub(crate) fn with_break_from(&self, t0: usize, kind: BreakKind) -> Problem {
+        let step = |t: usize| if t >= t0 { 1.0 } else { 0.0 };
+        let hinge = |t: usize| t.saturating_sub(t0) as f64;
+        let columns: Vec<&dyn Fn(usize) -> f64> = match kind {
+            BreakKind::Level => vec![&step],
+            BreakKind::Slope => vec![&hinge],
+            BreakKind::Both => vec![&step, &hinge],
+        };
+        let added = Array2::from_shape_fn((self.x.nrows(), columns.len()), |(t, j)| columns[j](t));
         Problem {
-            x: concatenate(Axis(1), &[self.x.view(), step.view()]).expect("rows agree"),
+            x: concatenate(Axis(1), &[self.x.view(), added.view()]).expect("rows agree"),
             ..self.clone()
         }
     }
@@ -461,9 +493,10 @@ mod tests {
             .iter()
             .map(|&i| series.period(series.observations[i].periods[0]))
             .collect();
-        let sliding = Scan::new(series, &model, &dates).unwrap();
+        let sliding = Scan::new(series, &model, &dates, BreakKind::Level).unwrap();
         assert_eq!(matches!(sliding, Scan::Sliding(_)), model.terms.len() > 1);
-        let refit = Scan::Refit(StepRefit {
+        let refit = Scan::Refit(BreakRefit {
+            kind: BreakKind::Level,
             base: Problem::new(&model, series).unwrap(),
             starts: dates.iter().map(|&d| series.index_of(d).unwrap()).collect(),
         });
@@ -490,7 +523,7 @@ mod tests {
             .iter()
             .map(|&i| series.period(series.observations[i].periods[0]))
             .collect();
-        let scan = Scan::new(series, &model, &dates).unwrap();
+        let scan = Scan::new(series, &model, &dates, BreakKind::Level).unwrap();
         let null = crate::model::fit(&model, series).unwrap();
         let near = Near {
             null: (&null.beta, null.theta),

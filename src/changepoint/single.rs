@@ -2,7 +2,8 @@
 //!
 //! For every admissible date `tau` (the first period of the new regime, with at
 //! least `min_segment` observations on each side) the profile log-likelihood
-//! `l(tau)` of the model plus `step@tau`; the sup-LR statistic
+//! `l(tau)` of the model plus `step@tau` (or, by [`BreakKind`], the hinge
+//! `slope@tau`, or both); the sup-LR statistic
 //! `2 (max l(tau) - l_0)`; its p-value by parametric bootstrap under the fitted
 //! null (replicate `b` draws from ChaCha8 seeded with `seed`, stream `b`, so
 //! results do not depend on the number of threads) and, labelled as such, the
@@ -71,6 +72,7 @@ use serde::Serialize;
 use statrs::function::gamma::ln_gamma;
 
 use super::cost::PoissonCost;
+pub use super::kind::BreakKind;
 use super::known::rate_ratio_interval;
 use super::scan::Scan;
 use super::sliding::Near;
@@ -78,7 +80,7 @@ use crate::data::{Period, Series};
 use crate::error::{Result, SpecError};
 use crate::inference::{Alternative, CovarianceKind, Interval, Level, TestMethod, TestResult, root_of};
 use crate::model::fit::fit_matrix;
-use crate::model::{Family, Fit, ModelSpec, Term, fit};
+use crate::model::{Family, Fit, ModelSpec, fit};
 use crate::simulate::stream_rng;
 
 /// Bootstrap replicates of the sup-LR p-value and the date set, unless told
@@ -138,6 +140,8 @@ pub struct DetectSpec {
     pub level: Level,
     /// Prior on segment rates for the closed-form posterior.
     pub prior: GammaPrior,
+    /// What changes at the break.
+    pub kind: BreakKind,
 }
 
 /// How to run the Monte Carlo work of a search (not what it estimates).
@@ -207,13 +211,20 @@ pub struct SingleBreak {
     pub rate_before: Interval,
     /// ... after it.
     pub rate_after: Interval,
-    /// Ratio after / before (log-link families), profile interval at the best date.
+    /// Ratio after / before of the level jump (log-link families, a level
+    /// break), profile interval at the best date.
     pub rate_ratio: Option<Interval>,
+    /// What changed at the break.
+    pub kind: BreakKind,
+    /// A slope change: the factor by which the rate's growth per period
+    /// changes, `exp` of the hinge coefficient (log-link families), profile
+    /// interval at the best date.
+    pub slope_ratio: Option<Interval>,
 }
 
-fn with_step(model: &ModelSpec, at: Period) -> ModelSpec {
+fn with_break(model: &ModelSpec, kind: BreakKind, at: Period) -> ModelSpec {
     let mut spec = model.clone();
-    spec.terms.push(Term::Step(at));
+    spec.terms.extend(kind.terms(at));
     spec
 }
 
@@ -293,7 +304,7 @@ fn prepare(series: &Series, spec: &DetectSpec) -> Result<Prepared> {
     };
     let y: Vec<f64> = series.observations.iter().map(|o| o.y).collect();
     let sizes: Vec<f64> = series.observations.iter().map(|o| o.periods.len() as f64).collect();
-    let scan = Scan::new(series, &spec.model, &dates)?;
+    let scan = Scan::new(series, &spec.model, &dates, spec.kind)?;
     let closed = scan.is_closed();
     Ok(Prepared {
         scan,
@@ -367,7 +378,7 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     let sup_lr = sup_of(&profile, null_loglik).max(0.0);
 
     let null_fit = fit(&spec.model, series)?;
-    let fit_at_best = fit(&with_step(&spec.model, dates[best]), series)?;
+    let fit_at_best = fit(&with_break(&spec.model, spec.kind, dates[best]), series)?;
     let b_count = spec.bootstrap;
     if let (Some(notice), true) = (options.notice, b_count > 0) {
         // The data's scan timed; the p-value takes B scans, the date set up
@@ -387,7 +398,9 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
             )
         })
         .transpose()?;
-    let one_parameter = spec.model.family != Family::Gaussian || closed;
+    // Andrews' limit is that of a level shift in one parameter; a slope
+    // change's sup-LR has another limit, so only its bootstrap is given.
+    let one_parameter = spec.kind == BreakKind::Level && (spec.model.family != Family::Gaussian || closed);
     let trimming = h as f64 / n as f64;
     let asymptotic_test = one_parameter.then(|| TestResult {
         statistic: sup_lr,
@@ -502,11 +515,17 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
     };
     let rate_before = rate_of(&row_before)?;
     let rate_after = rate_of(&row_after)?;
-    let rate_ratio = if log_link {
-        let j = interval_fit.beta.len() - 1;
-        Some(rate_ratio_interval(interval_fit, j, level)?.0)
-    } else {
-        None
+    // The break's coefficients come last: the step, then the hinge.
+    let last = interval_fit.beta.len() - 1;
+    let ratio_at = |j: usize| -> Result<Option<Interval>> {
+        log_link
+            .then(|| Ok(rate_ratio_interval(interval_fit, j, level)?.0))
+            .transpose()
+    };
+    let (rate_ratio, slope_ratio) = match spec.kind {
+        BreakKind::Level => (ratio_at(last)?, None),
+        BreakKind::Slope => (None, ratio_at(last)?),
+        BreakKind::Both => (ratio_at(last - 1)?, ratio_at(last)?),
     };
     Ok(SingleBreak {
         dates,
@@ -529,6 +548,8 @@ pub fn detect_single_with(series: &Series, spec: &DetectSpec, options: &RunOptio
         rate_before,
         rate_after,
         rate_ratio,
+        kind: spec.kind,
+        slope_ratio,
     })
 }
 
@@ -569,7 +590,7 @@ fn date_set_by_bootstrap(
     let sizes = &sizes;
     // It returns the fit's parameters too, where each replicate's walk starts.
     let drawer = |i: usize| -> Result<_> {
-        let at_i = fit(&with_step(&spec.model, dates[i]), series)?;
+        let at_i = fit(&with_break(&spec.model, spec.kind, dates[i]), series)?;
         let root = root_of(&at_i.covariance_matrix(CovarianceKind::Model)?);
         let start = (at_i.beta.clone(), at_i.theta);
         Ok((start, move |b: usize| -> Option<Vec<f64>> {

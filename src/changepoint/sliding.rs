@@ -16,6 +16,7 @@
 use nalgebra::{DMatrix, DVector};
 use statrs::function::gamma::{digamma, ln_gamma};
 
+use super::kind::BreakKind;
 use crate::error::Result;
 use crate::model::Family;
 use crate::model::family::{ln_factorial, trigamma};
@@ -586,7 +587,7 @@ impl SlidingStep {
 
     /// The full fit with the break at observation `s`, started at the null fit.
     fn refit(&self, problem: &Problem, s: usize, null: &RawFit) -> Result<RawFit> {
-        let with_step = problem.with_step_from(self.period[s]);
+        let with_step = problem.with_break_from(self.period[s], BreakKind::Level);
         let start: Vec<f64> = null.beta.iter().copied().chain([0.0]).collect();
         fit_problem(&with_step, Some(&start), null.theta)
     }

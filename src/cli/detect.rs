@@ -2,10 +2,10 @@
 
 use clap::{Args, ValueEnum};
 use countshift::changepoint::multiple::{Criterion, Penalty, Search, detect_multiple};
-use countshift::changepoint::single::{DetectSpec, GammaPrior, RunOptions, best_date, detect_single_with};
+use countshift::changepoint::single::{BreakKind, DetectSpec, GammaPrior, RunOptions, best_date, detect_single_with};
 use countshift::inference::Level;
 use countshift::inference::overdispersion::auto_family_segmented;
-use countshift::model::{ModelSpec, Term};
+use countshift::model::ModelSpec;
 use countshift::report::detect::DetectView;
 use countshift::report::several::{NUMBER_TESTS_MAX_OBS, SeveralSpec, several_breaks_view};
 
@@ -41,6 +41,10 @@ pub struct DetectArgs {
     /// Fewest observations in a segment (default: 15% of the observations, at least 2; for PELT, 2).
     #[arg(long, value_name = "N", value_parser = limits::min_segment())]
     min_segment: Option<usize>,
+    /// What changes at the break: the level (a jump), the slope of the log
+    /// rate (a continuous hinge, as R's `segmented`), or both. One break.
+    #[arg(long, value_enum, default_value_t = KindArg::Level)]
+    kind: KindArg,
     /// Largest number of breaks (1: one break with p-value, date set and posterior).
     #[arg(long, default_value_t = 1, value_name = "K", value_parser = limits::max_breaks())]
     max_breaks: usize,
@@ -80,6 +84,23 @@ pub struct DetectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    Level,
+    Slope,
+    Both,
+}
+
+impl From<KindArg> for BreakKind {
+    fn from(k: KindArg) -> BreakKind {
+        match k {
+            KindArg::Level => BreakKind::Level,
+            KindArg::Slope => BreakKind::Slope,
+            KindArg::Both => BreakKind::Both,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -174,7 +195,7 @@ fn detect_view(
         match search {
             None => {
                 let at = best_date(series, &single_spec(args, poisson.clone(), min_segment, level))?;
-                args.model.resolve(series, "", &[Term::Step(at)])?
+                args.model.resolve(series, "", &BreakKind::from(args.kind).terms(at))?
             }
             Some(search) => {
                 let found = detect_multiple(series, &poisson, search, min_segment, level)?;
@@ -253,6 +274,7 @@ fn single_spec(args: &DetectArgs, model: ModelSpec, min_segment: usize, level: L
         seed: args.seed,
         level,
         prior: prior(args),
+        kind: args.kind.into(),
     }
 }
 
@@ -266,6 +288,13 @@ fn prior(args: &DetectArgs) -> GammaPrior {
 
 /// The several-break search asked for; `None` for one break by the full scan.
 fn search(args: &DetectArgs) -> anyhow::Result<Option<Search>> {
+    if args.kind != KindArg::Level && (args.max_breaks > 1 || args.method == Method::Pelt) {
+        return Err(UsageError(format!(
+            "--kind {} dates one break; several breaks (--max-breaks, --method pelt) are level breaks, so drop --kind or search for one",
+            BreakKind::from(args.kind).name()
+        ))
+        .into());
+    }
     match (args.method, args.max_breaks) {
         (Method::Dp, 1) => Ok(None),
         (method, k) => Ok(Some(match method {

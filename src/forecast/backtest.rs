@@ -42,7 +42,7 @@ use super::baseline::{Baseline, History, quantiles};
 use super::compare::{PairedTest, diebold_mariano};
 use super::scores::{score, score_with_predictor};
 use super::{Forecast, ForecastSpec, FutureExposure, forecast};
-use crate::changepoint::single::{DetectSpec, GammaPrior, best_date};
+use crate::changepoint::single::{BreakKind, DetectSpec, GammaPrior, best_date};
 use crate::data::{Period, Series};
 use crate::error::{Error, Result, SpecError};
 use crate::inference::Level;
@@ -399,6 +399,7 @@ pub fn add_step_at_best_date(spec: &mut ModelSpec, series: &Series) -> Result<()
         seed: 0,
         level: Level::default(),
         prior: GammaPrior::default(),
+        kind: BreakKind::Level,
     };
     spec.terms.push(Term::Step(best_date(series, &detect)?));
     Ok(())

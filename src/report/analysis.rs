@@ -17,7 +17,7 @@ use super::interval::IntervalView;
 use super::several::{SeveralSpec, several_breaks_view};
 use super::test::TestView;
 use crate::changepoint::multiple::{Criterion, Search, detect_multiple};
-use crate::changepoint::single::{DEFAULT_BOOTSTRAP, DetectSpec, GammaPrior, best_date, detect_single};
+use crate::changepoint::single::{BreakKind, DEFAULT_BOOTSTRAP, DetectSpec, GammaPrior, best_date, detect_single};
 use crate::changepoint::step_test;
 use crate::data::{Period, Series};
 use crate::error::Result;
@@ -299,6 +299,7 @@ pub fn build_report_with(series: &Series, spec: &ReportSpec, progress: &(dyn Fn(
         seed: spec.seed,
         level: spec.level,
         prior: GammaPrior::default(),
+        kind: BreakKind::Level,
     };
     let detect = Section::from_result((|| {
         let poisson = ModelSpec {

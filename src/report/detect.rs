@@ -54,7 +54,7 @@ use crate::changepoint::break_dates::BreakDates;
 use crate::changepoint::multiple::{CandidateCount, MultipleBreaks};
 use crate::changepoint::number_tests::{NumberTest, NumberTests, UdMax};
 use crate::changepoint::segmentation_posterior::SegmentationPosterior;
-use crate::changepoint::single::SingleBreak;
+use crate::changepoint::single::{BreakKind, SingleBreak};
 use crate::data::{Period, Series};
 use crate::inference::IntervalMethod;
 use crate::inference::overdispersion::{FamilyChoice, OverdispersionTest};
@@ -74,8 +74,13 @@ pub struct BreakView {
     pub rate_before: IntervalView,
     /// Fitted rate at the break's period, the first of the new regime.
     pub rate_after: IntervalView,
-    /// Ratio after / before (log-link families).
+    /// Ratio after / before of the level jump (log-link families; `null`
+    /// for a slope change).
     pub rate_ratio: Option<IntervalView>,
+    /// A slope change (`--kind slope|both`): the factor by which the rate's
+    /// growth per period changes at the break (`exp` of the hinge
+    /// coefficient); `null` for a level break.
+    pub slope_ratio: Option<IntervalView>,
 }
 
 /// A (period, value) pair.
@@ -128,6 +133,8 @@ pub struct DetectView {
     pub offset: bool,
     /// `single`, `dp` or `pelt`.
     pub method: &'static str,
+    /// What changes at a break: `level`, `slope` or `both` (`--kind`).
+    pub kind: &'static str,
     /// Fewest observations per segment.
     pub min_segment: usize,
     /// One break: the earliest candidate date searched (`--min-segment`
@@ -287,6 +294,7 @@ impl DetectView {
             family: r.fit_at_best.spec.family.name(),
             offset: r.fit_at_best.offset_used(),
             method: "single",
+            kind: r.kind.name(),
             min_segment,
             searched_from: r.dates.first().copied(),
             searched_to: r.dates.last().copied(),
@@ -298,6 +306,7 @@ impl DetectView {
                 rate_before: IntervalView::new(&r.rate_before, r.fit_at_best.spec.family.log_link()),
                 rate_after: IntervalView::new(&r.rate_after, r.fit_at_best.spec.family.log_link()),
                 rate_ratio: r.rate_ratio.as_ref().map(|i| IntervalView::new(i, true)),
+                slope_ratio: r.slope_ratio.as_ref().map(|i| IntervalView::new(i, true)),
             }],
             sup_lr: Some(r.sup_lr),
             p_value,
@@ -381,6 +390,7 @@ impl DetectView {
                     rate_before: before.clone(),
                     rate_after: after.clone(),
                     rate_ratio: ratio,
+                    slope_ratio: None,
                 }
             })
             .collect();
@@ -389,6 +399,7 @@ impl DetectView {
             family,
             offset,
             method,
+            kind: BreakKind::Level.name(),
             min_segment,
             searched_from: None,
             searched_to: None,
@@ -533,6 +544,9 @@ impl DetectView {
             "sup_lr",
             "p_value",
             "p_value_method",
+            "slope_ratio",
+            "slope_ratio_ci_low",
+            "slope_ratio_ci_high",
         ];
         let unit = series.frequency.unit();
         let per = if self.offset {
@@ -567,6 +581,7 @@ impl DetectView {
                 r.push(csv_cell(self.sup_lr.filter(|_| single)));
                 r.push(csv_cell(self.p_value.filter(|_| single)));
                 r.push(self.p_value_method.clone().filter(|_| single).unwrap_or_default());
+                r.extend(interval(b.slope_ratio.as_ref()));
                 r
             })
             .collect();
@@ -588,9 +603,11 @@ impl DetectView {
             "{} model on {}: {} ({}, segments of at least {})\n",
             self.family,
             series.source,
-            match self.method {
-                "single" => "one break at an unknown date",
-                "dp" => "several breaks, exact dynamic programme",
+            match (self.method, self.kind) {
+                ("single", "slope") => "one change of slope at an unknown date",
+                ("single", "both") => "one change of level and slope at an unknown date",
+                ("single", _) => "one break at an unknown date",
+                ("dp", _) => "several breaks, exact dynamic programme",
                 _ => "several breaks, PELT",
             },
             counted_s(series.n_obs(), "observation"),
@@ -659,6 +676,12 @@ impl DetectView {
                     rr.text()
                 );
             }
+            if let Some(sr) = &b.slope_ratio {
+                out += &format!(
+                    "  slope ratio  {}  (the rate's growth per {unit} after the break over that before; profile interval at the estimated date)\n",
+                    sr.text()
+                );
+            }
             out += &format!(
                 "  sup-LR       {}, {} ({})\n",
                 self.sup_lr.map_or("-".into(), sig3),
@@ -681,9 +704,14 @@ impl DetectView {
             let level = b.rate_before.level;
             let verdict = match self.p_value {
                 Some(p) if p < 1.0 - level => format!(
-                    "a break is clear ({}{}): the level changed at {} (set {})",
+                    "a break is clear ({}{}): the {} changed at {} (set {})",
                     p_phrase(p),
                     at_level(level, true),
+                    match self.kind {
+                        "slope" => "slope",
+                        "both" => "level and slope",
+                        _ => "level",
+                    },
                     b.period,
                     period_list(&b.set)
                 ),
